@@ -1,1 +1,39 @@
-"""Placeholder; replaced by the core."""
+"""resilient-s3: a drop-in boto3 S3 client that never loses an acknowledged write silently.
+
+    import resilient_s3
+    s3 = resilient_s3.client("s3", endpoint_url=..., region_name=...)   # was: boto3.client(...)
+
+Every S3 operation, paginator, waiter, presign and managed transfer works as with boto3; errors
+are classified (:func:`classify`) and retried per kind (:class:`RetryPolicy`), GetObject bodies
+resume after a connection fails mid-body, and ``s3.stats`` counts what happened.
+"""
+
+from ._classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
+from ._client import ResilientS3Client, client, wrap
+from ._errors import ObjectChangedError, ResilientS3Error, UnreplayableBodyError
+from ._policy import NON_IDEMPOTENT_OPERATIONS, Backoff, BudgetPolicy, RetryEvent, RetryPolicy
+from ._stats import StatsSnapshot
+from ._stream import ResumableBody
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TABLES",
+    "NON_IDEMPOTENT_OPERATIONS",
+    "Backoff",
+    "BudgetPolicy",
+    "ErrorKind",
+    "ErrorTables",
+    "ObjectChangedError",
+    "ResilientS3Client",
+    "ResilientS3Error",
+    "ResumableBody",
+    "RetryEvent",
+    "RetryPolicy",
+    "StatsSnapshot",
+    "UnreplayableBodyError",
+    "__version__",
+    "classify",
+    "client",
+    "wrap",
+]

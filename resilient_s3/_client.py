@@ -1,0 +1,210 @@
+"""The facade: one inner boto3 S3 client, every operation called through the retrier.
+
+Operations (``put_object``, ``list_objects_v2``, ...) are found through the inner client's own
+``meta.method_to_api_mapping`` and wrapped on first use; everything else (``meta``,
+``exceptions``, ``generate_presigned_url``, ``generate_presigned_post``, ``can_paginate``,
+``waiter_names``...) is the inner client's, unchanged and never retried. Paginators and waiters
+are the inner client's with their request method swapped for the retried one, so each page or
+poll request is retried on its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore import xform_name
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.waiter import NormalizedOperationMethod
+
+from ._body import prepare_body
+from ._budget import RetryBudget
+from ._config import disable_botocore_retries, resilient_config
+from ._policy import RetryPolicy
+from ._resume import body_span, make_reopen
+from ._retrier import Retrier
+from ._stats import Stats, StatsSnapshot
+from ._stream import ResumableBody
+from ._transfer import TRANSFER_METHODS, transfer_method
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    # Editors and type checkers see every S3 method with boto3's exact signature.
+    _Base = S3Client
+else:
+    _Base = object
+
+__all__ = ["ResilientS3Client", "client", "wrap"]
+
+
+class ResilientS3Client(_Base):
+    """A boto3 S3 client whose calls are retried by kind and whose reads resume.
+
+    Build one with :func:`client` or :func:`wrap`. Use it exactly like the boto3 client;
+    ``stats`` is the one addition. A ``with`` block closes the inner client.
+    """
+
+    def __init__(self, inner: BaseClient, retry: RetryPolicy | None = None) -> None:
+        if inner.meta.service_model.service_name != "s3":
+            raise ValueError(
+                f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
+            )
+        policy = retry if retry is not None else RetryPolicy()
+        self._inner = inner
+        self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
+        self._stats = Stats()
+        self._retrier = Retrier(policy, self._stats, RetryBudget(policy.budget))
+
+    @property
+    def stats(self) -> StatsSnapshot:
+        """A snapshot of the counters: attempts, retries by kind, give-ups, budget exhaustion."""
+        return self._stats.snapshot()
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The :class:`~resilient_s3.RetryPolicy` this client applies."""
+        return self._retrier.policy
+
+    @property
+    def inner(self) -> BaseClient:
+        """The wrapped boto3 client (calls made on it directly are not retried)."""
+        return self._inner
+
+    def __getattr__(self, name: str) -> Any:
+        operation = self._operations.get(name)
+        if operation is not None:
+            method = self._retried_operation(name, operation)
+        elif name in TRANSFER_METHODS:
+            method = transfer_method(self, name)
+        else:
+            return getattr(self._inner, name)
+        self.__dict__[name] = method  # later lookups skip __getattr__
+        return method
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(dir(self._inner)))
+
+    def __repr__(self) -> str:
+        meta = self._inner.meta
+        return f"<ResilientS3Client endpoint={meta.endpoint_url!r} region={meta.region_name!r}>"
+
+    def _retried_operation(self, name: str, operation: str) -> Callable[..., Any]:
+        inner_method = getattr(self._inner, name)
+        retrier = self._retrier
+
+        @functools.wraps(inner_method)
+        def call(*args: Any, **params: Any) -> Any:
+            if args:
+                raise TypeError(f"{name}() only accepts keyword arguments.")
+            rewind = prepare_body(operation, params, retrier.policy.body_spool_limit)
+            response = retrier.call(
+                operation,
+                params.get("Bucket"),
+                params.get("Key"),
+                functools.partial(inner_method, **params),
+                rewind,
+            )
+            if operation == "GetObject":
+                self._make_resumable(inner_method, params, response)
+            return response
+
+        return call
+
+    def _make_resumable(
+        self, get_object: Callable[..., Any], params: dict[str, Any], response: dict[str, Any]
+    ) -> None:
+        etag, span, body = response.get("ETag"), body_span(response), response.get("Body")
+        if not etag or span is None or body is None:
+            return  # nothing to pin a resumed read to: the body stays botocore's
+        response["Body"] = ResumableBody(
+            body,
+            span[1] - span[0] + 1,
+            make_reopen(get_object, params, etag, span),
+            self._retrier,
+            params.get("Bucket"),
+            params.get("Key"),
+        )
+
+    def _get_paginator(self, operation_name: str) -> Any:
+        paginator: Any = self._inner.get_paginator(operation_name)
+        paginator._method = getattr(self, xform_name(paginator._model.name))
+        return paginator
+
+    def _get_waiter(self, waiter_name: str) -> Any:
+        waiter: Any = self._inner.get_waiter(waiter_name)
+        method = getattr(self, xform_name(waiter.config.operation))
+        waiter._operation_method = NormalizedOperationMethod(method)
+        return waiter
+
+    def _close(self) -> None:
+        self._inner.close()
+
+    if not TYPE_CHECKING:  # typed through S3Client for callers; implemented above
+        get_paginator = _get_paginator
+        get_waiter = _get_waiter
+        close = _close
+
+    def __enter__(self) -> ResilientS3Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._inner.close()
+
+
+def client(
+    service_name: str = "s3",
+    region_name: str | None = None,
+    api_version: str | None = None,
+    use_ssl: bool | None = None,
+    verify: bool | str | None = None,
+    endpoint_url: str | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
+    config: Config | None = None,
+    aws_account_id: str | None = None,
+    *,
+    session: boto3.Session | None = None,
+    retry: RetryPolicy | None = None,
+    max_pool_connections: int | None = None,
+) -> ResilientS3Client:
+    """Create a resilient S3 client; takes every keyword ``boto3.client`` takes.
+
+    Keyword-only extras: ``session`` (a ``boto3.Session``; default: boto3's default session),
+    ``retry`` (a :class:`~resilient_s3.RetryPolicy`; default ``RetryPolicy()``) and
+    ``max_pool_connections`` (default 64, or what ``config`` sets). botocore's own retries are
+    switched off; see docs/configuration.md.
+    """
+    if service_name != "s3":
+        raise ValueError(f"resilient_s3.client() makes S3 clients only, got {service_name!r}")
+    if session is None:
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
+    assert session is not None
+    inner = session.client(
+        "s3",
+        region_name=region_name,
+        api_version=api_version,
+        use_ssl=use_ssl,
+        verify=verify,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=aws_access_key_id,
+        aws_secret_access_key=aws_secret_access_key,
+        aws_session_token=aws_session_token,
+        config=resilient_config(config, max_pool_connections),
+        aws_account_id=aws_account_id,
+    )
+    return ResilientS3Client(inner, retry)
+
+
+def wrap(inner: BaseClient, *, retry: RetryPolicy | None = None) -> ResilientS3Client:
+    """Wrap an existing boto3 S3 client. Its own botocore retries are switched off (they would
+    stack with ours), so keep using it through the returned facade."""
+    facade = ResilientS3Client(inner, retry)  # checks that it is an S3 client
+    disable_botocore_retries(inner)
+    return facade

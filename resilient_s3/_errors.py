@@ -1,0 +1,81 @@
+"""resilient_s3's own exceptions, and the annotation it adds to botocore's.
+
+When retries end, the caller gets the exception botocore raised (same type, same object),
+with two attributes and a PEP 678 note added by :func:`annotate`:
+
+- ``resilient_s3_attempts``: how many attempts the call made;
+- ``resilient_s3_kinds``: the :class:`~resilient_s3.ErrorKind` of each failed attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._classify import ErrorKind
+
+__all__ = [
+    "ObjectChangedError",
+    "ResilientS3Error",
+    "UnreplayableBodyError",
+    "annotate",
+    "describe",
+]
+
+
+class ResilientS3Error(Exception):
+    """Base class of the errors resilient_s3 raises itself (it re-raises botocore's as they are)."""
+
+
+class UnreplayableBodyError(ResilientS3Error, ValueError):
+    """A request body cannot be resent on retry; raised before anything is sent."""
+
+
+class ObjectChangedError(ResilientS3Error):
+    """An object changed while its body was being read, so the read cannot be resumed.
+
+    Attributes: ``bucket``, ``key``, ``expected_etag``, ``found_etag`` (``None`` if unknown).
+    """
+
+    def __init__(
+        self, bucket: str | None, key: str | None, expected_etag: str, found_etag: str | None
+    ) -> None:
+        super().__init__(
+            f"{describe(bucket, key)} changed while its body was being read: expected ETag "
+            f"{expected_etag}, found {found_etag or 'a different object'}; the bytes already "
+            "delivered belong to the old object"
+        )
+        self.bucket = bucket
+        self.key = key
+        self.expected_etag = expected_etag
+        self.found_etag = found_etag
+
+
+def describe(bucket: str | None, key: str | None) -> str:
+    """``s3://bucket/key`` (or as much of it as is known); never a URL with a signature."""
+    if bucket is None:
+        return "(no bucket)"
+    return f"s3://{bucket}/{key}" if key is not None else f"s3://{bucket}"
+
+
+def annotate(
+    exc: BaseException, operation: str, target: str, kinds: Sequence[ErrorKind], reason: str
+) -> None:
+    """Record the attempts on ``exc`` (attributes and a note) without changing its type."""
+    try:
+        exc.resilient_s3_attempts = len(kinds)  # type: ignore[attr-defined]
+        exc.resilient_s3_kinds = tuple(kinds)  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type with __slots__: the note still tells
+        pass
+    attempts = "1 attempt" if len(kinds) == 1 else f"{len(kinds)} attempts"
+    note = (
+        f"resilient_s3: {operation} {target} failed after {attempts} "
+        f"({', '.join(k.value for k in kinds)}); {reason}"
+    )
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # Python 3.10: the same attribute PEP 678 defines
+        notes = getattr(exc, "__notes__", None)
+        if notes is None:
+            notes = []
+            exc.__notes__ = notes  # type: ignore[attr-defined]
+        notes.append(note)
