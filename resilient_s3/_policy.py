@@ -112,9 +112,10 @@ class RetryPolicy:
             applied only to operations not in ``non_idempotent_operations``.
         throttled: for SlowDown/503/429; a larger base, as the server asked for room.
         server: for 500/502/504, InternalError, RequestTimeout.
-        deadline: seconds; a call never sleeps or starts a new attempt past this much time
-            after it started. ``None`` means no deadline (attempt limits still apply).
-            An attempt already running is bounded by the client's read timeout.
+        deadline: seconds from the start of a call. A retry is made only if its sleep plus
+            an attempt as long as the previous one ends before the deadline, so retries never
+            carry a call past it; only an attempt slower than the one before it can end late
+            (bounded by the read timeout). ``None``: no deadline (attempt limits still apply).
         max_retry_after: seconds; the largest ``Retry-After``/``x-amz-retry-after`` honoured.
             ``0`` ignores those headers.
         budget: the per-client retry budget; ``None`` means no budget (not recommended).

@@ -74,9 +74,11 @@ class Retrier:
                 rewind()
             if counted:
                 self.stats.add("attempts")
+            began = self.policy.clock()
             try:
                 return fn()
             except Exception as exc:  # classified for the strategies, then re-raised as is
+                state.last_attempt = self.policy.clock() - began
                 state.kinds.append(classify(exc, self.policy.tables))
                 raise
 

@@ -44,6 +44,7 @@ class CallState:
     key: str | None
     started: float
     kinds: list[ErrorKind] = field(default_factory=list)
+    last_attempt: float = 0.0  # seconds the latest attempt took
     tokens: int = 0  # budget tokens this call took
     stopped_by: str = ""  # why retries stopped, when a stop rule fired
 
@@ -134,7 +135,8 @@ class stop_at_kind_limit(stop_base):
 
 
 class stop_before_deadline(stop_base):
-    """Stop when the next sleep would end at or past the call's deadline (never overrun it)."""
+    """Stop unless the next sleep plus another attempt as long as the last one fits before the
+    call's deadline: a call does not start a retry it cannot finish in time."""
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._policy = policy
@@ -145,7 +147,7 @@ class stop_before_deadline(stop_base):
             return False
         state = _state(retry_state)
         elapsed = self._policy.clock() - state.started
-        if elapsed + retry_state.upcoming_sleep < deadline:
+        if elapsed + retry_state.upcoming_sleep + state.last_attempt < deadline:
             return False
         state.stopped_by = f"deadline of {deadline:g}s reached"
         return True
