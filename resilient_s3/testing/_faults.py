@@ -1,0 +1,258 @@
+"""Fault descriptions for :class:`~resilient_s3.testing.FaultProxy`: what to inject, how often,
+where.
+
+A :class:`Fault` is an immutable value; the proxy holds a tuple of them. :func:`parse_faults` reads
+the
+compact spec strings a command line takes, and :func:`mixed_faults` gives a realistic mix of
+transient
+network and service faults.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from ._operations import OPERATION_NAMES
+
+__all__ = ["EXCLUSIVE_ORDER", "Fault", "FaultKind", "mixed_faults", "parse_faults"]
+
+
+class FaultKind(str, Enum):
+    """The kinds of fault the proxy injects; the value names a kind in specs and counters."""
+
+    #: Read the whole request, then reset the client connection (RST) without forwarding it.
+    RESET_BEFORE = "reset_before"
+    #: Forward the request (a write IS applied), read the answer, then reset the client connection.
+    RESET_AFTER = "reset_after"
+    #: Answer ``503 SlowDown`` (S3 XML error body); ``Retry-After`` only if ``Fault.retry_after`` is
+    #: set.
+    SLOWDOWN = "slowdown"
+    #: Answer ``500 InternalError``.
+    INTERNAL_ERROR = "internal_error"
+    #: Answer ``403 AccessDenied``: a permanent error, which a client must not retry.
+    ACCESS_DENIED = "access_denied"
+    #: PutObject only: read the body, answer 200 with ETag ``"<md5 of body>"``, store nothing.
+    LOST_WRITE = "lost_write"
+    #: GetObject/HeadObject of a key PUT through this proxy less than ``Fault.window`` seconds ago:
+    #: answer ``404 NoSuchKey`` (HEAD: 404 without a body).
+    STALE_READ = "stale_read"
+    #: GetObject: forward, relay status and headers (full Content-Length), then only part of the
+    #: body
+    #: (half, at least one byte short), then close the connection.
+    TRUNCATE_BODY = "truncate_body"
+    #: Sleep ``Fault.seconds`` before handling the request; combines with any one other fault.
+    LATENCY = "latency"
+
+
+#: The order in which the exclusive kinds (all but LATENCY) share out one random draw per request:
+#: faults the server never sees first, then those that need the server's answer.
+EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
+    FaultKind.RESET_BEFORE,
+    FaultKind.ACCESS_DENIED,
+    FaultKind.SLOWDOWN,
+    FaultKind.INTERNAL_ERROR,
+    FaultKind.STALE_READ,
+    FaultKind.LOST_WRITE,
+    FaultKind.RESET_AFTER,
+    FaultKind.TRUNCATE_BODY,
+)
+
+#: The operations a kind can apply to at all; a kind not listed applies to every request.
+_NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
+    FaultKind.LOST_WRITE: frozenset({"PutObject"}),
+    FaultKind.STALE_READ: frozenset({"GetObject", "HeadObject"}),
+    FaultKind.TRUNCATE_BODY: frozenset({"GetObject"}),
+}
+
+#: In a spec string, what the number after ``RATE:`` sets, per kind that takes one.
+_SPEC_PARAMETER: dict[FaultKind, str] = {
+    FaultKind.LATENCY: "seconds",
+    FaultKind.STALE_READ: "window",
+    FaultKind.SLOWDOWN: "retry_after",
+}
+
+#: The share of each kind in :func:`mixed_faults`: throttling is the most common transient failure
+#: of a
+#: busy S3 endpoint, then connections reset before an answer; 5xx, resets after the server acted and
+#: truncated downloads are rarer but are the ones that need careful handling.
+_MIX: tuple[tuple[FaultKind, float], ...] = (
+    (FaultKind.SLOWDOWN, 0.30),
+    (FaultKind.RESET_BEFORE, 0.25),
+    (FaultKind.INTERNAL_ERROR, 0.15),
+    (FaultKind.RESET_AFTER, 0.15),
+    (FaultKind.TRUNCATE_BODY, 0.15),
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault to inject, with its probability and the requests it applies to.
+
+    Attributes:
+        kind: What to do (a :class:`FaultKind`; its string value is accepted too).
+        rate: Probability, in ``[0, 1]``, that the fault hits one eligible request.
+        limit: Inject at most this many times (``None``: no limit; ``0``: never). Counted per fault
+            set: :meth:`FaultProxy.set_faults` starts the counts again.
+        methods: Only requests with one of these HTTP methods (case-insensitive). ``None``: no
+            restriction beyond the kind's own (PUT for LOST_WRITE, GET/HEAD for STALE_READ, GET for
+            TRUNCATE_BODY, any method for the others).
+        key_prefix: Only requests whose decoded object key starts with this; bucket-level requests
+            have the key ``""`` and so match only the empty prefix (the default).
+        operations: Only requests whose derived operation name is in this set (see
+            :data:`~resilient_s3.testing.OPERATION_NAMES`). ``None``: no restriction.
+        seconds: LATENCY only: how long to sleep, ``>= 0``.
+        window: STALE_READ only: for how many seconds after a PUT through the proxy a key counts
+            as fresh (``> 0``).
+        retry_after: SLOWDOWN only: if set (``>= 0``), the value of a ``Retry-After`` header.
+
+    Raises:
+        ValueError: If a value is out of range, a set is given as a plain string, an operation name
+            is unknown, or a kind-specific setting is given for another kind.
+    """
+
+    kind: FaultKind
+    rate: float = 1.0
+    limit: int | None = None
+    methods: frozenset[str] | None = None
+    key_prefix: str = ""
+    operations: frozenset[str] | None = None
+    seconds: float = 0.0
+    window: float = 5.0
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        """Validate every field and normalise ``kind`` and ``methods``."""
+        try:
+            object.__setattr__(self, "kind", FaultKind(self.kind))
+        except ValueError:
+            known = ", ".join(k.value for k in FaultKind)
+            raise ValueError(f"unknown fault kind {self.kind!r} (known: {known})") from None
+        if not 0.0 <= self.rate <= 1.0:  # also rejects NaN
+            raise ValueError(f"{self.kind.value}: rate must be within [0, 1], got {self.rate!r}")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError(f"{self.kind.value}: limit must be >= 0 or None, got {self.limit!r}")
+        if self.methods is not None:
+            object.__setattr__(self, "methods", _name_set("methods", self.methods, upper=True))
+        if self.operations is not None:
+            operations = _name_set("operations", self.operations, upper=False)
+            unknown = sorted(operations - OPERATION_NAMES)
+            if unknown:
+                raise ValueError(
+                    f"unknown operation names {unknown}; known: {sorted(OPERATION_NAMES)}"
+                )
+            object.__setattr__(self, "operations", operations)
+        if not math.isfinite(self.seconds) or self.seconds < 0:
+            raise ValueError(f"seconds must be a finite number >= 0, got {self.seconds!r}")
+        if self.seconds and self.kind is not FaultKind.LATENCY:
+            raise ValueError(f"seconds applies to latency only, not {self.kind.value}")
+        if not math.isfinite(self.window) or self.window <= 0:
+            raise ValueError(f"window must be a finite number > 0, got {self.window!r}")
+        if self.retry_after is not None:
+            if self.kind is not FaultKind.SLOWDOWN:
+                raise ValueError(f"retry_after applies to slowdown only, not {self.kind.value}")
+            if not math.isfinite(self.retry_after) or self.retry_after < 0:
+                raise ValueError(
+                    f"retry_after must be a finite number >= 0, got {self.retry_after!r}"
+                )
+
+    def applies_to(self, method: str, key: str, operation: str) -> bool:
+        """Whether this fault may hit a request, by its kind, filters and target (rate aside).
+
+        STALE_READ also needs the key to be fresh, which only the proxy knows; it is not checked
+        here.
+        """
+        natural = _NATURAL_OPERATIONS.get(self.kind)
+        return (
+            (natural is None or operation in natural)
+            and (self.methods is None or method.upper() in self.methods)
+            and (self.operations is None or operation in self.operations)
+            and key.startswith(self.key_prefix)
+        )
+
+
+def _name_set(field: str, value: Iterable[str], *, upper: bool) -> frozenset[str]:
+    """Turn ``value`` into a frozenset of non-empty strings, refusing a bare string."""
+    if isinstance(value, str):
+        raise ValueError(f"{field} must be a set of names, not the string {value!r}")
+    names = frozenset(name.upper() if upper else name for name in value)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"{field} must be a non-empty set of non-empty strings, got {value!r}")
+    return names
+
+
+def parse_faults(spec: str) -> tuple[Fault, ...]:
+    """Parse a compact fault spec such as ``"reset_before=0.02,slowdown=0.03,latency=0.1:0.05"``.
+
+    The spec is a comma-separated list of ``KIND=RATE`` items, where ``KIND`` is a
+    :class:`FaultKind` value (case-insensitive) and ``RATE`` a probability in ``[0, 1]``. Three
+    kinds
+    take a second number, ``KIND=RATE:VALUE``:
+
+    * ``latency=RATE:SECONDS`` (required): the delay;
+    * ``stale_read=RATE:WINDOW`` (optional, default 5): the freshness window in seconds;
+    * ``slowdown=RATE:RETRY_AFTER`` (optional): adds a ``Retry-After`` header.
+
+    Whitespace around items and an empty spec are allowed; the other :class:`Fault` settings keep
+    their defaults. The same kind may appear more than once.
+
+    Raises:
+        ValueError: On a malformed item, with the item in the message.
+    """
+    faults: list[Fault] = []
+    for raw in spec.split(","):
+        item = raw.strip()
+        if item:
+            faults.append(_parse_item(item))
+    return tuple(faults)
+
+
+def _parse_item(item: str) -> Fault:
+    """Parse one ``KIND=RATE[:VALUE]`` item of a spec string."""
+    name, sep, value = item.partition("=")
+    if not sep:
+        raise ValueError(f"fault spec item {item!r}: expected KIND=RATE")
+    try:
+        kind = FaultKind(name.strip().lower())
+    except ValueError:
+        known = ", ".join(k.value for k in FaultKind)
+        raise ValueError(f"fault spec item {item!r}: unknown kind (known: {known})") from None
+    rate_text, sep, extra_text = value.partition(":")
+    parameter = _SPEC_PARAMETER.get(kind)
+    if sep and parameter is None:
+        raise ValueError(f"fault spec item {item!r}: {kind.value} takes no ':VALUE'")
+    if kind is FaultKind.LATENCY and not sep:
+        raise ValueError(f"fault spec item {item!r}: expected latency=RATE:SECONDS")
+    try:
+        rate = float(rate_text)
+        extra = float(extra_text) if sep else None
+        if kind is FaultKind.LATENCY and extra is not None:
+            return Fault(kind, rate=rate, seconds=extra)
+        if kind is FaultKind.STALE_READ and extra is not None:
+            return Fault(kind, rate=rate, window=extra)
+        if kind is FaultKind.SLOWDOWN:
+            return Fault(kind, rate=rate, retry_after=extra)
+        return Fault(kind, rate=rate)
+    except ValueError as exc:
+        raise ValueError(f"fault spec item {item!r}: {exc}") from None
+
+
+def mixed_faults(total_rate: float) -> tuple[Fault, ...]:
+    """A realistic mix of transient network and service faults whose rates add up to ``total_rate``.
+
+    The shares are: slowdown 30 %, reset_before 25 %, internal_error 15 %, reset_after 15 %,
+    truncate_body 15 % (truncate_body applies to GetObject only, so other requests see a little less
+    than ``total_rate``). Because the proxy draws once per request and shares that draw among the
+    faults, ``total_rate`` is the exact probability that an eligible request gets one of them.
+
+    LOST_WRITE and STALE_READ are deliberately left out (they test verification, not retries): add
+    them yourself, e.g. ``mixed_faults(0.1) + (Fault(FaultKind.LOST_WRITE, rate=0.01),)``.
+
+    Raises:
+        ValueError: If ``total_rate`` is not within ``[0, 1]``.
+    """
+    if not 0.0 <= total_rate <= 1.0:
+        raise ValueError(f"total_rate must be within [0, 1], got {total_rate!r}")
+    return tuple(Fault(kind, rate=total_rate * share) for kind, share in _MIX)

@@ -1,0 +1,198 @@
+"""The proxy's shared state: which fault hits which request, and the exact counters.
+
+One :class:`FaultInjector` serves every handler thread of a proxy. All its state (the random
+generator,
+the fault set and how often each fault was used, the counters, the recently written keys) is guarded
+by one lock, so a given seed and a sequential order of requests always give the same decisions.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ._faults import EXCLUSIVE_ORDER, Fault, FaultKind
+from ._operations import OPERATION_NAMES, RequestTarget
+
+__all__ = ["Decision", "FaultInjector", "counter_keys"]
+
+#: Operations after whose success a key counts as freshly written (for STALE_READ).
+_WRITE_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
+#: How many fresh keys to remember before pruning the expired ones.
+_PRUNE_AT = 4096
+
+
+def counter_keys() -> tuple[str, ...]:
+    """Every key of :attr:`FaultProxy.counters`, in a stable order."""
+    return (
+        "requests",
+        "forwarded",
+        "upstream_errors",
+        *(kind.value for kind in FaultKind),
+        *(f"op:{name}" for name in sorted(OPERATION_NAMES)),
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one request.
+
+    Attributes:
+        delay: Seconds to sleep first (the sum of the LATENCY faults that hit; usually 0).
+        fault: The one exclusive fault to inject, or ``None`` to forward normally.
+        generation: The fault-set generation the decision was taken in (see
+        :meth:`FaultInjector.cancel`).
+    """
+
+    delay: float = 0.0
+    fault: Fault | None = None
+    generation: int = 0
+
+    @property
+    def kind(self) -> FaultKind | None:
+        """The kind of :attr:`fault`, or ``None``."""
+        return None if self.fault is None else self.fault.kind
+
+
+class FaultInjector:
+    """Decides, under one lock, which fault hits each request, and counts everything exactly.
+
+    Args:
+        faults: The initial fault set.
+        seed: Seed of the one :class:`random.Random`; ``None`` seeds it from the OS.
+        clock: Monotonic clock in seconds, used for STALE_READ windows (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        faults: Iterable[Fault] = (),
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._clock = clock
+        self._counters: dict[str, int] = dict.fromkeys(counter_keys(), 0)
+        self._written: dict[tuple[str, str], float] = {}
+        self._generation = 0
+        self._faults: tuple[Fault, ...] = ()
+        self._latency: tuple[int, ...] = ()
+        self._exclusive: tuple[int, ...] = ()
+        self._used: list[int] = []
+        self.set_faults(faults)
+
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        """The current fault set, in the order it was given."""
+        with self._lock:
+            return self._faults
+
+    def set_faults(self, faults: Iterable[Fault]) -> None:
+        """Replace the fault set; each fault's ``limit`` counts from zero again."""
+        new = tuple(faults)
+        for fault in new:
+            if not isinstance(fault, Fault):
+                raise TypeError(f"expected Fault instances, got {fault!r}")
+        rank = {kind: i for i, kind in enumerate(EXCLUSIVE_ORDER)}
+        exclusive = [i for i, f in enumerate(new) if f.kind is not FaultKind.LATENCY]
+        exclusive.sort(key=lambda i: rank[new[i].kind])  # stable: list order within a kind
+        with self._lock:
+            self._generation += 1
+            self._faults = new
+            self._latency = tuple(i for i, f in enumerate(new) if f.kind is FaultKind.LATENCY)
+            self._exclusive = tuple(exclusive)
+            self._used = [0] * len(new)
+
+    def counters(self) -> dict[str, int]:
+        """A snapshot of the counters (see :func:`counter_keys`)."""
+        with self._lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        """Set every counter to zero (fault limits are not affected)."""
+        with self._lock:
+            self._counters = dict.fromkeys(self._counters, 0)
+
+    def decide(self, method: str, target: RequestTarget) -> Decision:
+        """Count one request and decide what to inject into it.
+
+        Each LATENCY fault that applies draws its own number; then, if any exclusive fault applies,
+        one more number ``u`` is drawn and the applicable exclusive faults, in
+        :data:`EXCLUSIVE_ORDER`
+        (list order within a kind), each own the next ``rate``-wide slice of ``[0, 1)``: the fault
+        whose slice holds ``u`` hits, unless its ``limit`` is used up (then nothing hits).
+        """
+        with self._lock:
+            self._counters["requests"] += 1
+            self._counters[f"op:{target.operation}"] += 1
+            delay = 0.0
+            for i in self._latency:
+                fault = self._faults[i]
+                if fault.applies_to(method, target.key, target.operation) and self._draw(i):
+                    delay += fault.seconds
+            candidates = [i for i in self._exclusive if self._applies(i, method, target)]
+            chosen: Fault | None = None
+            if candidates:
+                u, low = self._rng.random(), 0.0
+                for i in candidates:
+                    high = low + self._faults[i].rate
+                    if low <= u < high:
+                        if self._take(i):
+                            chosen = self._faults[i]
+                        break
+                    low = high
+            return Decision(delay=delay, fault=chosen, generation=self._generation)
+
+    def cancel(self, decision: Decision) -> None:
+        """Uncount a fault that could not be injected after all (an empty body to truncate)."""
+        with self._lock:
+            fault = decision.fault
+            if fault is None or decision.generation != self._generation:
+                return
+            self._counters[fault.kind.value] -= 1
+            for i, candidate in enumerate(self._faults):
+                if candidate is fault and self._used[i] > 0:
+                    self._used[i] -= 1
+                    break
+
+    def count(self, key: str) -> None:
+        """Add one to a counter (``"forwarded"`` or ``"upstream_errors"``)."""
+        with self._lock:
+            self._counters[key] += 1
+
+    def record_write(self, target: RequestTarget, status: int) -> None:
+        """Remember that ``target``'s key was just written, if this was a successful write."""
+        if target.operation not in _WRITE_OPERATIONS or not 200 <= status < 300:
+            return
+        with self._lock:
+            now = self._clock()
+            if len(self._written) >= _PRUNE_AT:
+                horizon = max([f.window for f in self._faults] + [0.0])
+                self._written = {k: t for k, t in self._written.items() if now - t <= horizon}
+            self._written[(target.bucket, target.key)] = now
+
+    def _applies(self, index: int, method: str, target: RequestTarget) -> bool:
+        """Whether exclusive fault ``index`` may hit this request (lock held)."""
+        fault = self._faults[index]
+        if not fault.applies_to(method, target.key, target.operation):
+            return False
+        if fault.kind is FaultKind.STALE_READ:
+            written = self._written.get((target.bucket, target.key))
+            return written is not None and self._clock() - written < fault.window
+        return True
+
+    def _draw(self, index: int) -> bool:
+        """Draw for an independent (LATENCY) fault and take it if it hits (lock held)."""
+        return self._rng.random() < self._faults[index].rate and self._take(index)
+
+    def _take(self, index: int) -> bool:
+        """Use one injection of fault ``index`` if its limit allows, counting it (lock held)."""
+        fault = self._faults[index]
+        if fault.limit is not None and self._used[index] >= fault.limit:
+            return False
+        self._used[index] += 1
+        self._counters[fault.kind.value] += 1
+        return True

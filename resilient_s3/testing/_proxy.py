@@ -1,0 +1,158 @@
+"""``FaultProxy``: an HTTP/1.1 proxy on 127.0.0.1 injecting S3 faults in front of any endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+
+from ._faults import Fault
+from ._injector import FaultInjector
+from ._proxy_handler import ProxyServer
+from ._server import TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, ClientKwargs
+
+__all__ = ["FaultProxy"]
+
+
+class FaultProxy:
+    """A threaded HTTP/1.1 proxy on 127.0.0.1 that forwards to an S3 endpoint and injects faults.
+
+    Point an S3 client at :attr:`endpoint_url` (path-style addressing) instead of the real endpoint.
+    Every request is passed through byte for byte (method, target, headers including ``Host``, so
+    SigV4 signatures still verify, and body, streamed), unless a :class:`Fault` hits it. Faults are
+    drawn from one ``random.Random(seed)``, so a seed and a sequential request order reproduce a
+    run.
+
+    Args:
+        upstream_url: The endpoint to forward to, e.g. ``"http://127.0.0.1:5000"`` (http or https,
+            no path).
+        faults: The initial fault set (see :meth:`set_faults`).
+        seed: Seed of the random generator; ``None`` seeds it from the OS.
+        port: Port to listen on (on 127.0.0.1 only); ``0`` picks a free one.
+        timeout: Seconds a client connection may stay idle, and the upstream may take to answer.
+
+    Example::
+
+        with FaultProxy(server.endpoint_url, faults=[Fault(FaultKind.SLOWDOWN, limit=2)]) as proxy:
+            s3 = boto3.client("s3", **proxy.client_kwargs())
+            ...
+            assert proxy.counters["slowdown"] == 2
+    """
+
+    def __init__(
+        self,
+        upstream_url: str,
+        faults: Iterable[Fault] = (),
+        *,
+        seed: int | None = None,
+        port: int = 0,
+        timeout: float = 60.0,
+    ) -> None:
+        self.upstream_url = upstream_url.rstrip("/")
+        self._injector = FaultInjector(faults, seed=seed)
+        self._port = port
+        self._timeout = timeout
+        self._server: ProxyServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FaultProxy:
+        """Start listening and serving in a daemon thread; returns ``self``. Idempotent."""
+        if self._server is None:
+            server = ProxyServer(self._port, self.upstream_url, self._injector, self._timeout)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"FaultProxy:{server.server_address[1]}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket and every client connection. Idempotent."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = self._thread = None
+        server.shutdown()
+        server.close_clients()
+        server.server_close()
+        if thread is not None:
+            thread.join()
+
+    def __enter__(self) -> FaultProxy:
+        """Start the proxy (if not yet started) and return it."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the proxy."""
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the proxy listens on.
+
+        Raises:
+            RuntimeError: If the proxy is not running.
+        """
+        if self._server is None:
+            raise RuntimeError(
+                "FaultProxy is not running; call start() or use it as a context manager"
+            )
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL to give an S3 client, ``"http://127.0.0.1:PORT"``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        """The current fault set."""
+        return self._injector.faults
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """A snapshot of the exact counters, all keys always present.
+
+        ``"requests"``: requests received; ``"forwarded"``: requests sent to the upstream;
+        ``"upstream_errors"``: requests answered 502 because the upstream failed; one key per
+        :class:`FaultKind` value: injections of that kind; ``"op:<Operation>"`` for each name in
+        :data:`OPERATION_NAMES`: requests received per derived operation.
+        """
+        return self._injector.counters()
+
+    def set_faults(self, faults: Iterable[Fault]) -> None:
+        """Replace the fault set (thread-safe, effective from the next request).
+
+        Each fault's ``limit`` counts from zero again; the counters and the random generator go on.
+        """
+        self._injector.set_faults(faults)
+
+    def reset_counters(self) -> None:
+        """Set every counter to zero (fault limits and the random generator are not affected)."""
+        self._injector.reset_counters()
+
+    def client_kwargs(self) -> ClientKwargs:
+        """Keyword arguments for ``boto3.client("s3", ...)`` (or ``resilient_s3.client``) via the
+        proxy.
+
+        The dummy credentials and region suit moto; a client of another upstream needs its own keys.
+        """
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": TEST_REGION,
+            "aws_access_key_id": TEST_ACCESS_KEY_ID,
+            "aws_secret_access_key": TEST_SECRET_ACCESS_KEY,
+        }
+
+    def __repr__(self) -> str:
+        """Show the upstream and, when running, the local endpoint."""
+        where = self.endpoint_url if self._server is not None else "stopped"
+        return f"FaultProxy({self.upstream_url!r}, {where})"

@@ -1,0 +1,94 @@
+"""pytest fixtures for testing S3 code against a real server, with and without injected faults.
+
+Registered through the ``pytest11`` entry point, so installing resilient-s3 makes them available in
+every pytest run. Loading the plugin imports nothing heavy: the server, the proxy, boto3 and moto
+are
+imported only when a fixture is first used.
+
+Fixtures:
+    ``s3_server`` (session): a running :class:`~resilient_s3.testing.S3Server`.
+    ``s3_server_client`` (session): a plain boto3 S3 client straight to ``s3_server`` (no proxy), to
+        check what the server really holds.
+    ``fault_proxy`` (function): a :class:`~resilient_s3.testing.FaultProxy` in front of
+    ``s3_server``
+        with no faults and seed 0; call ``set_faults`` in the test.
+    ``fault_proxy_client`` (function): a plain boto3 S3 client through ``fault_proxy`` that makes
+        exactly one attempt per call (``total_max_attempts=1``), so the test controls every attempt.
+    ``s3_bucket`` (function): the name of a new, empty bucket on ``s3_server``, emptied and deleted
+        afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+    from . import FaultProxy, S3Server
+
+__all__ = ["fault_proxy", "fault_proxy_client", "s3_bucket", "s3_server", "s3_server_client"]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A moto S3 server process on 127.0.0.1, shared by the whole session and stopped at its end."""
+    from ._server import S3Server
+
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server_client(s3_server: S3Server) -> S3Client:
+    """A plain boto3 S3 client talking to ``s3_server`` directly."""
+    import boto3
+
+    return boto3.client("s3", **s3_server.client_kwargs())
+
+
+@pytest.fixture
+def fault_proxy(s3_server: S3Server) -> Iterator[FaultProxy]:
+    """A fault proxy in front of ``s3_server``, no faults, seed 0; stopped after the test."""
+    from ._proxy import FaultProxy
+
+    with FaultProxy(s3_server.endpoint_url, seed=0) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def fault_proxy_client(fault_proxy: FaultProxy) -> S3Client:
+    """A plain boto3 S3 client through ``fault_proxy``: one attempt per call, no retries."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
+    return boto3.client("s3", config=config, **fault_proxy.client_kwargs())
+
+
+@pytest.fixture
+def s3_bucket(s3_server_client: S3Client) -> Iterator[str]:
+    """The name of a new, unique bucket on ``s3_server``; emptied and deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:20]}"
+    s3_server_client.create_bucket(Bucket=name)
+    yield name
+    _delete_bucket(s3_server_client, name)
+
+
+def _delete_bucket(s3: S3Client, name: str) -> None:
+    """Abort the uploads, delete the objects, then delete the bucket (frees the server's memory)."""
+    for uploads in s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for upload in uploads.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+    for listing in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys: list[ObjectIdentifierTypeDef] = [
+            {"Key": o["Key"]} for o in listing.get("Contents", [])
+        ]
+        if keys:
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    s3.delete_bucket(Bucket=name)
