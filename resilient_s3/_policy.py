@@ -164,4 +164,3 @@ class RetryPolicy:
         """A policy that makes exactly one attempt per call (still classifies and annotates)."""
         once = Backoff(max_attempts=1, base=0.0, cap=0.0)
         return cls(network_before_send=once, network_after_send=once, throttled=once, server=once)
-

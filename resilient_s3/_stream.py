@@ -78,9 +78,7 @@ class ResumableBody(StreamingBody):
         return self._resume_and_read(amt, failure)
 
     def _short(self) -> bce.IncompleteReadError:
-        return bce.IncompleteReadError(
-            actual_bytes=self._delivered, expected_bytes=self._length
-        )
+        return bce.IncompleteReadError(actual_bytes=self._delivered, expected_bytes=self._length)
 
     def _resume_and_read(self, amt: int, failure: Exception | None) -> bytes:
         """Retry the read under the policy; ``failure`` counts as its first failed attempt."""

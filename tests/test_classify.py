@@ -29,7 +29,10 @@ ROWS: list[tuple[BaseException, ErrorKind]] = [
     (bce.ProxyConnectionError(proxy_url="http://p"), ErrorKind.NETWORK_BEFORE_SEND),
     (ConnectionRefusedError(), ErrorKind.NETWORK_BEFORE_SEND),
     (socket.gaierror(), ErrorKind.NETWORK_BEFORE_SEND),
-    (bce.SSLError(endpoint_url="https://x", error="EOF occurred"), ErrorKind.NETWORK_BEFORE_SEND),
+    (
+        bce.SSLError(endpoint_url="https://x", error=OSError("EOF occurred")),
+        ErrorKind.NETWORK_BEFORE_SEND,
+    ),
     # it may have
     (bce.ConnectionClosedError(endpoint_url="http://x"), ErrorKind.NETWORK_AFTER_SEND),
     (bce.ReadTimeoutError(endpoint_url="http://x"), ErrorKind.NETWORK_AFTER_SEND),
@@ -63,7 +66,9 @@ ROWS: list[tuple[BaseException, ErrorKind]] = [
     (bce.ParamValidationError(report="missing Key"), ErrorKind.PERMANENT),
     (bce.NoCredentialsError(), ErrorKind.PERMANENT),
     (
-        bce.SSLError(endpoint_url="https://x", error="[SSL: CERTIFICATE_VERIFY_FAILED] failed"),
+        bce.SSLError(
+            endpoint_url="https://x", error=OSError("[SSL: CERTIFICATE_VERIFY_FAILED] failed")
+        ),
         ErrorKind.PERMANENT,
     ),
     (ssl.SSLCertVerificationError("certificate verify failed"), ErrorKind.PERMANENT),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from botocore.config import Config
 
@@ -14,7 +16,7 @@ from resilient_s3._config import (
 
 
 def test_defaults_without_a_caller_config() -> None:
-    config = resilient_config(None, None)
+    config: Any = resilient_config(None, None)
     assert config.max_pool_connections == DEFAULT_MAX_POOL_CONNECTIONS >= 64
     assert config.connect_timeout == DEFAULT_CONNECT_TIMEOUT
     assert config.read_timeout == DEFAULT_READ_TIMEOUT
@@ -29,7 +31,7 @@ def test_caller_settings_are_kept_and_retries_forced_off() -> None:
         retries={"mode": "adaptive", "max_attempts": 10},
         user_agent_extra="app/1",
     )
-    config = resilient_config(user, None)
+    config: Any = resilient_config(user, None)
     assert config.read_timeout == 5
     assert config.max_pool_connections == 8
     assert config.s3 == {"addressing_style": "path"}
@@ -39,6 +41,7 @@ def test_caller_settings_are_kept_and_retries_forced_off() -> None:
 
 
 def test_keyword_pool_size_wins() -> None:
-    assert resilient_config(Config(max_pool_connections=8), 200).max_pool_connections == 200
+    config: Any = resilient_config(Config(max_pool_connections=8), 200)
+    assert config.max_pool_connections == 200
     with pytest.raises(ValueError, match="max_pool_connections"):
         resilient_config(None, 0)
