@@ -1,29 +1,26 @@
 """Memoize S3 endpoint resolution on the parameters the ruleset actually reads.
 
-botocore resolves every S3 request's endpoint by evaluating the rules of
-``endpoint-rule-set-1.json`` in ``EndpointProvider.resolve_endpoint``, behind an
-LRU cache keyed on *every* parameter. S3 declares ``Key``, ``Prefix`` and
-``CopySource`` as parameters, so before botocore learnt to drop them itself
-(1.43.106 has the fix, 1.43.11 has not) each new object key missed that cache
-and paid a full rule evaluation (about 1 ms of client CPU).
+botocore evaluates the S3 endpoint rules (``endpoint-rule-set-1.json``) in
+``EndpointProvider.resolve_endpoint`` behind an LRU keyed on *every* parameter,
+``Key``, ``Prefix`` and ``CopySource`` included, so before botocore learnt to drop
+those itself (1.43.106 has the fix, 1.43.11 has not) each new key paid a full rule
+evaluation: 0.2 of 0.6 ms client CPU per PutObject (benchmarks/bench_endpoint.py).
 
-The proof, done per client on the ruleset that client's provider evaluates:
-the rules engine reads a parameter's value only through ``{"ref": name}``,
-through a ``{name}`` or ``{name#path}`` template inside a string, or by
-refusing an ``"assign": name`` that would shadow it. In each case ``name`` is an
-identifier token of some string in the rule tree. We walk the parsed rules
-(every attribute, key and value, refusing any type we do not know) and call
-*unreferenced* every declared parameter whose name is a token of no string at
-all. Such a value cannot change which rule matches, nor the URL, properties,
-headers or rule error. Its only other use is botocore's input check (type,
-required, deprecated): we refuse required or deprecated ones, and pass a call
-straight to botocore when a dropped value has the wrong type.
+The proof, made per client on the parsed rules its provider evaluates: the engine
+reads a parameter only through ``{"ref": name}``, a ``{name}`` or ``{name#path}``
+template inside a string, or by refusing an ``"assign": name`` that would shadow
+it; each time ``name`` is an identifier token of some string in the rule tree. We
+walk every attribute, key and value of the tree (refusing any type we do not know)
+and call *unreferenced* each declared parameter whose name is a token of no string.
+Its value cannot change which rule matches, the URL, properties, headers or rule
+error. Its only other use is botocore's input check: we refuse required or
+deprecated ones, and hand a call straight to botocore when one has the wrong type.
 
-The memo is keyed on all the other parameters (with their types), is a
-thread-safe LRU, stores only what botocore returned (never an exception: a
-failing call is simply not cached, so the same error is raised each time), and
-misses go to the provider's own ``resolve_endpoint``. It is installed on this
-client's provider instance only; the class and other clients are untouched.
+The memo is a thread-safe LRU keyed on all other parameters (with their types). It
+stores only what botocore returned, never an exception (a failing call is not
+cached, so botocore raises the same error every time), and shares that result as
+botocore's own cache does (botocore only reads it). It replaces ``resolve_endpoint``
+on this client's provider instance only; the class and other clients are untouched.
 """
 
 from __future__ import annotations
