@@ -23,6 +23,7 @@ from botocore.waiter import NormalizedOperationMethod
 from ._body import prepare_body
 from ._budget import RetryBudget
 from ._config import disable_botocore_retries, resilient_config
+from ._endpoint import install_endpoint_memo
 from ._policy import RetryPolicy
 from ._resume import body_span, make_reopen
 from ._retrier import Retrier
@@ -55,6 +56,7 @@ class ResilientS3Client(_Base):
             )
         policy = retry if retry is not None else RetryPolicy()
         self._inner = inner
+        install_endpoint_memo(inner)  # a no-op on botocore >= 1.43.106, which does it itself
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
         self._stats = Stats()
         self._retrier = Retrier(policy, self._stats, RetryBudget(policy.budget))

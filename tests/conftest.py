@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -28,3 +30,20 @@ class FakeTime:
 @pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
+
+
+@pytest.fixture
+def quick_policy(fake_time: FakeTime) -> Any:
+    """A RetryPolicy that never sleeps for real (zero jitter on a fake clock)."""
+    from resilient_s3 import RetryPolicy
+
+    return RetryPolicy(sleep=fake_time.sleep, clock=fake_time.clock, random=lambda: 0.0)
+
+
+@pytest.fixture
+def rs3(fault_proxy: Any, quick_policy: Any) -> Iterator[Any]:
+    """A resilient_s3 client through ``fault_proxy`` with ``quick_policy``."""
+    import resilient_s3
+
+    with resilient_s3.client("s3", retry=quick_policy, **fault_proxy.client_kwargs()) as s3:
+        yield s3
