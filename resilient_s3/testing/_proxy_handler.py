@@ -1,4 +1,4 @@
-"""The proxy's HTTP server and its per-connection request handler.
+"""The proxy's per-connection request handler.
 
 Each client connection gets a thread running one :class:`ProxyHandler`, which keeps its own
 keep-alive
@@ -19,18 +19,19 @@ import logging
 import selectors
 import socket
 import struct
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import BinaryIO, cast
-from urllib.parse import urlsplit
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from ._faults import FaultKind
 from ._http import HOP_BY_HOP, PIECE, ClientBodyError, RequestBody, encode_chunk, error_body
-from ._injector import Decision, FaultInjector
+from ._injector import Decision
 from ._operations import RequestTarget, classify_request
 
-__all__ = ["ProxyHandler", "ProxyServer"]
+if TYPE_CHECKING:
+    from ._proxy import ProxyServer
+
+__all__ = ["ProxyHandler"]
 
 _log = logging.getLogger("resilient_s3.testing")
 
@@ -44,66 +45,6 @@ _ERRORS = {
 _request_ids = itertools.count(1)
 
 
-class ProxyServer(ThreadingHTTPServer):
-    """A threaded HTTP server that knows its upstream, its injector and its open client sockets."""
-
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(
-        self, port: int, upstream_url: str, injector: FaultInjector, timeout: float
-    ) -> None:
-        parts = urlsplit(upstream_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"upstream must be an http:// or https:// URL, got {upstream_url!r}")
-        if parts.path not in ("", "/") or parts.query:
-            raise ValueError(f"upstream URL must have no path or query, got {upstream_url!r}")
-        self.upstream_https = parts.scheme == "https"
-        self.upstream_host = parts.hostname
-        self.upstream_port = parts.port or (443 if self.upstream_https else 80)
-        self.injector = injector
-        self.timeout_seconds = timeout
-        self._open: set[socket.socket] = set()
-        self._closing = False
-        self._open_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), ProxyHandler)
-
-    def track(self, sock: socket.socket, open_: bool) -> None:
-        """Add or remove a client socket from the set that :meth:`close_clients` shuts down."""
-        with self._open_lock:
-            if not open_:
-                self._open.discard(sock)
-                return
-            self._open.add(sock)
-            closing = self._closing
-        if closing:  # accepted just before stop(): close it too
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Log a handler's unexpected failure at debug level instead of printing a traceback."""
-        _log.debug("proxy handler failed", exc_info=True)
-
-    def close_clients(self) -> None:
-        """Shut down every open client connection, waking the threads that wait on them."""
-        with self._open_lock:
-            self._closing = True
-            open_sockets = list(self._open)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):  # already closed by its handler
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def new_upstream(self) -> http.client.HTTPConnection:
-        """A new (unconnected) connection to the upstream."""
-        if self.upstream_https:
-            return http.client.HTTPSConnection(
-                self.upstream_host, self.upstream_port, timeout=self.timeout_seconds
-            )
-        return http.client.HTTPConnection(
-            self.upstream_host, self.upstream_port, timeout=self.timeout_seconds
-        )
-
-
 class ProxyHandler(BaseHTTPRequestHandler):
     """Handles the requests of one client connection (see the module docstring)."""
 
@@ -113,7 +54,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     @property
     def proxy(self) -> ProxyServer:
         """The server this handler belongs to."""
-        return cast(ProxyServer, self.server)
+        return cast("ProxyServer", self.server)
 
     def setup(self) -> None:
         """Set the idle timeout and register the client socket."""

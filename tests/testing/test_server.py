@@ -1,0 +1,94 @@
+"""Tests of ``S3Server``: a real moto process that starts, serves S3 and is gone after stop()."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+
+from resilient_s3.testing import S3Server
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists (a reaped child no longer does)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_start_serve_stop() -> None:
+    """A started server answers S3 calls; after stop() its PID is gone and stop() is idempotent."""
+    server = S3Server()
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = server.endpoint_url
+    with server:
+        assert server.running
+        assert server.endpoint_url == f"http://127.0.0.1:{server.port}"
+        pid = server.pid
+        assert _pid_alive(pid)
+        assert repr(server).endswith(f"pid={pid})")
+        s3 = boto3.client("s3", **server.client_kwargs())
+        s3.create_bucket(Bucket="srv-test")
+        s3.put_object(Bucket="srv-test", Key="k", Body=b"data")
+        assert s3.get_object(Bucket="srv-test", Key="k")["Body"].read() == b"data"
+    assert not server.running
+    assert not _pid_alive(pid)
+    server.stop()
+    assert repr(server) == "S3Server(stopped)"
+
+
+def test_client_kwargs(s3_server: S3Server) -> None:
+    """client_kwargs() holds the endpoint, the region and the dummy keys."""
+    assert s3_server.client_kwargs() == {
+        "endpoint_url": s3_server.endpoint_url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
+def test_port_in_use_reports_stderr() -> None:
+    """A server that dies at start raises an error that ends with its stderr tail."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server = S3Server(port=port)
+        with pytest.raises(RuntimeError, match="exited with code") as info:
+            server.start()
+    assert "in use" in str(info.value)
+    assert not server.running
+
+
+def test_stop_kills_a_server_that_ignores_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stop() falls back to SIGKILL after stop_timeout."""
+    server = S3Server(stop_timeout=0.2)
+    stubborn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(15, 1); print('x', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()  # SIGTERM handler installed
+    monkeypatch.setattr(server, "_process", stubborn)
+    server.stop()
+    assert stubborn.returncode == -9
+    stubborn.stdout.close()
+
+
+def test_s3_bucket_fixture(s3_bucket: str, s3_server_client: S3Client) -> None:
+    """The s3_bucket fixture gives an existing, empty bucket."""
+    assert s3_server_client.list_objects_v2(Bucket=s3_bucket)["KeyCount"] == 0
