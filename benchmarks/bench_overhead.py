@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         calls = ours.stats.calls
 
     medians = {name: statistics.median(values) for name, values in per_round.items()}
-    print(f"{args.rounds} rounds x {2 * args.requests} requests ({args.size} B bodies), client CPU:")
+    print(
+        f"{args.rounds} rounds x {2 * args.requests} requests ({args.size} B bodies), client CPU:"
+    )
     for name, values in per_round.items():
         spread = f"{min(values) * 1e3:.3f}-{max(values) * 1e3:.3f}"
         print(f"  {name:13s} median {medians[name] * 1e3:.3f} ms/request (rounds: {spread})")
