@@ -1,9 +1,8 @@
 """A test bench for S3 clients: a real moto S3 server process and a fault-injecting proxy.
 
 Use :class:`S3Server` for a throwaway S3 endpoint, put a :class:`FaultProxy` in front of it (or of
-any
-S3 endpoint) and give the proxy :class:`Fault` values to inject resets, throttling, 5xx errors, lost
-writes, stale reads, truncated downloads and latency. The pytest plugin
+any S3 endpoint) and give the proxy :class:`Fault` values to inject resets, throttling, 5xx errors,
+lost writes, stale reads, truncated downloads and latency. The pytest plugin
 (:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtures. See ``docs/testing.md``.
 """
 

@@ -1,11 +1,8 @@
-"""Fault descriptions for :class:`~resilient_s3.testing.FaultProxy`: what to inject, how often,
-where.
+"""What :class:`~resilient_s3.testing.FaultProxy` injects, how often and where.
 
 A :class:`Fault` is an immutable value; the proxy holds a tuple of them. :func:`parse_faults` reads
-the
-compact spec strings a command line takes, and :func:`mixed_faults` gives a realistic mix of
-transient
-network and service faults.
+the compact spec strings a command line takes, and :func:`mixed_faults` gives a realistic mix of
+transient network and service faults.
 """
 
 from __future__ import annotations
@@ -27,8 +24,7 @@ class FaultKind(str, Enum):
     RESET_BEFORE = "reset_before"
     #: Forward the request (a write IS applied), read the answer, then reset the client connection.
     RESET_AFTER = "reset_after"
-    #: Answer ``503 SlowDown`` (S3 XML error body); ``Retry-After`` only if ``Fault.retry_after`` is
-    #: set.
+    #: Answer ``503 SlowDown`` (S3 XML error); ``Retry-After`` only if ``Fault.retry_after`` is set.
     SLOWDOWN = "slowdown"
     #: Answer ``500 InternalError``.
     INTERNAL_ERROR = "internal_error"
@@ -40,8 +36,7 @@ class FaultKind(str, Enum):
     #: answer ``404 NoSuchKey`` (HEAD: 404 without a body).
     STALE_READ = "stale_read"
     #: GetObject: forward, relay status and headers (full Content-Length), then only part of the
-    #: body
-    #: (half, at least one byte short), then close the connection.
+    #: body (half, at least one byte short), then close the connection.
     TRUNCATE_BODY = "truncate_body"
     #: Sleep ``Fault.seconds`` before handling the request; combines with any one other fault.
     LATENCY = "latency"
@@ -75,9 +70,8 @@ _SPEC_PARAMETER: dict[FaultKind, str] = {
 }
 
 #: The share of each kind in :func:`mixed_faults`: throttling is the most common transient failure
-#: of a
-#: busy S3 endpoint, then connections reset before an answer; 5xx, resets after the server acted and
-#: truncated downloads are rarer but are the ones that need careful handling.
+#: of a busy S3 endpoint, then connections reset before an answer; 5xx, resets after the server
+#: acted and truncated downloads are rarer but are the ones that need careful handling.
 _MIX: tuple[tuple[FaultKind, float], ...] = (
     (FaultKind.SLOWDOWN, 0.30),
     (FaultKind.RESET_BEFORE, 0.25),
@@ -161,8 +155,7 @@ class Fault:
     def applies_to(self, method: str, key: str, operation: str) -> bool:
         """Whether this fault may hit a request, by its kind, filters and target (rate aside).
 
-        STALE_READ also needs the key to be fresh, which only the proxy knows; it is not checked
-        here.
+        STALE_READ also needs the key to be fresh, which only the proxy knows: not checked here.
         """
         natural = _NATURAL_OPERATIONS.get(self.kind)
         return (
@@ -188,8 +181,7 @@ def parse_faults(spec: str) -> tuple[Fault, ...]:
 
     The spec is a comma-separated list of ``KIND=RATE`` items, where ``KIND`` is a
     :class:`FaultKind` value (case-insensitive) and ``RATE`` a probability in ``[0, 1]``. Three
-    kinds
-    take a second number, ``KIND=RATE:VALUE``:
+    kinds take a second number, ``KIND=RATE:VALUE``:
 
     * ``latency=RATE:SECONDS`` (required): the delay;
     * ``stale_read=RATE:WINDOW`` (optional, default 5): the freshness window in seconds;

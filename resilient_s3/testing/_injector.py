@@ -1,9 +1,9 @@
 """The proxy's shared state: which fault hits which request, and the exact counters.
 
 One :class:`FaultInjector` serves every handler thread of a proxy. All its state (the random
-generator,
-the fault set and how often each fault was used, the counters, the recently written keys) is guarded
-by one lock, so a given seed and a sequential order of requests always give the same decisions.
+generator, the fault set and how often each fault was used, the counters, the recently written
+keys) is guarded by one lock, so a given seed and a sequential order of requests always give the
+same decisions.
 """
 
 from __future__ import annotations
@@ -121,9 +121,9 @@ class FaultInjector:
 
         Each LATENCY fault that applies draws its own number; then, if any exclusive fault applies,
         one more number ``u`` is drawn and the applicable exclusive faults, in
-        :data:`EXCLUSIVE_ORDER`
-        (list order within a kind), each own the next ``rate``-wide slice of ``[0, 1)``: the fault
-        whose slice holds ``u`` hits, unless its ``limit`` is used up (then nothing hits).
+        :data:`EXCLUSIVE_ORDER` (list order within a kind), each own the next ``rate``-wide slice
+        of ``[0, 1)``: the fault whose slice holds ``u`` hits, unless its ``limit`` is used up (then
+        nothing hits).
         """
         with self._lock:
             self._counters["requests"] += 1

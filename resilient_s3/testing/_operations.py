@@ -1,10 +1,8 @@
 """Derive a coarse S3 operation name from an HTTP request (path-style addressing).
 
 The proxy never parses a request body or checks a signature: it only looks at the method, the path
-and
-the query-parameter *names*, the way S3 itself routes a REST request. The result is deliberately
-coarse:
-the operations a resilience test cares about get their own name, everything else is ``"Other"``.
+and the query-parameter *names*, the way S3 itself routes a REST request. The result is deliberately
+coarse: the operations a resilience test cares about get their own name, all else is ``"Other"``.
 """
 
 from __future__ import annotations

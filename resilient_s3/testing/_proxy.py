@@ -28,8 +28,7 @@ class FaultProxy:
     Point an S3 client at :attr:`endpoint_url` (path-style addressing) instead of the real endpoint.
     Every request is passed through byte for byte (method, target, headers including ``Host``, so
     SigV4 signatures still verify, and body, streamed), unless a :class:`Fault` hits it. Faults are
-    drawn from one ``random.Random(seed)``, so a seed and a sequential request order reproduce a
-    run.
+    drawn from one ``random.Random(seed)``: a seed and a sequential request order reproduce a run.
 
     Args:
         upstream_url: The endpoint to forward to, e.g. ``"http://127.0.0.1:5000"`` (http or https,
@@ -148,10 +147,10 @@ class FaultProxy:
         self._injector.reset_counters()
 
     def client_kwargs(self) -> ClientKwargs:
-        """Keyword arguments for ``boto3.client("s3", ...)`` (or ``resilient_s3.client``) via the
-        proxy.
+        """Keyword arguments for ``boto3.client("s3", ...)`` or ``resilient_s3.client``, via proxy.
 
-        The dummy credentials and region suit moto; a client of another upstream needs its own keys.
+        ``endpoint_url`` is :attr:`endpoint_url`; region and keys are the dummy ones of
+        :meth:`S3Server.client_kwargs`, which suit moto: another upstream needs its own keys.
         """
         return {
             "endpoint_url": self.endpoint_url,

@@ -1,12 +1,11 @@
 """The proxy's per-connection request handler.
 
 Each client connection gets a thread running one :class:`ProxyHandler`, which keeps its own
-keep-alive
-connection to the upstream. A request is classified, offered to the :class:`FaultInjector`, then
-either
-answered by the proxy itself (a fabricated error, an acknowledgement of a lost write, a reset) or
-forwarded byte for byte: same method, request target, headers (``Host`` included, so a SigV4
-signature still verifies) and body, and the upstream's status, headers and body relayed back.
+keep-alive connection to the upstream. A request is classified, offered to the
+:class:`FaultInjector`, then either answered by the proxy itself (a fabricated error, an
+acknowledgement of a lost write, a reset) or forwarded byte for byte: same method, request target,
+headers (``Host`` included, so a SigV4 signature still verifies) and body, and the upstream's
+status, headers and body relayed back.
 """
 
 from __future__ import annotations
@@ -95,6 +94,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         try:
             body = RequestBody(cast(BinaryIO, self.rfile), self.headers)
         except ValueError as exc:
+            self.proxy.injector.cancel(decision)  # counted as received, but nothing injected
             self.send_error(400, str(exc))
             return
         if decision.delay:
@@ -191,11 +191,16 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def _relay(self, response: http.client.HTTPResponse, truncate_to: int | None) -> None:
         """Relay status, headers and body; with ``truncate_to``, send that many bytes and close."""
         no_body = self.command == "HEAD" or response.status in (204, 304) or response.status < 200
-        rechunk = not no_body and response.length is None
+        # A body of unknown length is re-chunked for keep-alive; an HTTP/1.0 client gets it raw,
+        # delimited by closing the connection.
+        until_close = not no_body and response.length is None
+        rechunk = until_close and self.request_version == "HTTP/1.1"
+        if until_close and not rechunk:
+            self.close_connection = True
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():
             lower = name.lower()
-            if lower in HOP_BY_HOP or (rechunk and lower == "content-length"):
+            if lower in HOP_BY_HOP or (until_close and lower == "content-length"):
                 continue
             self.send_header(name, value)
         if rechunk:
@@ -209,10 +214,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self._copy(response, truncate_to)
                 self._drop_upstream()  # the rest of the body is never read
                 self.close_connection = True
-            elif rechunk:
+            elif until_close:
                 while data := response.read1(PIECE):
-                    self.wfile.write(encode_chunk(data))
-                self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.write(encode_chunk(data) if rechunk else data)
+                if rechunk:
+                    self.wfile.write(b"0\r\n\r\n")
             else:
                 self._copy(response, response.length or 0)
         except (OSError, http.client.HTTPException):

@@ -1,17 +1,15 @@
 """pytest fixtures for testing S3 code against a real server, with and without injected faults.
 
 Registered through the ``pytest11`` entry point, so installing resilient-s3 makes them available in
-every pytest run. Loading the plugin imports nothing heavy: the server, the proxy, boto3 and moto
-are
-imported only when a fixture is first used.
+every pytest run. Loading it imports only the standard library (and the ``resilient_s3`` package):
+boto3 is imported when a client fixture first runs, and moto only runs in the server's process.
 
 Fixtures:
     ``s3_server`` (session): a running :class:`~resilient_s3.testing.S3Server`.
     ``s3_server_client`` (session): a plain boto3 S3 client straight to ``s3_server`` (no proxy), to
         check what the server really holds.
     ``fault_proxy`` (function): a :class:`~resilient_s3.testing.FaultProxy` in front of
-    ``s3_server``
-        with no faults and seed 0; call ``set_faults`` in the test.
+        ``s3_server``, with no faults and seed 0; call ``set_faults`` in the test.
     ``fault_proxy_client`` (function): a plain boto3 S3 client through ``fault_proxy`` that makes
         exactly one attempt per call (``total_max_attempts=1``), so the test controls every attempt.
     ``s3_bucket`` (function): the name of a new, empty bucket on ``s3_server``, emptied and deleted

@@ -290,6 +290,32 @@ def test_response_framings(stub_proxy: FaultProxy) -> None:
     assert _nonzero(stub_proxy)["forwarded"] == 7
 
 
+def _raw_exchange(proxy: FaultProxy, request: bytes) -> bytes:
+    """Send raw bytes to ``proxy`` and read until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while data := sock.recv(65536):
+            received += data
+        return received
+
+
+def test_http10_client_gets_a_close_delimited_body(stub_proxy: FaultProxy) -> None:
+    """An HTTP/1.0 client gets no chunks: a body of unknown length ends with the connection."""
+    received = _raw_exchange(stub_proxy, b"GET /close HTTP/1.0\r\nHost: h\r\n\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"transfer-encoding" not in head.lower()
+    assert body == b"until close"
+
+
+def test_malformed_body_framing_answers_400(stub_proxy: FaultProxy) -> None:
+    """A bad Content-Length gets 400, counted as a request, with no fault injected."""
+    stub_proxy.set_faults([Fault(FaultKind.SLOWDOWN, limit=1)])
+    received = _raw_exchange(stub_proxy, b"PUT /bkt/k HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 400 ")
+    assert _nonzero(stub_proxy) == {"requests": 1, "op:PutObject": 1}
+
+
 def test_reset_is_a_tcp_reset(stub_proxy: FaultProxy) -> None:
     """reset_before aborts the client connection with an RST, not an orderly close."""
     stub_proxy.set_faults([Fault(FaultKind.RESET_BEFORE)])
