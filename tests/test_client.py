@@ -334,3 +334,30 @@ def test_field_scenario_under_mixed_faults_loses_nothing(
     injected = sum(fault_proxy.counters[k.value] for k in FaultKind)
     assert injected > 40  # the faults really happened
     assert sum(s3.stats.retries.values()) + s3.stats.resumes >= injected
+
+
+def test_no_secrets_in_logs_stats_reprs_or_errors(
+    fault_proxy: Any, s3_bucket: str, quick_policy: RetryPolicy, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_key = "SECRETKEYdoNotLeak0123456789"
+    kwargs = fault_proxy.client_kwargs()
+    kwargs["aws_secret_access_key"] = secret_key
+    kwargs["aws_access_key_id"] = "AKIAIDNOTLEAKING"
+    caplog.set_level("DEBUG", logger="resilient_s3")
+    s3 = resilient_s3.client("s3", retry=quick_policy, **kwargs)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": s3_bucket, "Key": "k"})
+    signature = url.split("Signature=")[1].split("&")[0]
+    fault_proxy.set_faults([only(FaultKind.INTERNAL_ERROR, "PutObject")])
+    with pytest.raises(bce.ClientError) as caught:
+        s3.put_object(Bucket=s3_bucket, Key="k", Body=b"x")
+    texts = [
+        *(r.getMessage() for r in caplog.records),
+        repr(s3),
+        str(s3.stats.as_dict()),
+        repr(s3.retry_policy),
+        *getattr(caught.value, "__notes__", []),
+    ]
+    assert any("giving up PutObject" in t for t in texts)
+    for text in texts:
+        for secret in (secret_key, "AKIAIDNOTLEAKING", signature):
+            assert secret not in text
