@@ -10,8 +10,20 @@ resume after a connection fails mid-body, and ``s3.stats`` counts what happened.
 
 from ._classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
 from ._client import ResilientS3Client, client, wrap
-from ._errors import ObjectChangedError, ResilientS3Error, UnreplayableBodyError
-from ._policy import NON_IDEMPOTENT_OPERATIONS, Backoff, BudgetPolicy, RetryEvent, RetryPolicy
+from ._errors import (
+    ObjectChangedError,
+    ResilientS3Error,
+    UnreplayableBodyError,
+    VerificationError,
+)
+from ._policy import (
+    NON_IDEMPOTENT_OPERATIONS,
+    Backoff,
+    BudgetPolicy,
+    RetryEvent,
+    RetryPolicy,
+    VerifyPolicy,
+)
 from ._stats import StatsSnapshot
 from ._stream import ResumableBody
 
@@ -32,6 +44,8 @@ __all__ = [
     "RetryPolicy",
     "StatsSnapshot",
     "UnreplayableBodyError",
+    "VerificationError",
+    "VerifyPolicy",
     "__version__",
     "classify",
     "client",

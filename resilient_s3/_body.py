@@ -11,32 +11,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ._errors import UnreplayableBodyError, describe
 
-__all__ = ["prepare_body"]
+__all__ = ["PreparedBody", "prepare_body"]
 
-_REPLAYABLE = (bytes, bytearray, memoryview, str)
+_REPLAYABLE = (bytes, bytearray, memoryview)
 
 
-def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Callable[[], None]:
-    """Make ``params["Body"]`` replayable (it may replace it) and return the rewind to call
-    before each retry (a no-op when nothing needs rewinding)."""
+@dataclass(frozen=True)
+class PreparedBody:
+    """How to resend a request's body: ``rewind()`` before each retry; ``length`` in bytes
+    (``None`` if unknown or there is no body)."""
+
+    rewind: Callable[[], None]
+    length: int | None
+
+
+def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> PreparedBody:
+    """Make ``params["Body"]`` replayable (it may replace it with the spooled bytes)."""
     body = params.get("Body")
-    if body is None or isinstance(body, _REPLAYABLE):
-        return _nothing
+    if body is None:
+        return PreparedBody(_nothing, 0 if operation == "PutObject" else None)
+    if isinstance(body, str):
+        return PreparedBody(_nothing, len(body.encode()))
+    if isinstance(body, _REPLAYABLE):
+        return PreparedBody(_nothing, memoryview(body).nbytes)
     start = _start_position(body)
     if start is not None:
         seek = body.seek
+        end = seek(0, 2)
+        seek(start)
 
         def rewind() -> None:
             seek(start)
 
-        return rewind
+        return PreparedBody(rewind, end - start if isinstance(end, int) else None)
     target = describe(params.get("Bucket"), params.get("Key"))
     if not hasattr(body, "read"):
-        return _nothing  # not a stream: botocore validates (and rejects) it itself
+        return PreparedBody(_nothing, None)  # not a stream: botocore rejects it itself
     data = body.read(spool_limit + 1) if spool_limit else None
     if data is None or len(data) > spool_limit:
         raise UnreplayableBodyError(
@@ -46,7 +61,7 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Ca
             "buffers parts), or raise RetryPolicy.body_spool_limit."
         )
     params["Body"] = data
-    return _nothing
+    return PreparedBody(_nothing, len(data.encode() if isinstance(data, str) else data))
 
 
 def _start_position(body: Any) -> int | None:

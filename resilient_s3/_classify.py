@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from botocore import exceptions as bce
 from urllib3 import exceptions as u3e
 
-__all__ = ["DEFAULT_TABLES", "ErrorKind", "ErrorTables", "classify"]
+__all__ = ["DEFAULT_TABLES", "ErrorKind", "ErrorTables", "classify", "classify_code"]
 
 
 class ErrorKind(str, enum.Enum):
@@ -131,9 +131,16 @@ def classify(exc: BaseException, tables: ErrorTables = DEFAULT_TABLES) -> ErrorK
 
 
 def _classify_response(exc: bce.ClientError, tables: ErrorTables) -> ErrorKind:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
+    code = str(exc.response.get("Error", {}).get("Code", ""))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return classify_code(code, status, tables)
+
+
+def classify_code(code: str, status: int = 0, tables: ErrorTables = DEFAULT_TABLES) -> ErrorKind:
+    """The kind of an S3 error code (and HTTP status, if known), as for a ``ClientError``.
+
+    Also classifies the per-key ``Errors`` entries of a DeleteObjects answer.
+    """
     if code in tables.throttling_codes:
         return ErrorKind.THROTTLED
     if code in tables.server_codes:

@@ -17,6 +17,7 @@ __all__ = [
     "ObjectChangedError",
     "ResilientS3Error",
     "UnreplayableBodyError",
+    "VerificationError",
     "annotate",
     "describe",
 ]
@@ -48,6 +49,38 @@ class ObjectChangedError(ResilientS3Error):
         self.key = key
         self.expected_etag = expected_etag
         self.found_etag = found_etag
+
+
+class VerificationError(ResilientS3Error):
+    """A write was acknowledged but reading it back did not find it as written.
+
+    Attributes:
+        bucket, key: the object.
+        reason: ``"lost"`` (still missing after the re-uploads), ``"conflict"`` (another writer's
+            object is there), ``"mismatch"`` (other size, ETag, checksum or bytes: a conflict or
+            corruption).
+        expected, found: what the write returned (or sent) and what the read-back found, as
+            dicts of the compared fields (``found`` is ``None`` when nothing was found).
+    """
+
+    def __init__(
+        self,
+        bucket: str | None,
+        key: str | None,
+        reason: str,
+        expected: dict[str, object],
+        found: dict[str, object] | None,
+        detail: str,
+    ) -> None:
+        super().__init__(
+            f"{describe(bucket, key)}: write not verified ({reason}): {detail}; "
+            f"expected {expected}, found {found if found is not None else 'nothing'}"
+        )
+        self.bucket = bucket
+        self.key = key
+        self.reason = reason
+        self.expected = expected
+        self.found = found
 
 
 def describe(bucket: str | None, key: str | None) -> str:

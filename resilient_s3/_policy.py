@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from ._classify import DEFAULT_TABLES, ErrorKind, ErrorTables
 
-__all__ = ["NON_IDEMPOTENT_OPERATIONS", "Backoff", "BudgetPolicy", "RetryEvent", "RetryPolicy"]
+__all__ = [
+    "NON_IDEMPOTENT_OPERATIONS",
+    "Backoff",
+    "BudgetPolicy",
+    "RetryEvent",
+    "RetryPolicy",
+    "VerifyPolicy",
+]
 
 #: Operations whose request must not be sent twice once it may have reached the server, so a
 #: NETWORK_AFTER_SEND error on them is raised rather than retried. Every plain object and bucket
@@ -83,7 +90,9 @@ class BudgetPolicy:
             raise ValueError("budget numbers must be >= 0")
 
     def cost(self, kind: ErrorKind) -> int:
-        """Tokens one retry after an error of ``kind`` takes."""
+        """Tokens one retry after an error of ``kind`` takes (waiting for a fresh write is free)."""
+        if kind is ErrorKind.NOT_FOUND:
+            return 0
         if kind in (ErrorKind.NETWORK_BEFORE_SEND, ErrorKind.NETWORK_AFTER_SEND):
             return self.network_cost
         return self.retry_cost
@@ -112,6 +121,9 @@ class RetryPolicy:
             applied only to operations not in ``non_idempotent_operations``.
         throttled: for SlowDown/503/429; a larger base, as the server asked for room.
         server: for 500/502/504, InternalError, RequestTimeout.
+        not_found: for a 404 on a key this client has just written (read-your-writes) or is
+            verifying; only then, and only within that key's window (see VerifyPolicy). A 404
+            on any other key is never retried.
         deadline: seconds from the start of a call. A retry is made only if its sleep plus
             an attempt as long as the previous one ends before the deadline, so retries never
             carry a call past it; only an attempt slower than the one before it can end late
@@ -133,6 +145,7 @@ class RetryPolicy:
     network_after_send: Backoff = Backoff(max_attempts=5, base=0.05, cap=2.0)
     throttled: Backoff = Backoff(max_attempts=8, base=1.0, cap=20.0)
     server: Backoff = Backoff(max_attempts=5, base=0.1, cap=5.0)
+    not_found: Backoff = Backoff(max_attempts=50, base=0.05, cap=0.5)
     deadline: float | None = 60.0
     max_retry_after: float = 20.0
     budget: BudgetPolicy | None = BudgetPolicy()
@@ -151,16 +164,82 @@ class RetryPolicy:
             raise ValueError("max_retry_after and body_spool_limit must be >= 0")
 
     def backoff_for(self, kind: ErrorKind) -> Backoff | None:
-        """The :class:`Backoff` for ``kind``, or ``None`` if that kind is never retried."""
+        """The :class:`Backoff` for ``kind``, or ``None`` if that kind is never retried
+        (NOT_FOUND's applies only to fresh keys)."""
         return {
             ErrorKind.NETWORK_BEFORE_SEND: self.network_before_send,
             ErrorKind.NETWORK_AFTER_SEND: self.network_after_send,
             ErrorKind.THROTTLED: self.throttled,
             ErrorKind.SERVER: self.server,
+            ErrorKind.NOT_FOUND: self.not_found,
         }.get(kind)
 
     @classmethod
     def no_retries(cls) -> RetryPolicy:
         """A policy that makes exactly one attempt per call (still classifies and annotates)."""
         once = Backoff(max_attempts=1, base=0.0, cap=0.0)
-        return cls(network_before_send=once, network_after_send=once, throttled=once, server=once)
+        return cls(
+            network_before_send=once,
+            network_after_send=once,
+            throttled=once,
+            server=once,
+            not_found=once,
+        )
+
+
+VERIFY_MODES = ("head", "read", "off")
+
+
+@dataclass(frozen=True)
+class VerifyPolicy:
+    """How a client checks that a write it was told succeeded really did (docs/consistency.md).
+
+    Attributes:
+        mode: ``"head"`` (default): HeadObject until the object is visible, then compare its
+            ETag, length and (when the write carried one) checksum with what the write
+            returned. ``"read"``: GetObject and compare the bytes' digest with what was sent
+            (catches servers that store other bytes). ``"off"``: no read-back.
+        visibility_timeout: seconds a read-back keeps retrying 404 before the write is taken
+            as lost. S3 is strongly consistent, so a 404 after a 200 PUT means a lost write;
+            the timeout only absorbs stale reads of non-AWS servers and proxies.
+        max_reuploads: re-uploads of a lost write before VerificationError. ``0``: never
+            re-upload, report the loss.
+        conditional_reupload: re-upload with ``IfNoneMatch="*"`` so a newer write by someone
+            else is never clobbered; a server without conditional writes falls back to a plain
+            PUT (logged once).
+        read_your_writes: seconds after a write during which a GetObject/HeadObject 404 on that
+            key is retried (stale read); ``0`` turns read-your-writes off.
+        recent_keys: how many recently written keys a client remembers for read-your-writes
+            (least recently written forgotten first; about 200 bytes each).
+    """
+
+    mode: str = "head"
+    visibility_timeout: float = 3.0
+    max_reuploads: int = 2
+    conditional_reupload: bool = True
+    read_your_writes: float = 10.0
+    recent_keys: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.mode not in VERIFY_MODES:
+            raise ValueError(f"mode must be one of {VERIFY_MODES}, got {self.mode!r}")
+        if self.visibility_timeout < 0 or self.read_your_writes < 0:
+            raise ValueError("visibility_timeout and read_your_writes must be >= 0 seconds")
+        if self.max_reuploads < 0 or self.recent_keys < 0:
+            raise ValueError("max_reuploads and recent_keys must be >= 0")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether writes are read back."""
+        return self.mode != "off"
+
+    @classmethod
+    def coerce(cls, value: VerifyPolicy | bool | None) -> VerifyPolicy:
+        """``None``/``True`` -> the default policy, ``False`` -> mode "off"."""
+        if isinstance(value, VerifyPolicy):
+            return value
+        if value is None or value is True:
+            return cls()
+        if value is False:
+            return cls(mode="off")
+        raise TypeError(f"verify must be a VerifyPolicy, True, False or None, got {value!r}")

@@ -15,16 +15,18 @@ import tenacity
 from botocore.exceptions import ClientError
 
 from ._budget import RetryBudget
-from ._classify import classify
+from ._classify import ErrorKind, classify
 from ._errors import annotate, describe
 from ._policy import RetryEvent, RetryPolicy
 from ._stats import Stats
 from ._strategies import (
     CallState,
+    refusal,
     retry_if_retryable,
     stop_at_kind_limit,
     stop_before_deadline,
     stop_when_budget_empty,
+    stop_when_fresh_window_ends,
     wait_full_jitter_by_kind,
 )
 
@@ -46,6 +48,7 @@ class Retrier:
             wait=wait_full_jitter_by_kind(policy),
             stop=stop_at_kind_limit(policy)
             | stop_before_deadline(policy)
+            | stop_when_fresh_window_ends(policy)
             | stop_when_budget_empty(budget, stats),
             sleep=policy.sleep,
             before_sleep=self._before_sleep,
@@ -60,12 +63,14 @@ class Retrier:
         fn: Callable[[], T],
         rewind: Callable[[], None] | None = None,
         counted: bool = True,
+        fresh_until: float | None = None,
     ) -> T:
         """Call ``fn`` with retries. ``rewind`` runs before every attempt after the first.
 
         ``counted=False`` keeps the call out of ``calls``/``attempts`` (used for body reads).
+        ``fresh_until`` (a ``policy.clock()`` time) makes a 404 retryable until then.
         """
-        state = CallState(operation, bucket, key, self.policy.clock())
+        state = CallState(operation, bucket, key, self.policy.clock(), fresh_until=fresh_until)
         if counted:
             self.stats.add("calls")
 
@@ -121,17 +126,10 @@ class Retrier:
             return  # raised before any attempt (e.g. by tenacity itself): leave it untouched
         kind = state.kinds[-1]
         target = describe(state.bucket, state.key)
-        if state.stopped_by:
-            reason = f"gave up: {state.stopped_by}"
-        elif self.policy.backoff_for(kind) is None:
-            reason = f"not retried: {kind.value} errors are not retried"
-        else:
-            reason = (
-                f"not retried: {state.operation} is not safe to resend after the request may "
-                "have reached the server"
-            )
+        refused = None if state.stopped_by else refusal(self.policy, state)
+        reason = f"gave up: {state.stopped_by}" if state.stopped_by else f"not retried: {refused}"
         annotate(exc, state.operation, target, state.kinds, reason)
-        if self.policy.backoff_for(kind) is None:
+        if not state.stopped_by and kind not in _TRANSIENT:  # an answer, not a give-up
             logger.debug("%s %s failed: %s (%s)", state.operation, target, _error_name(exc), reason)
             return
         self.stats.add("give_ups")
@@ -145,6 +143,16 @@ class Retrier:
             _error_name(exc),
             reason,
         )
+
+
+_TRANSIENT = frozenset(
+    {
+        ErrorKind.NETWORK_BEFORE_SEND,
+        ErrorKind.NETWORK_AFTER_SEND,
+        ErrorKind.THROTTLED,
+        ErrorKind.SERVER,
+    }
+)
 
 
 def _error_name(error: BaseException | None) -> str:

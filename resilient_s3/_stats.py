@@ -27,6 +27,10 @@ class StatsSnapshot:
             limit, deadline, budget, or an operation not safe to resend).
         budget_exhausted: retries refused because the retry budget was empty.
         resumes: GetObject bodies resumed after the connection failed mid-body.
+        verified: writes read back and found as written.
+        reuploads: lost writes (acknowledged, then not found) uploaded again.
+        conflicts: verifications that found another object (VerificationError raised).
+        verify_seconds: total time spent verifying writes (read-backs and re-uploads).
     """
 
     calls: int = 0
@@ -35,6 +39,10 @@ class StatsSnapshot:
     give_ups: int = 0
     budget_exhausted: int = 0
     resumes: int = 0
+    verified: int = 0
+    reuploads: int = 0
+    conflicts: int = 0
+    verify_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """A plain ``dict`` (JSON-ready) of the counters."""
@@ -45,6 +53,10 @@ class StatsSnapshot:
             "give_ups": self.give_ups,
             "budget_exhausted": self.budget_exhausted,
             "resumes": self.resumes,
+            "verified": self.verified,
+            "reuploads": self.reuploads,
+            "conflicts": self.conflicts,
+            "verify_seconds": round(self.verify_seconds, 6),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -57,12 +69,18 @@ class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._seconds = 0.0
         self._retries: Counter[str] = Counter()
 
     def add(self, name: str, n: int = 1) -> None:
         """Add ``n`` to the counter ``name`` (a :class:`StatsSnapshot` field)."""
         with self._lock:
             self._counts[name] += n
+
+    def add_seconds(self, seconds: float) -> None:
+        """Add to ``verify_seconds``."""
+        with self._lock:
+            self._seconds += seconds
 
     def retry(self, kind: ErrorKind) -> None:
         """Count one retry after an error of ``kind``."""
@@ -74,4 +92,5 @@ class Stats:
         with self._lock:
             counts = dict(self._counts)
             retries = MappingProxyType(dict(self._retries))
-        return StatsSnapshot(retries=retries, **counts)
+            seconds = self._seconds
+        return StatsSnapshot(retries=retries, verify_seconds=seconds, **counts)

@@ -26,11 +26,13 @@ from ._stats import Stats
 
 __all__ = [
     "CallState",
+    "refusal",
     "retry_after_seconds",
     "retry_if_retryable",
     "stop_at_kind_limit",
     "stop_before_deadline",
     "stop_when_budget_empty",
+    "stop_when_fresh_window_ends",
     "wait_full_jitter_by_kind",
 ]
 
@@ -47,6 +49,7 @@ class CallState:
     last_attempt: float = 0.0  # seconds the latest attempt took
     tokens: int = 0  # budget tokens this call took
     stopped_by: str = ""  # why retries stopped, when a stop rule fired
+    fresh_until: float | None = None  # clock time until which a 404 is retried (fresh key)
 
 
 def _state(retry_state: tenacity.RetryCallState) -> CallState:
@@ -54,8 +57,22 @@ def _state(retry_state: tenacity.RetryCallState) -> CallState:
     return state
 
 
+def refusal(policy: RetryPolicy, state: CallState) -> str | None:
+    """Why the last error of a call must not be retried, or ``None`` if it may be. Pure."""
+    kind = state.kinds[-1]
+    if kind is ErrorKind.NOT_FOUND and state.fresh_until is None:
+        return "not_found errors are retried only for keys this client has just written"
+    if policy.backoff_for(kind) is None:
+        return f"{kind.value} errors are not retried"
+    if kind is ErrorKind.NETWORK_AFTER_SEND and state.operation in policy.non_idempotent_operations:
+        return (
+            f"{state.operation} is not safe to resend after the request may have reached the server"
+        )
+    return None
+
+
 class retry_if_retryable(retry_base):
-    """Retry when the last error's kind has a Backoff, and resending is safe."""
+    """Retry when :func:`refusal` finds no reason not to."""
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._policy = policy
@@ -66,14 +83,7 @@ class retry_if_retryable(retry_base):
             return False
         if not isinstance(outcome.exception(), Exception):
             return False  # KeyboardInterrupt, SystemExit: never retried
-        state = _state(retry_state)
-        kind = state.kinds[-1]
-        if self._policy.backoff_for(kind) is None:
-            return False
-        return not (
-            kind is ErrorKind.NETWORK_AFTER_SEND
-            and state.operation in self._policy.non_idempotent_operations
-        )
+        return refusal(self._policy, _state(retry_state)) is None
 
 
 def retry_after_seconds(exc: BaseException, now: float | None = None) -> float | None:
@@ -150,6 +160,22 @@ class stop_before_deadline(stop_base):
         if elapsed + retry_state.upcoming_sleep + state.last_attempt < deadline:
             return False
         state.stopped_by = f"deadline of {deadline:g}s reached"
+        return True
+
+
+class stop_when_fresh_window_ends(stop_base):
+    """For a 404 on a fresh key: stop when the next sleep would end past the key's window."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        state = _state(retry_state)
+        if state.kinds[-1] is not ErrorKind.NOT_FOUND or state.fresh_until is None:
+            return False
+        if self._policy.clock() + retry_state.upcoming_sleep < state.fresh_until:
+            return False
+        state.stopped_by = "still not found when the key's freshness window ended"
         return True
 
 

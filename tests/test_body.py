@@ -27,24 +27,28 @@ class Pipe(io.RawIOBase):
 @pytest.mark.parametrize("body", [b"abc", bytearray(b"abc"), "abc", memoryview(b"abc")])
 def test_in_memory_bodies_are_resent_as_they_are(body: Any) -> None:
     params = {"Body": body}
-    prepare_body("PutObject", params, 10)()
+    prepared = prepare_body("PutObject", params, 10)
+    prepared.rewind()
     assert params["Body"] is body
+    assert prepared.length == 3
 
 
 def test_a_seekable_file_is_rewound_to_where_the_call_started() -> None:
     f = io.BytesIO(b"0123456789")
     f.seek(4)
     params: dict[str, Any] = {"Bucket": "b", "Key": "k", "Body": f}
-    rewind = prepare_body("PutObject", params, 10)
+    prepared = prepare_body("PutObject", params, 10)
+    assert prepared.length == 6
+    assert f.tell() == 4
     assert f.read() == b"456789"  # a first attempt consumed the rest
-    rewind()
+    prepared.rewind()
     assert f.tell() == 4
     assert f.read() == b"456789"
 
 
 def test_a_small_non_seekable_stream_is_spooled() -> None:
     params: dict[str, Any] = {"Body": Pipe(b"x" * 100)}
-    prepare_body("PutObject", params, 100)
+    assert prepare_body("PutObject", params, 100).length == 100
     assert params["Body"] == b"x" * 100
 
 
@@ -62,5 +66,12 @@ def test_spool_limit_zero_refuses_every_non_seekable_stream() -> None:
 
 def test_no_body_needs_no_rewind() -> None:
     params: dict[str, Any] = {"Bucket": "b"}
-    prepare_body("ListObjectsV2", params, 10)()
+    prepared = prepare_body("ListObjectsV2", params, 10)
+    prepared.rewind()
     assert params == {"Bucket": "b"}
+    assert prepared.length is None
+    assert prepare_body("PutObject", {}, 10).length == 0  # no Body: an empty object
+
+
+def test_a_str_body_counts_its_utf8_bytes() -> None:
+    assert prepare_body("PutObject", {"Body": "héllo"}, 10).length == 6

@@ -93,12 +93,18 @@ def test_permanent_errors_are_tried_exactly_once(
     assert fake_time.sleeps == []
 
 
-def test_a_stale_404_is_not_retried_by_the_core(rs3: Any, fault_proxy: Any, s3_bucket: str) -> None:
-    rs3.put_object(Bucket=s3_bucket, Key="fresh", Body=b"x")
+def test_a_404_on_a_key_this_client_did_not_write_is_raised_at_once(
+    rs3: Any, fault_proxy: Any, s3_bucket: str, fault_proxy_client: Any, fake_time: FakeTime
+) -> None:
+    fault_proxy_client.put_object(Bucket=s3_bucket, Key="theirs", Body=b"x")  # fresh, not ours
     fault_proxy.set_faults([Fault(FaultKind.STALE_READ, rate=1.0, limit=1)])
     with pytest.raises(rs3.exceptions.NoSuchKey):
-        rs3.get_object(Bucket=s3_bucket, Key="fresh")
+        rs3.get_object(Bucket=s3_bucket, Key="theirs")
+    with pytest.raises(bce.ClientError):  # a real miss: one attempt, no delay
+        rs3.head_object(Bucket=s3_bucket, Key="never-written")
     assert fault_proxy.counters["op:GetObject"] == 1
+    assert fault_proxy.counters["op:HeadObject"] == 1
+    assert fake_time.sleeps == []
 
 
 def test_deadline_with_real_time(fault_proxy: Any, s3_bucket: str) -> None:
@@ -215,6 +221,7 @@ def test_paginator_pages_are_each_retried(rs3: Any, fault_proxy: Any, s3_bucket:
 
 def test_waiter_polls_through_the_retrier(rs3: Any, fault_proxy: Any, s3_bucket: str) -> None:
     rs3.put_object(Bucket=s3_bucket, Key="w", Body=b"x")
+    fault_proxy.reset_counters()
     fault_proxy.set_faults([only(FaultKind.SLOWDOWN, "HeadObject", limit=2)])
     rs3.get_waiter("object_exists").wait(Bucket=s3_bucket, Key="w")
     assert fault_proxy.counters["op:HeadObject"] == 3
@@ -224,13 +231,14 @@ def test_waiter_polls_through_the_retrier(rs3: Any, fault_proxy: Any, s3_bucket:
 def test_presigned_urls_are_local_and_work(rs3: Any, fault_proxy: Any, s3_bucket: str) -> None:
     rs3.put_object(Bucket=s3_bucket, Key="p", Body=b"presigned")
     before = fault_proxy.counters["requests"]
+    calls = rs3.stats.calls
     url = rs3.generate_presigned_url("get_object", Params={"Bucket": s3_bucket, "Key": "p"})
     post = rs3.generate_presigned_post(s3_bucket, "upload")
     assert fault_proxy.counters["requests"] == before  # signing sends nothing
     assert post["url"].startswith(fault_proxy.endpoint_url)
     with urllib.request.urlopen(url) as answer:
         assert answer.read() == b"presigned"
-    assert rs3.stats.calls == 1
+    assert rs3.stats.calls == calls
 
 
 def test_exceptions_and_meta_are_the_inner_clients(rs3: Any, s3_bucket: str) -> None:

@@ -29,7 +29,7 @@ def test_backoff_for_each_kind() -> None:
     assert policy.backoff_for(ErrorKind.THROTTLED) is policy.throttled
     assert policy.backoff_for(ErrorKind.NETWORK_BEFORE_SEND) is policy.network_before_send
     assert policy.backoff_for(ErrorKind.PERMANENT) is None
-    assert policy.backoff_for(ErrorKind.NOT_FOUND) is None
+    assert policy.backoff_for(ErrorKind.NOT_FOUND) is policy.not_found  # fresh keys only
 
 
 def test_no_retries_makes_one_attempt_per_kind() -> None:
