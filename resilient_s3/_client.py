@@ -226,6 +226,7 @@ class ResilientS3Client(_Base):
             self._retrier,
             params.get("Bucket"),
             params.get("Key"),
+            self._verify_policy.visibility_timeout,
         )
 
     def _get_paginator(self, operation_name: str) -> Any:

@@ -32,14 +32,17 @@ def delete_objects(
     errors; return one answer for all rounds."""
     pending: list[dict[str, Any]] = list(params["Delete"]["Objects"])
     deleted: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
+    permanent: list[dict[str, Any]] = []  # kept from every round
+    transient: list[dict[str, Any]] = []  # the last round's: retried, or left at the end
 
     def one_round() -> dict[str, Any]:
-        nonlocal pending, errors
+        nonlocal pending, transient
         response = send({**params, "Delete": {**params["Delete"], "Objects": pending}})
         deleted.extend(response.get("Deleted", []))
-        errors = list(response.get("Errors", []))
-        again = {_identity(e) for e in errors if _transient(e, policy)}
+        transient = []
+        for error in response.get("Errors", []):
+            (transient if _transient(error, policy) else permanent).append(error)
+        again = {_identity(e) for e in transient}
         pending = [o for o in pending if _identity(o) in again]
         return response
 
@@ -53,6 +56,7 @@ def delete_objects(
     )(one_round)
     answer = dict(last)
     answer["Deleted"] = deleted
+    errors = permanent + transient
     if errors:
         answer["Errors"] = errors
         for error in errors:

@@ -129,7 +129,7 @@ class Retrier:
         refused = None if state.stopped_by else refusal(self.policy, state)
         reason = f"gave up: {state.stopped_by}" if state.stopped_by else f"not retried: {refused}"
         annotate(exc, state.operation, target, state.kinds, reason)
-        if not state.stopped_by and kind not in _TRANSIENT:  # an answer, not a give-up
+        if kind not in _TRANSIENT:  # an answer (404, 403...), not a give-up
             logger.debug("%s %s failed: %s (%s)", state.operation, target, _error_name(exc), reason)
             return
         self.stats.add("give_ups")

@@ -4,9 +4,9 @@
 ``read(n)``, ``iter_chunks``, ``iter_lines``, iteration, ``close`` and ``with`` keep working).
 When a read fails with a network error, it asks its ``reopen`` function for a new stream that
 starts at the first byte not yet delivered, under the client's retry policy (backoff, attempt
-limit, budget). ``reopen`` pins the object (see ``_resume.py``), so the bytes that follow are
-the same object's. The total delivered is checked against the expected length: short data is
-never returned silently.
+limit, budget; a 404 is retried for ``stale_for`` seconds). ``reopen`` pins the object (see
+``_resume.py``), so the bytes that follow are the same object's. The total delivered is checked
+against the expected length: short data is never returned silently.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ class ResumableBody(StreamingBody):
         retrier: Retrier,
         bucket: str | None,
         key: str | None,
+        stale_for: float = 0.0,
     ) -> None:
         super().__init__(body, length)  # type: ignore[arg-type]
+        self._stale_for = stale_for
         self._length = length
         self._body: StreamingBody | None = body
         self._reopen = reopen
@@ -101,7 +103,12 @@ class ResumableBody(StreamingBody):
                 raise self._short()
             return chunk
 
-        return self._retrier.call("GetObject", self._bucket, self._key, attempt, counted=False)
+        # A 404 while resuming an object that answered a moment ago is a stale read: retried
+        # for ``stale_for`` seconds.
+        fresh_until = self._retrier.policy.clock() + self._stale_for if self._stale_for else None
+        return self._retrier.call(
+            "GetObject", self._bucket, self._key, attempt, counted=False, fresh_until=fresh_until
+        )
 
     def _drop_body(self) -> None:
         body, self._body = self._body, None

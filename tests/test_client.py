@@ -108,16 +108,24 @@ def test_a_404_on_a_key_this_client_did_not_write_is_raised_at_once(
 
 
 def test_deadline_with_real_time(fault_proxy: Any, s3_bucket: str) -> None:
+    """No retry sleeps past the deadline; the call ends about when it does (the last attempt
+    may run a little over on a loaded machine: attempts are bounded by the read timeout)."""
     import time
 
-    policy = RetryPolicy(deadline=1.0, throttled=Backoff(max_attempts=100, base=0.05, cap=0.2))
+    sleeps_end: list[float] = []
+    policy = RetryPolicy(
+        deadline=1.0,
+        throttled=Backoff(max_attempts=100, base=0.05, cap=0.2),
+        on_retry=lambda event: sleeps_end.append(time.monotonic() + event.delay),
+    )
     s3 = resilient_s3.client("s3", retry=policy, **fault_proxy.client_kwargs())
     fault_proxy.set_faults([only(FaultKind.SLOWDOWN, "PutObject")])
     started = time.monotonic()
     with pytest.raises(bce.ClientError):
         s3.put_object(Bucket=s3_bucket, Key="k", Body=b"x")
-    assert time.monotonic() - started < 1.0
-    assert fault_proxy.counters["op:PutObject"] > 3
+    assert len(sleeps_end) > 3
+    assert max(sleeps_end) < started + 1.0
+    assert time.monotonic() - started < 1.5
 
 
 def test_budget_exhaustion_against_a_dead_endpoint(fake_time: FakeTime) -> None:
