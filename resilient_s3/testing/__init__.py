@@ -1,14 +1,19 @@
-"""A test bench for S3 clients: a real moto S3 server process and a fault-injecting proxy.
+"""A test bench for S3 clients: real S3 server processes and a fault-injecting proxy.
 
-Use :class:`S3Server` for a throwaway S3 endpoint, put a :class:`FaultProxy` in front of it (or of
-any S3 endpoint) and give the proxy :class:`Fault` values to inject resets, throttling, 5xx errors,
-lost writes, stale reads, truncated downloads and latency. The pytest plugin
-(:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtures. See ``docs/testing.md``.
+Use :class:`S3Server` for a throwaway S3 endpoint (moto; :class:`LocalStackServer` and
+:class:`SeaweedFSServer` run those servers the same way), put a :class:`FaultProxy` in front of it
+(or of any S3 endpoint) and give the proxy :class:`Fault` values to inject resets, throttling, 5xx
+errors, lost writes, stale reads, truncated downloads, latency and stored aws-chunked framing. The
+pytest plugin (:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtures. See
+``docs/testing.md``.
 """
 
 from ._faults import Fault, FaultKind, mixed_faults, parse_faults
+from ._localstack import LocalStackServer
 from ._operations import OPERATION_NAMES
+from ._process import ServerUnavailable
 from ._proxy import FaultProxy
+from ._seaweedfs import SeaweedFSServer
 from ._server import (
     TEST_ACCESS_KEY_ID,
     TEST_REGION,
@@ -26,7 +31,10 @@ __all__ = [
     "Fault",
     "FaultKind",
     "FaultProxy",
+    "LocalStackServer",
     "S3Server",
+    "SeaweedFSServer",
+    "ServerUnavailable",
     "mixed_faults",
     "parse_faults",
 ]

@@ -221,6 +221,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                     self.wfile.write(b"0\r\n\r\n")
             else:
                 self._copy(response, response.length or 0)
+                response.read()  # b"": frees the upstream connection even after an empty body
         except (OSError, http.client.HTTPException):
             # Headers are out, so the only honest signal left is closing the client connection.
             self._drop_upstream()

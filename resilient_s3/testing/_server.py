@@ -20,6 +20,7 @@ __all__ = [
     "TEST_SECRET_ACCESS_KEY",
     "ClientKwargs",
     "S3Server",
+    "free_port",
 ]
 
 #: Region for clients of the test server (moto accepts any; us-east-1 needs no LocationConstraint).
@@ -88,7 +89,7 @@ class S3Server:
             )
         attempts = 1 if self._requested_port is not None else _PORT_ATTEMPTS
         for attempt in range(attempts):
-            port = self._requested_port or _free_port()
+            port = self._requested_port or free_port()
             try:
                 self._launch(port)
                 return self
@@ -220,11 +221,14 @@ class _PortTaken(RuntimeError):
     """The server could not bind its port (another process took it first)."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_free_port = free_port  # the former private name, still used by tests
 
 
 def _answers(port: int) -> bool:

@@ -14,10 +14,18 @@ Fixtures:
         exactly one attempt per call (``total_max_attempts=1``), so the test controls every attempt.
     ``s3_bucket`` (function): the name of a new, empty bucket on ``s3_server``, emptied and deleted
         afterwards.
+    ``real_s3_server`` (session, parametrized ``localstack`` / ``seaweedfs``): a running
+        :class:`~resilient_s3.testing.LocalStackServer` or
+        :class:`~resilient_s3.testing.SeaweedFSServer`. Tests that use it are marked
+        ``real_server``. A server whose prerequisites are missing skips them, unless the
+        environment sets ``CI=true`` or ``RESILIENT_S3_REQUIRE_REAL_SERVERS=1``: then it fails them.
+    ``real_s3_server_client`` (function): a plain boto3 S3 client straight to ``real_s3_server``.
+    ``real_s3_bucket`` (function): a new, empty bucket on ``real_s3_server``, deleted afterwards.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -29,8 +37,54 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
     from . import FaultProxy, S3Server
+    from ._process import ManagedServer
 
-__all__ = ["fault_proxy", "fault_proxy_client", "s3_bucket", "s3_server", "s3_server_client"]
+__all__ = [
+    "REAL_SERVERS",
+    "fault_proxy",
+    "fault_proxy_client",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "real_s3_bucket",
+    "real_s3_server",
+    "real_s3_server_client",
+    "require_real_servers",
+    "s3_bucket",
+    "s3_server",
+    "s3_server_client",
+]
+
+#: The real servers ``real_s3_server`` is parametrized over (its ids).
+REAL_SERVERS = ("localstack", "seaweedfs")
+#: The marker given to every test that uses ``real_s3_server``.
+_MARKER = "real_server"
+
+
+def require_real_servers() -> bool:
+    """Whether a real server that cannot start must fail the tests rather than skip them: in CI
+    (``CI=true``) or when ``RESILIENT_S3_REQUIRE_REAL_SERVERS`` is ``1``/``true``/``yes``."""
+    truthy = ("1", "true", "yes")
+    return (
+        os.environ.get("CI", "").strip().lower() in truthy
+        or os.environ.get("RESILIENT_S3_REQUIRE_REAL_SERVERS", "").strip().lower() in truthy
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``real_server`` marker."""
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}: runs against a real S3 server (LocalStack, SeaweedFS) started by the "
+        "real_s3_server fixture; deselect with -m 'not real_server'",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``real_server`` every test that uses ``real_s3_server``, directly or through another
+    fixture."""
+    for item in items:
+        if "real_s3_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(_MARKER)
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +130,51 @@ def s3_bucket(s3_server_client: S3Client) -> Iterator[str]:
     s3_server_client.create_bucket(Bucket=name)
     yield name
     _delete_bucket(s3_server_client, name)
+
+
+@pytest.fixture(scope="session", params=REAL_SERVERS)
+def real_s3_server(request: pytest.FixtureRequest) -> Iterator[ManagedServer]:
+    """A real S3 server process on 127.0.0.1 (LocalStack, then SeaweedFS), one at a time.
+
+    Missing prerequisites (no LocalStack Python configured, no ``weed`` binary) skip the test, or
+    fail it when :func:`require_real_servers`. A server that is there but fails to start always
+    fails the test, with the tail of its log.
+    """
+    from ._localstack import LocalStackServer
+    from ._process import ServerUnavailable
+    from ._seaweedfs import SeaweedFSServer
+
+    server: ManagedServer
+    server = LocalStackServer() if request.param == "localstack" else SeaweedFSServer()
+    try:
+        server.start()
+    except ServerUnavailable as exc:
+        if require_real_servers():
+            pytest.fail(f"{exc} (real servers are required here)", pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def real_s3_server_client(real_s3_server: ManagedServer) -> Iterator[S3Client]:
+    """A plain boto3 S3 client talking to ``real_s3_server`` directly."""
+    import boto3
+
+    s3 = boto3.client("s3", **real_s3_server.client_kwargs())
+    yield s3
+    s3.close()
+
+
+@pytest.fixture
+def real_s3_bucket(real_s3_server_client: S3Client) -> Iterator[str]:
+    """The name of a new, unique bucket on ``real_s3_server``; emptied and deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:20]}"
+    real_s3_server_client.create_bucket(Bucket=name)
+    yield name
+    _delete_bucket(real_s3_server_client, name)
 
 
 def _delete_bucket(s3: S3Client, name: str) -> None:

@@ -162,7 +162,8 @@ class _Stub(BaseHTTPRequestHandler):
                 return raw
 
     def do_GET(self) -> None:
-        """Serve /chunked, /close (close-delimited), /drop (then closed silently), /304, or echo."""
+        """Serve /chunked, /close (close-delimited), /drop (then closed silently), /empty
+        (Content-Length: 0, kept alive), /304, or echo."""
         if self.path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -181,6 +182,10 @@ class _Stub(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"drop")
             self.close_connection = True  # without saying so: an idle keep-alive close
+        elif self.path == "/empty":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/304":
             self.send_response(304)
             self.send_header("ETag", '"x"')
@@ -288,6 +293,21 @@ def test_response_framings(stub_proxy: FaultProxy) -> None:
     assert conn.getresponse().read() == b"drop"
     conn.close()
     assert _nonzero(stub_proxy)["forwarded"] == 7
+
+
+def test_empty_answers_keep_the_upstream_connection_usable(stub_proxy: FaultProxy) -> None:
+    """After a kept-alive ``Content-Length: 0`` answer (SeaweedFS answers PutObject so), the next
+    request on the same upstream connection is forwarded, not answered 502."""
+    conn = _connect(stub_proxy)
+    for _ in range(3):
+        conn.request("GET", "/empty")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"")
+    conn.request("PUT", "/bkt/k", body=b"after")
+    assert json.loads(conn.getresponse().read())["body"] == "after"
+    conn.close()
+    assert stub_proxy.counters["upstream_errors"] == 0
+    assert stub_proxy.counters["forwarded"] == 4
 
 
 def _raw_exchange(proxy: FaultProxy, request: bytes) -> bytes:
