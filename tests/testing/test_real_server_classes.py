@@ -77,6 +77,17 @@ def test_missing_localstack_python_is_unavailable(monkeypatch: pytest.MonkeyPatc
         LocalStackServer(sys.executable).start()
 
 
+def test_localstack_pins_match_ci() -> None:
+    """The pins the error message names are the ones .ci/install-real-servers installs."""
+    from resilient_s3.testing._localstack import LOCALSTACK_REQUIREMENTS
+
+    text = (Path(__file__).parents[2] / ".ci" / "localstack-requirements.txt").read_text()
+    lines = [line.strip() for line in text.splitlines()]
+    assert tuple(line for line in lines if line and not line.startswith("#")) == (
+        LOCALSTACK_REQUIREMENTS
+    )
+
+
 def test_missing_weed_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     """A weed path that is not an executable: ServerUnavailable."""
     monkeypatch.setenv("RESILIENT_S3_WEED", "/nonexistent/weed")
