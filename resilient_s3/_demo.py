@@ -31,16 +31,23 @@ def run_demo(
     objects: int = 400, concurrency: int = 64, fault_rate: float = 0.10, seed: int = 1
 ) -> int:
     """Run the demo and print the comparison; 0 when resilient_s3 lost and hid nothing."""
-    from .testing import FaultProxy, S3Server, mixed_faults  # the server extra, loaded lazily
+    from .testing import Fault, FaultKind, FaultProxy, S3Server, mixed_faults  # server extra
 
     logging.getLogger("resilient_s3").setLevel(logging.ERROR)
+    faults = (
+        *mixed_faults(fault_rate),
+        Fault(FaultKind.LOST_WRITE, rate=0.05),
+        Fault(FaultKind.STALE_READ, rate=0.30),
+    )
     print(f"Field scenario: {objects} objects, {concurrency} threads sharing one client, each")
-    print(f"put then read back at once, through a fault proxy injecting {fault_rate:.0%} mixed")
-    print("faults (connection resets before/after the server acts, SlowDown, InternalError,")
-    print("truncated downloads) in front of a real S3 server (moto) on 127.0.0.1.\n")
+    print("put then read back at once, through a fault proxy in front of a real S3 server")
+    print("(moto) on 127.0.0.1 that acknowledges 5% of PUTs without storing them (lost writes),")
+    print("answers 30% of reads of fresh keys with a stale 404, and injects")
+    print(f"{fault_rate:.0%} mixed faults (resets before/after the server acts, SlowDown,")
+    print("InternalError, truncated downloads).\n")
     with (
         S3Server() as server,
-        FaultProxy(server.endpoint_url, mixed_faults(fault_rate), seed=seed) as proxy,
+        FaultProxy(server.endpoint_url, faults, seed=seed) as proxy,
     ):
         direct = boto3.client("s3", **server.client_kwargs())
         results: list[ScenarioResult] = []
@@ -69,6 +76,10 @@ def run_demo(
     if stats is not None:
         print(f"\nresilient_s3 retries by kind: {dict(stats.retries)}")
         print(f"resilient_s3 resumed downloads: {stats.resumes}")
+        print(
+            f"resilient_s3 verified writes: {stats.verified}; lost writes re-uploaded: "
+            f"{stats.reuploads}"
+        )
     print(f"proxy counters: {injected}")
     ours = results[-1]
     ok = ours.lost_nothing and not ours.put_errors
