@@ -1,0 +1,251 @@
+"""``s3.batch``: put, get, delete, copy and head many objects; sync methods and ``_async`` twins.
+
+``BatchClient(s3)`` takes a resilient_s3 facade; it is cheap to create (its shared state lives
+with the facade's boto3 client), so ``s3.batch`` may make a new one on every access.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._client import ResilientS3Client
+from ._items import Body, CopyItem, PutItem
+from ._ops import Multipart
+from ._options import Options, VerifyArg
+from ._plans import (
+    copy_plan,
+    delete_plan,
+    get_plan,
+    head_plan,
+    listed_keys,
+    put_plan,
+    walk_files,
+)
+from ._report import BatchReport
+from ._runner import Plan, run_plan, run_sync
+from ._state import client_state
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._options import BatchOptions
+
+__all__ = ["BatchClient", "CopyItems", "Keys", "PutItems"]
+
+#: put's ``items``.
+PutItems = (
+    Mapping[str, Body]
+    | Iterable[PutItem | tuple[str, Body] | tuple[str, Body, Mapping[str, Any]]]
+    | AsyncIterable[PutItem | tuple[str, Body] | tuple[str, Body, Mapping[str, Any]]]
+)
+#: get/head/delete's ``keys``.
+Keys = Iterable[str] | AsyncIterable[str]
+#: copy's ``pairs``.
+CopyItems = (
+    Iterable[CopyItem | tuple[str, str, str, str]]
+    | AsyncIterable[CopyItem | tuple[str, str, str, str]]
+)
+_MIB = 1024 * 1024
+
+
+class BatchClient:
+    """Batch operations over one resilient_s3 client (docs/batch.md).
+
+    Every method takes the :class:`BatchOptions` keywords (``concurrency``, ``rate_limit``,
+    ``bytes_per_second``, ``adaptive``, ``progress``, ``keep_results``, ``fail_fast``,
+    ``cancel_grace``) and returns a :class:`BatchReport`; a failed item never raises (call
+    ``report.raise_for_failures()``). Bad arguments raise before any request.
+    """
+
+    def __init__(self, s3: ResilientS3Client) -> None:
+        self._s3 = s3
+        self._state = client_state(s3.inner)
+
+    def __repr__(self) -> str:
+        return f"<BatchClient over {self._s3!r}>"
+
+    # put ------------------------------------------------------------------------------------
+
+    def put(
+        self,
+        bucket: str,
+        items: PutItems,
+        *,
+        verify: VerifyArg = "list",
+        multipart_threshold: int = 64 * _MIB,
+        part_size: int = 16 * _MIB,
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """Upload ``items`` (mapping key -> body, ``(key, body[, extra_args])`` tuples or
+        :class:`PutItem`; a body is bytes, str, a path or a binary file object).
+
+        ``verify``: ``"list"`` (default: confirmed by ListObjectsV2 pages, missing or different
+        keys uploaded again), ``"object"`` (the facade's read-back after each put, or pass a
+        :class:`~resilient_s3.VerifyPolicy`), ``"off"``/``False``. Bodies of
+        ``multipart_threshold`` bytes or more go up in parts of ``part_size``.
+        """
+        plan = self._put(bucket, items, verify, multipart_threshold, part_size, options)
+        return self._sync(plan)
+
+    async def put_async(
+        self,
+        bucket: str,
+        items: PutItems,
+        *,
+        verify: VerifyArg = "list",
+        multipart_threshold: int = 64 * _MIB,
+        part_size: int = 16 * _MIB,
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """:meth:`put` on the running event loop."""
+        plan = self._put(bucket, items, verify, multipart_threshold, part_size, options)
+        return await self._async(plan)
+
+    def upload_dir(
+        self,
+        path: str | os.PathLike[str],
+        bucket: str,
+        prefix: str = "",
+        *,
+        verify: VerifyArg = "list",
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """Upload every file under the directory ``path`` to ``prefix`` + its relative path
+        (``/``-separated), walking the tree lazily."""
+        return self.put(bucket, self._walk(path, prefix), verify=verify, **options)
+
+    async def upload_dir_async(
+        self,
+        path: str | os.PathLike[str],
+        bucket: str,
+        prefix: str = "",
+        *,
+        verify: VerifyArg = "list",
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """:meth:`upload_dir` on the running event loop."""
+        return await self.put_async(bucket, self._walk(path, prefix), verify=verify, **options)
+
+    # get ------------------------------------------------------------------------------------
+
+    def get(
+        self,
+        bucket: str,
+        keys: Keys,
+        dest: str | os.PathLike[str] | None = None,
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """Download ``keys``: into the directory ``dest`` (``dest/<key>``, created if missing;
+        written to a temporary name, then renamed), or, with ``dest=None``, into
+        ``report.data`` (key -> bytes)."""
+        return self._sync(get_plan(bucket, keys, dest, Options.of(options)))
+
+    async def get_async(
+        self,
+        bucket: str,
+        keys: Keys,
+        dest: str | os.PathLike[str] | None = None,
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """:meth:`get` on the running event loop."""
+        return await self._async(get_plan(bucket, keys, dest, Options.of(options)))
+
+    def download_prefix(
+        self,
+        bucket: str,
+        prefix: str,
+        path: str | os.PathLike[str],
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """Download every object under ``prefix`` to ``path/<key without prefix>``, listing
+        as it goes."""
+        return self._sync(self._download(bucket, prefix, path, options))
+
+    async def download_prefix_async(
+        self,
+        bucket: str,
+        prefix: str,
+        path: str | os.PathLike[str],
+        **options: Unpack[BatchOptions],
+    ) -> BatchReport:
+        """:meth:`download_prefix` on the running event loop."""
+        return await self._async(self._download(bucket, prefix, path, options))
+
+    # delete, copy, head ---------------------------------------------------------------------
+
+    def delete(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
+        """Delete ``keys`` with DeleteObjects, 1,000 per request (transient per-key errors are
+        retried by the facade; the keys left are the failures)."""
+        return self._sync(delete_plan(bucket, keys, Options.of(options)))
+
+    async def delete_async(
+        self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]
+    ) -> BatchReport:
+        """:meth:`delete` on the running event loop."""
+        return await self._async(delete_plan(bucket, keys, Options.of(options)))
+
+    def copy(
+        self, pairs: CopyItems, *, verify: VerifyArg = "list", **options: Unpack[BatchOptions]
+    ) -> BatchReport:
+        """Copy ``(src_bucket, src_key, dst_bucket, dst_key)`` items (or :class:`CopyItem`)
+        with CopyObject (objects up to 5 GiB), verified like :meth:`put`."""
+        return self._sync(copy_plan(self._s3, pairs, verify, Options.of(options)))
+
+    async def copy_async(
+        self, pairs: CopyItems, *, verify: VerifyArg = "list", **options: Unpack[BatchOptions]
+    ) -> BatchReport:
+        """:meth:`copy` on the running event loop."""
+        return await self._async(copy_plan(self._s3, pairs, verify, Options.of(options)))
+
+    def head(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
+        """HeadObject ``keys`` (metadata in ``report.results`` with ``keep_results=True``;
+        a missing key is a NOT_FOUND failure)."""
+        return self._sync(head_plan(bucket, keys, Options.of(options)))
+
+    async def head_async(
+        self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]
+    ) -> BatchReport:
+        """:meth:`head` on the running event loop."""
+        return await self._async(head_plan(bucket, keys, Options.of(options)))
+
+    # plumbing -------------------------------------------------------------------------------
+
+    def _put(
+        self,
+        bucket: str,
+        items: Any,
+        verify: VerifyArg,
+        threshold: int,
+        part_size: int,
+        options: Mapping[str, Any],
+    ) -> Plan:
+        if part_size < 5 * _MIB or threshold < 5 * _MIB:
+            raise ValueError(
+                "multipart_threshold and part_size must be at least 5 MiB (S3's minimum)"
+            )
+        multipart = Multipart(threshold, part_size)
+        return put_plan(self._s3, bucket, items, verify, multipart, Options.of(options))
+
+    def _download(
+        self, bucket: str, prefix: str, path: str | os.PathLike[str], options: Mapping[str, Any]
+    ) -> Plan:
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")
+        listing = listed_keys(bucket, prefix)
+        return get_plan(bucket, (), path, Options.of(options), strip=prefix, listing=listing)
+
+    @staticmethod
+    def _walk(path: str | os.PathLike[str], prefix: str) -> Any:
+        root = Path(path)
+        if not root.is_dir():
+            raise NotADirectoryError(f"upload_dir: {str(root)!r} is not a directory")
+        return walk_files(root, prefix)
+
+    def _sync(self, plan: Plan) -> BatchReport:
+        return run_sync(self._state, run_plan(self._s3, self._state, plan))
+
+    async def _async(self, plan: Plan) -> BatchReport:
+        return await run_plan(self._s3, self._state, plan)

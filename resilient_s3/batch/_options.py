@@ -1,0 +1,133 @@
+"""The options every batch method takes, checked before anything is sent.
+
+See :class:`BatchOptions` for each option, its default, and what ``0``/``None`` mean.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from .._policy import VerifyPolicy
+from ._adaptive import AdaptivePolicy
+from ._engine import EngineOptions
+from ._progress import ProgressArg
+
+__all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resolve_verify"]
+
+#: Items in flight at once by default (the facade's pool holds 64 connections).
+DEFAULT_CONCURRENCY = 32
+#: What ``verify=`` takes for put and copy.
+VerifyArg = Literal["list", "object", "off"] | bool | VerifyPolicy | None
+
+
+class BatchOptions(TypedDict, total=False):
+    """Keyword options of every batch method.
+
+    Attributes:
+        concurrency: items in flight at once, and worker threads (default 32). The connection
+            pool is made at least this large.
+        rate_limit: requests per second for the batch, every HTTP request counted (retries,
+            verification, list pages); ``None`` (default): no limit. Batches of one client on
+            one event loop with the same rate_limit share one limiter.
+        bytes_per_second: request and response body bytes per second; ``None``: no limit.
+        adaptive: lower the rate when the server throttles (AIMD, see AdaptivePolicy); ``True``
+            (default), ``False``, or an :class:`AdaptivePolicy`.
+        progress: ``False`` (default: prints nothing), ``True`` (a bar on stderr) or a callable
+            receiving each :class:`BatchEvent`.
+        keep_results: keep an :class:`ItemResult` per completed item in ``report.results``
+            (default ``False``: counted only, memory independent of the item count).
+        fail_fast: stop pulling new items after the first failure (default ``False``).
+        cancel_grace: seconds requests in flight may take to finish once the batch is cancelled
+            (default 5.0; ``0``: abandon them at once).
+    """
+
+    concurrency: int
+    rate_limit: float | None
+    bytes_per_second: float | None
+    adaptive: bool | AdaptivePolicy
+    progress: ProgressArg
+    keep_results: bool
+    fail_fast: bool
+    cancel_grace: float
+
+
+@dataclass(frozen=True)
+class Options:
+    """Checked :class:`BatchOptions`."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate_limit: float | None = None
+    bytes_per_second: float | None = None
+    adaptive: AdaptivePolicy | None = field(default_factory=AdaptivePolicy)
+    progress: ProgressArg = False
+    keep_results: bool = False
+    fail_fast: bool = False
+    cancel_grace: float = 5.0
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> Options:
+        """Check ``options`` (the keyword arguments); raise ``TypeError``/``ValueError``."""
+        unknown = set(options) - set(BatchOptions.__annotations__)
+        if unknown:
+            raise TypeError(f"unknown batch option(s): {', '.join(sorted(unknown))}")
+        concurrency = options.get("concurrency", DEFAULT_CONCURRENCY)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+        adaptive = options.get("adaptive", True)
+        if not isinstance(adaptive, (bool, AdaptivePolicy)):
+            raise TypeError(f"adaptive must be a bool or an AdaptivePolicy, got {adaptive!r}")
+        progress = options.get("progress", False)
+        if not isinstance(progress, bool) and not callable(progress):
+            raise TypeError(f"progress must be a bool or a callable, got {progress!r}")
+        grace = _number(options, "cancel_grace", 5.0, minimum=0.0)
+        assert grace is not None
+        return cls(
+            concurrency=concurrency,
+            rate_limit=_number(options, "rate_limit", None),
+            bytes_per_second=_number(options, "bytes_per_second", None),
+            adaptive=AdaptivePolicy() if adaptive is True else (adaptive or None),
+            progress=progress,
+            keep_results=bool(options.get("keep_results", False)),
+            fail_fast=bool(options.get("fail_fast", False)),
+            cancel_grace=grace,
+        )
+
+    @property
+    def engine(self) -> EngineOptions:
+        """The engine's share."""
+        return EngineOptions(self.concurrency, self.keep_results, self.fail_fast, self.cancel_grace)
+
+
+def _number(
+    options: Mapping[str, Any], name: str, default: float | None, minimum: float | None = None
+) -> float | None:
+    value = options.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise TypeError(f"{name} must be a number or None, got {value!r}")
+    if minimum is None and value <= 0:
+        raise ValueError(f"{name} must be > 0 (or None for no limit), got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def resolve_verify(verify: VerifyArg, client_policy: VerifyPolicy) -> tuple[str, VerifyPolicy]:
+    """``(mode, policy)``: mode ``"list"``, ``"object"`` or ``"off"``; the policy gives the
+    re-upload limit and conditional re-uploads (the client's own, if it verifies)."""
+    base = client_policy if client_policy.enabled else VerifyPolicy()
+    if isinstance(verify, VerifyPolicy):
+        return ("object" if verify.enabled else "off"), verify
+    if verify is True or verify == "list":
+        return "list", base
+    if verify == "object":
+        return "object", base
+    if verify is False or verify is None or verify == "off":
+        return "off", VerifyPolicy(mode="off")
+    raise ValueError(
+        f"verify must be 'list', 'object', 'off', a bool or a VerifyPolicy, got {verify!r}"
+    )
