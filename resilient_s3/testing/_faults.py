@@ -40,6 +40,10 @@ class FaultKind(str, Enum):
     TRUNCATE_BODY = "truncate_body"
     #: Sleep ``Fault.seconds`` before handling the request; combines with any one other fault.
     LATENCY = "latency"
+    #: PutObject/UploadPart with a checksum header (or sent aws-chunked): forward the body framed
+    #: aws-chunked, as boto3 sends it over https, as plain data, so the server stores the framing
+    #: (1,067 bytes for 1,024). Like a server that ignores ``Content-Encoding: aws-chunked``.
+    CHUNKED_FRAMING = "chunked_framing"
 
 
 #: The order in which the exclusive kinds (all but LATENCY) share out one random draw per request:
@@ -51,6 +55,7 @@ EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
     FaultKind.INTERNAL_ERROR,
     FaultKind.STALE_READ,
     FaultKind.LOST_WRITE,
+    FaultKind.CHUNKED_FRAMING,
     FaultKind.RESET_AFTER,
     FaultKind.TRUNCATE_BODY,
 )
@@ -60,6 +65,7 @@ _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
     FaultKind.LOST_WRITE: frozenset({"PutObject"}),
     FaultKind.STALE_READ: frozenset({"GetObject", "HeadObject"}),
     FaultKind.TRUNCATE_BODY: frozenset({"GetObject"}),
+    FaultKind.CHUNKED_FRAMING: frozenset({"PutObject", "UploadPart"}),
 }
 
 #: In a spec string, what the number after ``RATE:`` sets, per kind that takes one.
@@ -91,8 +97,8 @@ class Fault:
         limit: Inject at most this many times (``None``: no limit; ``0``: never). Counted per fault
             set: :meth:`FaultProxy.set_faults` starts the counts again.
         methods: Only requests with one of these HTTP methods (case-insensitive). ``None``: no
-            restriction beyond the kind's own (PUT for LOST_WRITE, GET/HEAD for STALE_READ, GET for
-            TRUNCATE_BODY, any method for the others).
+            restriction beyond the kind's own (PUT for LOST_WRITE and CHUNKED_FRAMING, GET/HEAD for
+            STALE_READ, GET for TRUNCATE_BODY, any method for the others).
         key_prefix: Only requests whose decoded object key starts with this; bucket-level requests
             have the key ``""`` and so match only the empty prefix (the default).
         operations: Only requests whose derived operation name is in this set (see

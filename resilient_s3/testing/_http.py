@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import selectors
 from collections.abc import Iterator
 from email.message import Message
 from typing import BinaryIO
@@ -14,6 +16,7 @@ __all__ = [
     "RequestBody",
     "encode_chunk",
     "error_body",
+    "idle_connection_dropped",
 ]
 
 #: Bytes copied per read/write when streaming a body.
@@ -61,6 +64,15 @@ def error_body(code: str, resource: str, request_id: str) -> bytes:
 def encode_chunk(data: bytes) -> bytes:
     """One HTTP/1.1 chunk (``data`` must not be empty: the empty chunk ends the body)."""
     return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def idle_connection_dropped(conn: http.client.HTTPConnection) -> bool:
+    """Whether an idle upstream connection was closed by its peer (readable while idle)."""
+    if conn.sock is None:
+        return False
+    with selectors.DefaultSelector() as selector:
+        selector.register(conn.sock, selectors.EVENT_READ)
+        return bool(selector.select(timeout=0))
 
 
 class RequestBody:

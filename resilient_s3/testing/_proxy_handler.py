@@ -10,20 +10,23 @@ status, headers and body relayed back.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
-import itertools
 import logging
-import selectors
-import socket
-import struct
 import time
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, BinaryIO, cast
 
+from ._answers import ERRORS, FabricatedAnswers
 from ._faults import FaultKind
-from ._http import HOP_BY_HOP, PIECE, ClientBodyError, RequestBody, encode_chunk, error_body
+from ._framing import FramedUpload, frame_upload
+from ._http import (
+    HOP_BY_HOP,
+    PIECE,
+    ClientBodyError,
+    RequestBody,
+    encode_chunk,
+    idle_connection_dropped,
+)
 from ._injector import Decision
 from ._operations import RequestTarget, classify_request
 
@@ -34,20 +37,14 @@ __all__ = ["ProxyHandler"]
 
 _log = logging.getLogger("resilient_s3.testing")
 
-#: Kinds answered with a fabricated S3 error: (status, error code).
-_ERRORS = {
-    FaultKind.SLOWDOWN: (503, "SlowDown"),
-    FaultKind.INTERNAL_ERROR: (500, "InternalError"),
-    FaultKind.ACCESS_DENIED: (403, "AccessDenied"),
-    FaultKind.STALE_READ: (404, "NoSuchKey"),
-}
-_request_ids = itertools.count(1)
 
-
-class ProxyHandler(BaseHTTPRequestHandler):
+class ProxyHandler(FabricatedAnswers):
     """Handles the requests of one client connection (see the module docstring)."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, and ``100 Continue`` answered by http.server
+    #: Headers and body go out in separate writes: with Nagle's algorithm the body would wait for
+    #: the client's delayed ACK of the headers (40 ms per small answer on Linux).
+    disable_nagle_algorithm = True
     _upstream: http.client.HTTPConnection | None = None
 
     @property
@@ -112,9 +109,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if kind is FaultKind.RESET_BEFORE:
             body.drain()
             self._reset()
-        elif kind in _ERRORS:
+        elif kind in ERRORS:
             body.drain()
-            status, code = _ERRORS[kind]
+            status, code = ERRORS[kind]
             self._send_error(status, code, decision)
         elif kind is FaultKind.LOST_WRITE:
             md5 = hashlib.md5(usedforsecurity=False)
@@ -128,8 +125,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def _forward(self, target: RequestTarget, body: RequestBody, decision: Decision) -> None:
         """Send the request upstream and relay (or sabotage) the response."""
         injector = self.proxy.injector
+        upload = None
+        if decision.kind is FaultKind.CHUNKED_FRAMING:
+            upload = frame_upload(self.headers, body)
+            if upload is None:
+                injector.cancel(decision)  # no checksum to frame: forwarded as is, uncounted
         try:
-            response = self._send_upstream(body)
+            response = self._send_upstream(body, upload)
         except (OSError, ValueError, http.client.HTTPException) as exc:
             injector.count("upstream_errors")
             _log.debug("upstream failed: %s", type(exc).__name__)
@@ -156,13 +158,16 @@ class ProxyHandler(BaseHTTPRequestHandler):
         )
         injector.record_write(target, status)
 
-    def _send_upstream(self, body: RequestBody) -> http.client.HTTPResponse:
-        """Send the request on the pooled upstream connection and return the response head.
+    def _send_upstream(
+        self, body: RequestBody, upload: FramedUpload | None = None
+    ) -> http.client.HTTPResponse:
+        """Send the request (or ``upload`` in its place) on the pooled upstream connection and
+        return the response head.
 
         A reused connection that the upstream closed while idle is detected before use; if it fails
         anyway on a request without a body, the request is sent once more on a new connection.
         """
-        if self._upstream is not None and _dropped(self._upstream):
+        if self._upstream is not None and idle_connection_dropped(self._upstream):
             self._drop_upstream()
         reused = self._upstream is not None and self._upstream.sock is not None
         for attempt in range(2):
@@ -171,7 +176,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             conn = self._upstream
             try:
                 conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-                for name, value in self.headers.items():
+                headers = self.headers.items() if upload is None else upload.headers
+                for name, value in headers:
                     if name.lower() not in HOP_BY_HOP:
                         conn.putheader(name, value)
                 if body.chunked:
@@ -179,12 +185,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 conn.endheaders()
                 if attempt == 0:
                     self.proxy.injector.count("forwarded")
-                for data in body.wire():
+                for data in body.wire() if upload is None else upload.wire():
                     conn.send(data)
                 return conn.getresponse()
             except (ConnectionError, http.client.RemoteDisconnected):
                 self._drop_upstream()
-                if not (reused and body.empty and attempt == 0):
+                if not (reused and body.empty and upload is None and attempt == 0):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -236,67 +242,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             size -= len(data)
 
-    def _send_error(self, status: int, code: str, decision: Decision) -> None:
-        """Answer with a fabricated S3 error (no body for HEAD)."""
-        request_id = f"resilient-s3-fault-{next(_request_ids)}"
-        body = (
-            b"" if self.command == "HEAD" else error_body(code, self.path.split("?")[0], request_id)
-        )
-        self.send_response_only(status)
-        self.send_header("Date", self.date_time_string())
-        self.send_header("x-amz-request-id", request_id)
-        self.send_header("x-resilient-s3-fault", decision.kind.value if decision.kind else "")
-        if decision.fault is not None and decision.fault.retry_after is not None:
-            self.send_header("Retry-After", f"{decision.fault.retry_after:g}")
-        if body:
-            self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _ack_lost_write(self, md5_hex: str) -> None:
-        """Answer a PutObject 200 with its ETag and echoed checksum headers; store nothing."""
-        self.send_response_only(200)
-        self.send_header("Date", self.date_time_string())
-        self.send_header("x-amz-request-id", f"resilient-s3-fault-{next(_request_ids)}")
-        self.send_header("x-resilient-s3-fault", FaultKind.LOST_WRITE.value)
-        self.send_header("ETag", f'"{md5_hex}"')
-        for name, value in self.headers.items():
-            if name.lower().startswith("x-amz-checksum-"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def _send_plain(self, status: int, text: str) -> None:
-        """Answer with a short text/plain body."""
-        body = text.encode()
-        self.send_response_only(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _reset(self) -> None:
-        """Abort the client connection with a TCP RST (SO_LINGER 0, then close)."""
-        self.close_connection = True
-        sock = self.connection
-        with contextlib.suppress(OSError):  # already gone: nothing left to reset
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
-        self.rfile.close()  # drops the last reference, so the socket really closes now
-
     def _drop_upstream(self) -> None:
         """Close and forget the upstream connection."""
         if self._upstream is not None:
             self._upstream.close()
             self._upstream = None
-
-
-def _dropped(conn: http.client.HTTPConnection) -> bool:
-    """Whether an idle upstream connection was closed by its peer (readable while idle)."""
-    if conn.sock is None:
-        return False
-    with selectors.DefaultSelector() as selector:
-        selector.register(conn.sock, selectors.EVENT_READ)
-        return bool(selector.select(timeout=0))
