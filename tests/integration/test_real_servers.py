@@ -6,6 +6,7 @@ Every test here uses the ``real_s3_server`` fixture, so it runs once per server 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import boto3
@@ -92,3 +93,31 @@ def test_truncated_download_resumes_where_boto3_fails(
             assert s3.get_object(Bucket=real_s3_bucket, Key="cut")["Body"].read() == body
             assert s3.stats.resumes == 1
         assert proxy.counters["truncate_body"] == 2
+
+
+def test_doctor_finds_no_problem(
+    real_s3_server: ManagedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """doctor on a healthy real server: every check ok. Over https (LocalStack serves it on the
+    same port), boto3 really uploads aws-chunked, and the server stores 1,024 bytes for 1,024."""
+    from resilient_s3._cli import main
+    from resilient_s3.testing import LocalStackServer
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    runs = [["--endpoint-url", real_s3_server.endpoint_url]]
+    if isinstance(real_s3_server, LocalStackServer):
+        runs.append(["--endpoint-url", real_s3_server.https_endpoint_url, "--no-verify-ssl"])
+    for options in runs:
+        code = main(["doctor", "--json", *options])
+        report = json.loads(capsys.readouterr().out)
+        statuses = {f["check"]: f["status"] for f in report["findings"]}
+        assert code == 0, report
+        assert set(statuses.values()) == {"ok"}, report
+        chunked = next(f for f in report["findings"] if f["check"] == "aws-chunked uploads")
+        assert chunked["details"] == {"sent": 1024, "stored": 1024}
+        https = options[1].startswith("https://")
+        assert ("default aws-chunked upload" in chunked["summary"]) == https
