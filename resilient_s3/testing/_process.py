@@ -113,18 +113,22 @@ class ManagedServer:
         """Launch once in a new scratch directory and wait for it; clean up and raise on failure."""
         scratch = tempfile.mkdtemp(prefix=f"resilient-s3-{self.name}-")
         self._scratch = scratch
-        argv, env, port = self._command(scratch)
-        log = open(os.path.join(scratch, "server.log"), "w+b")  # noqa: SIM115 (closed in stop())
-        self._log, self._port = log, port
-        self._process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            env=dict(env),
-            cwd=scratch,
-            start_new_session=True,  # its own process group: stop() signals the group it leads
-        )
+        try:
+            argv, env, port = self._command(scratch)
+            log = open(os.path.join(scratch, "server.log"), "w+b")  # noqa: SIM115 (see stop())
+            self._log, self._port = log, port
+            self._process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=dict(env),
+                cwd=scratch,
+                start_new_session=True,  # its own process group: stop() signals the group it leads
+            )
+        except OSError as exc:
+            self.stop()  # deletes the scratch directory
+            raise ServerUnavailable(f"{self.name}: cannot run it: {exc}") from exc
         deadline = time.monotonic() + self._start_timeout
         error = self._wait(deadline)
         if error is not None:

@@ -99,6 +99,17 @@ def test_missing_weed_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert repr(server) == "SeaweedFSServer(stopped)"
 
 
+def test_a_binary_that_cannot_run_is_unavailable(tmp_path: Path) -> None:
+    """A weed path that passes the executable check but cannot be run (a directory):
+    ServerUnavailable, and no scratch directory left behind."""
+    before = set(Path("/tmp").glob("resilient-s3-seaweedfs-*"))
+    server = SeaweedFSServer(str(tmp_path))
+    with pytest.raises(ServerUnavailable, match="cannot run it"):
+        server.start()
+    assert not server.running
+    assert set(Path("/tmp").glob("resilient-s3-seaweedfs-*")) <= before
+
+
 def test_serves_on_loopback_only(real_s3_server: ManagedServer) -> None:
     """Every port the server listens on (SeaweedFS has ten) is on 127.0.0.1, none on 0.0.0.0."""
     listening = _listening(real_s3_server.pid)
