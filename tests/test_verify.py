@@ -222,3 +222,54 @@ def test_plain_boto3_loses_writes_under_the_same_faults(
     result = run_field_scenario(plain, s3_server_client, s3_bucket, label="boto3", seed=5)
     assert result.silent_losses > 0
     assert result.acknowledged == 400
+
+
+@pytest.mark.parametrize("mode", ["head", "read"])
+def test_read_mode_catches_a_server_that_stores_other_bytes(
+    fault_proxy: Any, s3_bucket: str, stepped_policy: RetryPolicy, mode: str
+) -> None:
+    """The server stores a corrupted body (same length) and answers its ETag: a HEAD cannot
+    tell, comparing the bytes can."""
+    s3 = make(fault_proxy, stepped_policy, VerifyPolicy(mode=mode))
+    fault_proxy.set_faults([only(FaultKind.CORRUPT_WRITE, "PutObject", limit=1)])
+    if mode == "head":
+        s3.put_object(Bucket=s3_bucket, Key="bent", Body=b"0123456789")  # passes, unnoticed
+        assert s3.stats.verified == 1
+    else:
+        with pytest.raises(VerificationError) as caught:
+            s3.put_object(Bucket=s3_bucket, Key="bent", Body=b"0123456789")
+        assert caught.value.reason == "mismatch"
+        assert caught.value.found is not None
+        assert caught.value.found["md5"] != caught.value.expected["md5"]
+    assert fault_proxy.counters["corrupt_write"] == 1
+
+
+def test_head_mode_catches_aws_chunked_framing_stored_as_data(
+    fault_proxy: Any, s3_bucket: str, stepped_policy: RetryPolicy
+) -> None:
+    s3 = make(fault_proxy, stepped_policy)
+    fault_proxy.set_faults([only(FaultKind.CHUNKED_FRAMING, "PutObject", limit=1)])
+    with pytest.raises(VerificationError) as caught:
+        s3.put_object(Bucket=s3_bucket, Key="framed", Body=b"x" * 1024)
+    assert caught.value.expected["ContentLength"] == 1024
+    assert caught.value.found is not None
+    assert caught.value.found["ContentLength"] == 1067
+
+
+def test_delete_objects_partial_failures_are_retried(
+    rs3: Any, fault_proxy: Any, s3_bucket: str, s3_server_client: Any
+) -> None:
+    keys = [f"del/{i}" for i in range(6)]
+    for key in keys:
+        s3_server_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x")
+    plain = boto3.client("s3", **fault_proxy.client_kwargs())
+    fault_proxy.set_faults([only(FaultKind.DELETE_ERRORS, "DeleteObjects", limit=1)])
+    request = {"Objects": [{"Key": k} for k in keys]}
+    answer = plain.delete_objects(Bucket=s3_bucket, Delete=request)
+    assert len(answer["Errors"]) == 3  # the control: boto3 hands them back, raises nothing
+    fault_proxy.set_faults([only(FaultKind.DELETE_ERRORS, "DeleteObjects", limit=1)])
+    fault_proxy.reset_counters()
+    answer = rs3.delete_objects(Bucket=s3_bucket, Delete=request)
+    assert "Errors" not in answer
+    assert sorted(d["Key"] for d in answer["Deleted"]) == keys
+    assert fault_proxy.counters["op:DeleteObjects"] == 2  # the 3 failed keys sent again

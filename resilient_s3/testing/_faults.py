@@ -44,6 +44,12 @@ class FaultKind(str, Enum):
     #: aws-chunked, as boto3 sends it over https, as plain data, so the server stores the framing
     #: (1,067 bytes for 1,024). Like a server that ignores ``Content-Encoding: aws-chunked``.
     CHUNKED_FRAMING = "chunked_framing"
+    #: PutObject: forward the body with its middle byte flipped and no checksum headers; the
+    #: server stores other bytes (same length) and answers their ETag.
+    CORRUPT_WRITE = "corrupt_write"
+    #: DeleteObjects: forward (every key is deleted), then report the first half of the deleted
+    #: keys as ``InternalError`` entries in the answer's ``Errors``.
+    DELETE_ERRORS = "delete_errors"
 
 
 #: The order in which the exclusive kinds (all but LATENCY) share out one random draw per request:
@@ -56,6 +62,8 @@ EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
     FaultKind.STALE_READ,
     FaultKind.LOST_WRITE,
     FaultKind.CHUNKED_FRAMING,
+    FaultKind.CORRUPT_WRITE,
+    FaultKind.DELETE_ERRORS,
     FaultKind.RESET_AFTER,
     FaultKind.TRUNCATE_BODY,
 )
@@ -66,6 +74,8 @@ _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
     FaultKind.STALE_READ: frozenset({"GetObject", "HeadObject"}),
     FaultKind.TRUNCATE_BODY: frozenset({"GetObject"}),
     FaultKind.CHUNKED_FRAMING: frozenset({"PutObject", "UploadPart"}),
+    FaultKind.CORRUPT_WRITE: frozenset({"PutObject"}),
+    FaultKind.DELETE_ERRORS: frozenset({"DeleteObjects"}),
 }
 
 #: In a spec string, what the number after ``RATE:`` sets, per kind that takes one.

@@ -29,6 +29,7 @@ from ._http import (
 )
 from ._injector import Decision
 from ._operations import RequestTarget, classify_request
+from ._sabotage import corrupt_upload, fail_half_the_deletes
 
 if TYPE_CHECKING:
     from ._proxy import ProxyServer
@@ -126,8 +127,11 @@ class ProxyHandler(FabricatedAnswers):
         """Send the request upstream and relay (or sabotage) the response."""
         injector = self.proxy.injector
         upload = None
-        if decision.kind is FaultKind.CHUNKED_FRAMING:
-            upload = frame_upload(self.headers, body)
+        if decision.kind in (FaultKind.CHUNKED_FRAMING, FaultKind.CORRUPT_WRITE):
+            sabotage = (
+                frame_upload if decision.kind is FaultKind.CHUNKED_FRAMING else corrupt_upload
+            )
+            upload = sabotage(self.headers, body)
             if upload is None:
                 injector.cancel(decision)  # no checksum to frame: forwarded as is, uncounted
         try:
@@ -147,6 +151,9 @@ class ProxyHandler(FabricatedAnswers):
                 self._drop_upstream()
             injector.record_write(target, status)
             self._reset()
+            return
+        if decision.kind is FaultKind.DELETE_ERRORS:
+            self._relay_rewritten(response, decision)
             return
         length = response.length
         truncate = decision.kind is FaultKind.TRUNCATE_BODY
@@ -232,6 +239,21 @@ class ProxyHandler(FabricatedAnswers):
             # Headers are out, so the only honest signal left is closing the client connection.
             self._drop_upstream()
             self.close_connection = True
+
+    def _relay_rewritten(self, response: http.client.HTTPResponse, decision: Decision) -> None:
+        """Relay a DeleteObjects answer with half its deleted keys reported as errors."""
+        answer = response.read()
+        rewritten = fail_half_the_deletes(answer) if response.status == 200 else None
+        if rewritten is None:
+            self.proxy.injector.cancel(decision)  # nothing deleted: relayed as is, uncounted
+        body = answer if rewritten is None else rewritten
+        self.send_response_only(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _copy(self, response: http.client.HTTPResponse, size: int) -> None:
         """Copy exactly ``size`` body bytes from the upstream response to the client."""
