@@ -7,13 +7,14 @@ transient fault mix of a few percent must not halve the throughput of a batch):
 
 - every request sent is counted, every answer is counted as throttled or not, in a sliding
   window of ``window`` seconds;
-- **multiplicative decrease**: when a throttled answer arrives and the throttled share of the
-  window's answers is at least ``threshold`` (with at least 10 answers in the denominator, so
-  one throttle among 3 answers is 10 %, not 33 %), the rate becomes ``decrease`` times the
-  lower of the current rate and the rate actually sent in the window; at most once per window;
-- **additive increase**: every answer that is not throttled adds ``increase`` times the rate
-  before the last decrease, per second elapsed; once the rate is back to that level it stops
-  limiting (``rate`` is ``None``).
+- **multiplicative decrease**: when a throttled answer arrives, the window holds at least two
+  throttled answers and their share of the window's answers is above ``threshold`` (with at
+  least 20 answers in the denominator: two throttles among 5 answers are 10 %, not 40 %), the
+  rate becomes ``decrease`` times the lower of the current rate and the rate the server
+  *accepted* (answers not throttled, per second) in the window; at most once per window;
+- **additive increase**: every answer that is not throttled adds ``increase`` times the
+  highest rate sent before the throttling began, per second elapsed (``0.1``: back to it in at
+  most 10 s); once the rate is back there, it stops limiting (``rate`` is ``None``).
 
 The batch's own ``rate_limit`` is a separate limiter, so the effective rate is never above it.
 Thread-safe: worker threads report sends and answers; the event loop reads :attr:`rate`.
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 __all__ = ["AdaptivePolicy", "AdaptiveRate"]
 
 _SLOTS = 10  # sub-windows of the sliding window
-_MIN_ANSWERS = 10  # smallest denominator of the throttled share
+_MIN_ANSWERS = 20  # smallest denominator of the throttled share
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,10 @@ class AdaptivePolicy:
 
     Attributes:
         decrease: factor applied to the rate on frequent throttling (0 < decrease < 1).
-        increase: fraction of the rate before the last decrease added per second without
-            throttling (``0.1``: back to that rate 3 s after a 0.7 decrease).
-        threshold: throttled share of the window's answers that triggers a decrease
-            (``0``: every throttled answer does, as botocore's adaptive mode).
+        increase: fraction of the highest rate sent before the throttling added per second
+            without throttling (``0.1``: back to it within 10 s).
+        threshold: throttled share of the window's answers above which a decrease is made
+            (``0``: any two throttled answers in a window do).
         window: seconds of the sliding window, and the least time between two decreases.
         min_rate: requests per second the rate never goes below.
     """
@@ -49,7 +50,7 @@ class AdaptivePolicy:
     decrease: float = 0.7
     increase: float = 0.1
     threshold: float = 0.1
-    window: float = 1.0
+    window: float = 0.5
     min_rate: float = 1.0
 
     def __post_init__(self) -> None:
@@ -75,7 +76,9 @@ class AdaptiveRate:
         # per sub-window: [sent, answered, throttled]
         self._counts = [[0, 0, 0] for _ in range(_SLOTS)]
         self._rate: float | None = None
-        self._release_at = 0.0  # the rate before the last decrease: above it, stop limiting
+        self._release_at = 0.0  # the highest rate sent before the throttling: above it, release
+        self._step = 0.0  # additive increase, requests/s per second
+        self._first = clock()
         self._last_decrease = float("-inf")
         self._last_increase = 0.0
         self.decreases = 0
@@ -100,7 +103,7 @@ class AdaptiveRate:
                 counts[2] += 1
                 self._maybe_decrease(now)
             elif self._rate is not None:
-                self._rate += self.policy.increase * self._release_at * (now - self._last_increase)
+                self._rate += self._step * (now - self._last_increase)
                 self._last_increase = now
                 if self._rate >= self._release_at:
                     self._rate = None
@@ -110,13 +113,14 @@ class AdaptiveRate:
         if now - self._last_decrease < policy.window:
             return
         sent, answered, throttled = (sum(c[i] for c in self._counts) for i in range(3))
-        if throttled / max(answered, _MIN_ANSWERS) < policy.threshold:
+        if throttled < 2 or throttled / max(answered, _MIN_ANSWERS) <= policy.threshold:
             return
-        measured = sent / policy.window
-        current = measured if self._rate is None else min(self._rate, measured or self._rate)
-        current = max(current, policy.min_rate)
-        self._release_at = current
-        self._rate = max(policy.min_rate, policy.decrease * current)
+        span = min(policy.window, max(now - self._first, policy.window / _SLOTS))
+        accepted = max((answered - throttled) / span, policy.min_rate)
+        base = accepted if self._rate is None else min(self._rate, accepted)
+        self._release_at = max(self._release_at if self._rate is not None else 0.0, sent / span)
+        self._rate = max(policy.min_rate, policy.decrease * base)
+        self._step = policy.increase * self._release_at
         self._last_decrease = self._last_increase = now
         self.decreases += 1
 

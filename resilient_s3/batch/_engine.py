@@ -125,7 +125,10 @@ class Engine:
             stopped = "cancelled" if isinstance(error, (asyncio.CancelledError,)) else "error"
             report = await self._shutdown(stopped, started)
             attach_report(error, report)
-            self._finish(report)
+            try:
+                self._finish(report)
+            except Exception:  # the progress callback failing again: the first error wins
+                logger.warning("batch %s: progress callback failed", self.operation, exc_info=True)
             raise
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,10 +1,13 @@
 """Rate limits on the event loop (aiolimiter), waited for by the worker threads.
 
 Every HTTP request a batch's worker thread sends first takes a token (see ``_hooks``): one from
-the batch's ``rate_limit`` limiter, one from the client's adaptive limiter while the adaptive
-rate is limiting, and, for a request body, its bytes from the ``bytes_per_second`` limiter. The
-limiters are :class:`aiolimiter.AsyncLimiter` objects, which belong to one event loop: the
-thread submits the wait to the batch's loop and blocks until it is granted.
+the batch's ``rate_limit`` limiter, one from the client's adaptive gate while the adaptive rate
+is limiting, and, for a request body, its bytes from the ``bytes_per_second`` limiter. The fixed
+limits are :class:`aiolimiter.AsyncLimiter` objects, which belong to one event loop: the thread
+submits the wait to the batch's loop and blocks until it is granted. The adaptive rate changes
+with every answer, which an AsyncLimiter cannot follow (its rate is fixed; a new limiter per
+rate would let the waiters of the old ones through as well), so it has a :class:`VariableGate`
+that reads the rate at each acquisition.
 
 Limiters are kept per client and event loop (:class:`LoopLimiters`), keyed by their rate, so
 concurrent batches of one client on one loop with the same ``rate_limit`` share one limiter and
@@ -24,7 +27,7 @@ from aiolimiter import AsyncLimiter
 
 from ._adaptive import AdaptiveRate
 
-__all__ = ["BatchCancelled", "LoopLimiters", "Pacer"]
+__all__ = ["BatchCancelled", "LoopLimiters", "Pacer", "VariableGate", "make_limiter"]
 
 _BURST_SECONDS = 0.1
 
@@ -39,12 +42,30 @@ def make_limiter(rate: float) -> AsyncLimiter:
     return AsyncLimiter(burst, burst / rate)
 
 
+class VariableGate:
+    """Spaces acquisitions ``1 / rate`` apart at the rate given to each (GCRA: a theoretical
+    arrival time), allowing a burst of a tenth of a second's worth (at least one). Loop only."""
+
+    def __init__(self) -> None:
+        self._tat = 0.0  # when the next acquisition is due at the current pace
+
+    async def acquire(self, rate: float) -> None:
+        """Wait for the next slot at ``rate`` per second."""
+        now = asyncio.get_running_loop().time()
+        tolerance = (max(1.0, rate * _BURST_SECONDS) - 1) / rate
+        due = max(self._tat, now)
+        self._tat = due + 1 / rate
+        if due - tolerance > now:
+            await asyncio.sleep(due - tolerance - now)
+
+
 class LoopLimiters:
     """The limiters of one client on one event loop, by kind and rate (loop thread only)."""
 
     def __init__(self) -> None:
         self._limiters: dict[tuple[str, float], AsyncLimiter] = {}
-        self._adaptive: tuple[float, AsyncLimiter] | None = None
+        #: The client's adaptive rate on this loop: one gate, whatever the rate.
+        self.adaptive = VariableGate()
 
     def get(self, kind: str, rate: float) -> AsyncLimiter:
         """The shared limiter of ``kind`` (``"requests"``, ``"bytes"``) at ``rate`` per second."""
@@ -52,12 +73,6 @@ class LoopLimiters:
         if limiter is None:
             limiter = self._limiters[(kind, rate)] = make_limiter(rate)
         return limiter
-
-    def adaptive(self, rate: float) -> AsyncLimiter:
-        """The limiter of the current adaptive rate, renewed when the rate moved by 5 %."""
-        if self._adaptive is None or abs(self._adaptive[0] - rate) > 0.05 * self._adaptive[0]:
-            self._adaptive = (rate, make_limiter(rate))
-        return self._adaptive[1]
 
 
 class Pacer:
@@ -121,7 +136,8 @@ class Pacer:
             await self._limiters.get("requests", self.rate_limit).acquire(requests)
         adaptive_rate = self.adaptive.rate if self.adaptive is not None else None
         if adaptive_rate is not None and requests:
-            await self._limiters.adaptive(adaptive_rate).acquire(requests)
+            for _ in range(requests):
+                await self._limiters.adaptive.acquire(adaptive_rate)
         if self.bytes_per_second is not None and nbytes:
             limiter = self._limiters.get("bytes", self.bytes_per_second)
             while nbytes > 0:  # an amount above the limiter's burst is taken in pieces

@@ -33,7 +33,10 @@ def test_2000_objects_put_then_get_under_mixed_faults_and_lost_writes(
     assert put.succeeded == put.stats.verified == 2000
     counters = fault_proxy.counters
     assert counters["lost_write"] > 10  # the faults really happened...
-    assert put.stats.reuploads == counters["lost_write"]  # ...and each lost write was redone
+    # ...and each lost write was redone (unless an earlier attempt of the same put, reset after
+    # the server stored it, had landed: then the object was there and verified)
+    assert counters["lost_write"] - counters["reset_after"] <= put.stats.reuploads
+    assert put.stats.reuploads <= counters["lost_write"]
     assert sum(put.stats.retries.values()) > 100
     assert put.stats.requests == counters["requests"]  # every request counted by the batch
     assert stored(s3_server_client, s3_bucket) == dict.fromkeys(bodies, 1024)  # zero missing
