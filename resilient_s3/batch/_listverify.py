@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .._errors import VerificationError
+from .._policy import VerifyPolicy
 from ._engine import ITEM_ERRORS, Engine, Job
 from ._limiter import BatchCancelled
 from ._report import ItemResult
@@ -60,6 +61,8 @@ class ListVerifier:
     def __init__(self, engine: Engine, s3: Any, max_reuploads: int, conditional: bool) -> None:
         self.engine = engine
         self.s3 = s3
+        # A HeadObject check wants the truth now: no read-your-writes retries of a 404
+        self._head_s3 = s3.with_options(verify=VerifyPolicy(mode="off", read_your_writes=0.0))
         self.max_reuploads = max_reuploads
         self.conditional = conditional
         self._windows: dict[str, dict[str, Pending]] = {}
@@ -129,7 +132,7 @@ class ListVerifier:
 
         def head() -> Found | None:
             try:
-                answer = self.s3.head_object(Bucket=result.bucket, Key=result.key)
+                answer = self._head_s3.head_object(Bucket=result.bucket, Key=result.key)
             except ClientError as error:
                 if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                     return None
@@ -196,16 +199,19 @@ class ListVerifier:
         return Job(pending.result.bucket, (pending.result.key,), rewrite, rewritten)
 
 
-def list_range(s3: Any, bucket: str, keys: list[str]) -> tuple[dict[str, Found], str | None]:
-    """List the key range of the sorted ``keys``: ``(found, covered)``; ``covered`` is
-    ``None`` when the whole range was listed, else the last key listed (the page limit hit)."""
+def list_range(
+    s3: Any, bucket: str, keys: list[str], page: int = _PAGE
+) -> tuple[dict[str, Found], str | None]:
+    """List the key range of the sorted ``keys`` in pages of ``page`` keys, at most
+    ``2 * (len(keys) // page + 1) + 2`` of them: ``(found, covered)``; ``covered`` is ``None``
+    when the whole range was listed, else the last key listed (the page limit was hit)."""
     prefix = os.path.commonprefix(keys)  # noqa: RUF071 (keys, not paths: char by char)
-    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": _PAGE}
+    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page}
     if keys[0] != prefix:
         params["StartAfter"] = keys[0][:-1]  # before the smallest key, within the prefix
     wanted, found = set(keys), {}
     last = ""
-    for _ in range(2 * (len(keys) // _PAGE + 1) + 2):
+    for _ in range(2 * (len(keys) // page + 1) + 2):
         answer = s3.list_objects_v2(**params)
         for entry in answer.get("Contents", []):
             last = entry["Key"]

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
+from resilient_s3 import DEFAULT_TABLES
 from resilient_s3.batch import BatchClient, BatchEvent, BatchReport
+from resilient_s3.batch._engine import Engine, EngineOptions
+from resilient_s3.batch._hooks import WorkerContext
+from resilient_s3.batch._limiter import LoopLimiters, Pacer
+from resilient_s3.batch._progress import Progress
+from resilient_s3.batch._report import KEPT_TRACEBACKS
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies, stored
@@ -154,3 +160,24 @@ def test_an_error_from_the_progress_callback_stops_the_batch_and_propagates(
     report: BatchReport = raised.value.resilient_s3_report  # type: ignore[attr-defined]
     assert report.stopped == "error"
     assert report.succeeded < 100
+
+
+def test_failures_beyond_the_kept_tracebacks_lose_their_traceback() -> None:
+    loop = asyncio.new_event_loop()  # never run: the engine is only counted into
+    try:
+        pacer = Pacer(loop, LoopLimiters(), None, None, None)
+        engine = Engine(
+            "put", WorkerContext(pacer, DEFAULT_TABLES), EngineOptions(1, False, False, 0.0),
+            Progress("put", False, None), lambda *_: None,
+        )  # fmt: skip
+        errors = []
+        for i in range(KEPT_TRACEBACKS + 1):
+            try:
+                raise OSError(f"local failure {i}")
+            except OSError as error:
+                errors.append(error)
+                engine.fail("b", f"k{i}", error)
+    finally:
+        loop.close()
+    assert errors[0].__traceback__ is not None
+    assert errors[-1].__traceback__ is None

@@ -1,0 +1,95 @@
+"""List-based verification: the key range listed, the page limit and its HeadObject fallback,
+listing denied, objects changed under the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import resilient_s3
+from resilient_s3 import VerificationError, VerifyPolicy
+from resilient_s3.batch import BatchClient
+from resilient_s3.batch._listverify import list_range
+from resilient_s3.testing import Fault, FaultKind
+
+from .conftest import make_bodies
+
+
+def test_list_range_finds_the_keys_of_its_range_only(s3_server_client: Any, s3_bucket: str) -> None:
+    for i in range(12):
+        s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"x" * i)
+    s3_server_client.put_object(Bucket=s3_bucket, Key="other", Body=b"")
+    keys = ["p/03", "p/04", "p/05", "p/99"]
+
+    found, covered = list_range(s3_server_client, s3_bucket, keys)
+
+    assert covered is None
+    assert {k: size for k, (size, _) in found.items()} == {"p/03": 3, "p/04": 4, "p/05": 5}
+
+
+def test_list_range_stops_at_its_page_limit(s3_server_client: Any, s3_bucket: str) -> None:
+    for i in range(30):
+        s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"")
+    keys = ["p/00", "p/29"]  # 30 keys apart: more pages than 2 * (2 // 2 + 1) + 2 = 6 of 2
+
+    found, covered = list_range(s3_server_client, s3_bucket, keys, page=2)
+
+    assert covered == "p/11"  # 6 pages of 2 keys listed
+    assert set(found) == {"p/00"}
+
+
+def test_when_listing_is_denied_keys_are_checked_with_head_object(
+    batch: BatchClient, fault_proxy: Any, s3_bucket: str
+) -> None:
+    listing = Fault(FaultKind.ACCESS_DENIED, operations=frozenset({"ListObjectsV2"}))
+    fault_proxy.set_faults([listing, Fault(FaultKind.LOST_WRITE, limit=1)])
+
+    report = batch.put(s3_bucket, make_bodies(10, size=5))
+
+    assert report.ok
+    assert report.stats.verified == 10
+    assert report.stats.reuploads == 1
+    counters = fault_proxy.counters
+    assert counters["op:ListObjectsV2"] == 2  # the window, then the re-upload's window
+    assert counters["op:HeadObject"] == 11
+
+
+def test_an_object_changed_after_its_put_is_written_again(
+    batch: BatchClient, s3_server_client: Any, s3_bucket: str
+) -> None:
+    def items() -> Iterator[tuple[str, bytes]]:
+        yield "changed", b"ours"
+        yield from make_bodies(30, size=1).items()
+        # "changed" is long written (4 slots, 30 items since): someone else replaces it
+        s3_server_client.put_object(Bucket=s3_bucket, Key="changed", Body=b"theirs!")
+
+    report = batch.put(s3_bucket, items(), concurrency=4)
+
+    assert report.ok
+    assert report.stats.reuploads == 1
+    body = s3_server_client.get_object(Bucket=s3_bucket, Key="changed")["Body"].read()
+    assert body == b"ours"
+
+
+def test_a_mismatch_beyond_the_reupload_limit_fails_the_item(
+    fault_proxy: Any, quick_policy: Any, s3_server_client: Any, s3_bucket: str
+) -> None:
+    s3 = resilient_s3.client(
+        "s3", retry=quick_policy, verify=VerifyPolicy(max_reuploads=0),
+        **fault_proxy.client_kwargs(),
+    )  # fmt: skip
+
+    def items() -> Iterator[tuple[str, bytes]]:
+        yield "changed", b"ours"
+        yield from make_bodies(30, size=1).items()
+        s3_server_client.put_object(Bucket=s3_bucket, Key="changed", Body=b"theirs!")
+
+    report = BatchClient(s3).put(s3_bucket, items(), concurrency=4)
+
+    (failure,) = report.failed
+    assert isinstance(failure.error, VerificationError)
+    assert failure.error.reason == "mismatch"
+    found = failure.error.found
+    assert found is not None
+    assert found["ContentLength"] == 7
+    assert report.succeeded == 30

@@ -1,0 +1,50 @@
+"""The sync bridge and the per-client state."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from typing import Any
+
+import pytest
+
+import resilient_s3
+from resilient_s3.batch import BatchClient, BatchEvent
+from resilient_s3.batch._state import client_state
+
+
+def test_sync_batches_of_a_client_share_one_background_loop(rs3: Any, s3_bucket: str) -> None:
+    batch = BatchClient(rs3)
+    threads: list[str] = []
+
+    def progress(event: BatchEvent) -> None:
+        threads.append(threading.current_thread().name)
+
+    batch.head(s3_bucket, ["a"], progress=progress)
+    BatchClient(rs3).head(s3_bucket, ["b"], progress=progress)
+    assert set(threads) == {"resilient-s3-batch-loop"}
+    assert client_state(rs3.inner) is client_state(rs3.with_options(verify=False).inner)
+
+
+def test_a_sync_call_from_the_batch_loop_is_refused(rs3: Any, s3_bucket: str) -> None:
+    batch = BatchClient(rs3)
+
+    def progress(event: BatchEvent) -> None:
+        if event.kind == "started":
+            batch.head(s3_bucket, ["nested"])
+
+    with pytest.raises(RuntimeError, match="use the \\*_async method"):
+        batch.head(s3_bucket, ["a"], progress=progress)
+
+
+def test_the_state_and_its_loop_go_with_the_client(fault_proxy: Any, s3_bucket: str) -> None:
+    s3 = resilient_s3.client("s3", **fault_proxy.client_kwargs())
+    BatchClient(s3).head(s3_bucket, ["a"])
+    loop_thread = client_state(s3.inner).background().thread
+    assert loop_thread.is_alive()
+
+    del s3
+    gc.collect()
+
+    loop_thread.join(timeout=5)
+    assert not loop_thread.is_alive()
