@@ -264,7 +264,7 @@ def test_delete_objects_partial_failures_are_retried(
         s3_server_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x")
     plain = boto3.client("s3", **fault_proxy.client_kwargs())
     fault_proxy.set_faults([only(FaultKind.DELETE_ERRORS, "DeleteObjects", limit=1)])
-    request = {"Objects": [{"Key": k} for k in keys]}
+    request: Any = {"Objects": [{"Key": k} for k in keys]}
     answer = plain.delete_objects(Bucket=s3_bucket, Delete=request)
     assert len(answer["Errors"]) == 3  # the control: boto3 hands them back, raises nothing
     fault_proxy.set_faults([only(FaultKind.DELETE_ERRORS, "DeleteObjects", limit=1)])
