@@ -29,14 +29,29 @@ from ._stream import ResumableBody
 
 __version__ = "0.1.0"
 
+#: Names of resilient_s3.batch re-exported here, imported on first use (PEP 562).
+_BATCH_NAMES = frozenset({"BatchError", "BatchReport", "CopyItem", "PutItem"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _BATCH_NAMES:
+        from . import batch
+
+        return getattr(batch, name)
+    raise AttributeError(f"module 'resilient_s3' has no attribute {name!r}")
+
 __all__ = [
     "DEFAULT_TABLES",
     "NON_IDEMPOTENT_OPERATIONS",
     "Backoff",
+    "BatchError",
+    "BatchReport",
     "BudgetPolicy",
+    "CopyItem",
     "ErrorKind",
     "ErrorTables",
     "ObjectChangedError",
+    "PutItem",
     "ResilientS3Client",
     "ResilientS3Error",
     "ResumableBody",

@@ -39,6 +39,8 @@ from ._verify import VERIFIED_OPERATIONS, Verifier
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from .batch import BatchClient
+
     # Editors and type checkers see every S3 method with boto3's exact signature.
     _Base = S3Client
 else:
@@ -111,6 +113,13 @@ class ResilientS3Client(_Base):
     def verify_policy(self) -> VerifyPolicy:
         """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
         return self._verify_policy
+
+    @property
+    def batch(self) -> BatchClient:
+        """Concurrent, rate-limited, verified operations over many objects (docs/batch.md)."""
+        from .batch import BatchClient  # imported on first use: asyncio and aiolimiter
+
+        return BatchClient(self)
 
     @property
     def inner(self) -> BaseClient:
