@@ -121,3 +121,55 @@ def test_doctor_finds_no_problem(
         assert chunked["details"] == {"sent": 1024, "stored": 1024}
         https = options[1].startswith("https://")
         assert ("default aws-chunked upload" in chunked["summary"]) == https
+
+
+def test_lost_writes_and_stale_reads_lose_nothing(
+    real_s3_server: ManagedServer, real_s3_server_client: S3Client, real_s3_bucket: str
+) -> None:
+    """Issue 3's scenario on a real server: 5% lost writes, 30% stale reads, 10% other faults.
+    The re-uploads are conditional (If-None-Match); a server without conditional writes gets the
+    documented plain re-upload."""
+    faults = (
+        *mixed_faults(0.10),
+        Fault(FaultKind.LOST_WRITE, rate=0.05),
+        Fault(FaultKind.STALE_READ, rate=0.30),
+    )
+    with (
+        FaultProxy(real_s3_server.endpoint_url, faults, seed=7) as proxy,
+        resilient_s3.client("s3", **proxy.client_kwargs()) as s3,
+    ):
+        result = run_field_scenario(
+            s3, real_s3_server_client, real_s3_bucket, label="resilient_s3", seed=7
+        )
+        counters = proxy.counters
+        stats = s3.stats
+    assert result.lost_nothing, result
+    assert result.errors == {}
+    assert counters["lost_write"] > 5
+    assert stats.reuploads > 0
+    assert stats.verified == 400
+
+
+@pytest.mark.parametrize("mode", ["head", "read"])
+def test_verify_modes(real_s3_server: ManagedServer, real_s3_bucket: str, mode: str) -> None:
+    verify = resilient_s3.VerifyPolicy(mode=mode)
+    with resilient_s3.client("s3", verify=verify, **real_s3_server.client_kwargs()) as s3:
+        s3.put_object(Bucket=real_s3_bucket, Key=f"v/{mode}", Body=b"checked" * 100)
+        s3.copy_object(
+            Bucket=real_s3_bucket,
+            Key=f"v/{mode}-copy",
+            CopySource={"Bucket": real_s3_bucket, "Key": f"v/{mode}"},
+        )
+        assert s3.stats.verified == 2
+        assert s3.stats.conflicts == 0
+
+
+def test_batch_put_then_get(real_s3_server: ManagedServer, real_s3_bucket: str) -> None:
+    items = {f"batch/{i:04d}": bytes([i % 256]) * (100 + i) for i in range(300)}
+    with resilient_s3.client("s3", **real_s3_server.client_kwargs()) as s3:
+        put = s3.batch.put(real_s3_bucket, items, concurrency=32)
+        assert put.ok, put.failed
+        assert put.succeeded == len(items)
+        got = s3.batch.get(real_s3_bucket, list(items))
+        assert got.ok, got.failed
+        assert dict(got.data) == items
