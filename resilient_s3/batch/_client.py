@@ -15,17 +15,10 @@ from .._client import ResilientS3Client
 from ._items import Body, CopyItem, PutItem
 from ._ops import Multipart
 from ._options import Options, VerifyArg
-from ._plans import (
-    copy_plan,
-    delete_plan,
-    get_plan,
-    head_plan,
-    listed_keys,
-    put_plan,
-    walk_files,
-)
+from ._plans import copy_plan, delete_plan, get_plan, head_plan, put_plan
 from ._report import BatchReport
 from ._runner import Plan, run_plan, run_sync
+from ._sources import listed_keys, walk_files
 from ._state import client_state
 
 if TYPE_CHECKING:

@@ -34,9 +34,16 @@ from .._errors import ResilientS3Error
 from ._hooks import WorkerContext, set_context
 from ._limiter import BatchCancelled
 from ._progress import Progress
-from ._report import KEPT_TRACEBACKS, BatchReport, BatchStats, ItemFailure, ItemResult
+from ._report import (
+    KEPT_TRACEBACKS,
+    BatchReport,
+    BatchStats,
+    ItemFailure,
+    ItemResult,
+    attach_report,
+)
 
-__all__ = ["ITEM_ERRORS", "BadItem", "Engine", "Job", "attach_report"]
+__all__ = ["ITEM_ERRORS", "BadItem", "Engine", "EngineOptions", "Job"]
 
 logger = logging.getLogger("resilient_s3")
 
@@ -292,14 +299,3 @@ class Engine:
             self.operation, self._succeeded, tuple(self._failures), stats,
             tuple(self._results), MappingProxyType(self._data), stopped, incomplete,
         )  # fmt: skip
-
-
-def attach_report(error: BaseException, report: BatchReport) -> None:
-    """Give ``error`` (a cancellation, Ctrl-C, or a bug) the report, and a note saying so."""
-    try:
-        error.resilient_s3_report = report  # type: ignore[attr-defined]
-    except AttributeError:
-        return
-    note = f"resilient_s3 batch stopped: {report.summary()} (see .resilient_s3_report)"
-    if hasattr(error, "add_note"):
-        error.add_note(note)

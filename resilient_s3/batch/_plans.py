@@ -8,9 +8,8 @@ item by item as it is consumed: a bad item then fails alone).
 from __future__ import annotations
 
 import functools
-import itertools
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,9 @@ from ._ops import Multipart, copy_one, delete_chunk, get_one, head_one, local_pa
 from ._options import Options, VerifyArg, resolve_verify
 from ._report import ItemResult
 from ._runner import Plan
+from ._sources import chunks, source
 
-__all__ = [
-    "copy_plan",
-    "delete_plan",
-    "get_plan",
-    "head_plan",
-    "listed_keys",
-    "put_plan",
-    "walk_files",
-]
+__all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
 
 _LOCAL_ERRORS = (TypeError, ValueError, OSError)
 _CONDITIONS = frozenset({"IfMatch", "IfNoneMatch"})
@@ -93,7 +85,7 @@ def put_plan(
 
             return Job(bucket, (item.key,), call, written)
 
-        return _source(items), make_job
+        return source(items), make_job
 
     return Plan("put", options, _facade_verify(mode, policy), total, setup)
 
@@ -121,7 +113,7 @@ def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options:
 
             return Job(item.dst_bucket, (item.dst_key,), call, written)
 
-        return _source(pairs), make_job
+        return source(pairs), make_job
 
     return Plan("copy", options, _facade_verify(mode, policy), total, setup)
 
@@ -152,8 +144,8 @@ def get_plan(
                 raise BadItem(bucket, _key_of(raw), error) from error
             return Job(bucket, (key,), functools.partial(get_one, s3, bucket, key, target))
 
-        source = listing(engine, s3) if listing is not None else _source(keys)
-        return source, make_job
+        items = listing(engine, s3) if listing is not None else source(keys)
+        return items, make_job
 
     return Plan("get", options, VerifyPolicy(mode="off"), total, setup)
 
@@ -171,7 +163,7 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
                 raise BadItem(bucket, _key_of(raw), error) from error
             return Job(bucket, (key,), functools.partial(head_one, s3, bucket, key))
 
-        return _source(keys), make_job
+        return source(keys), make_job
 
     return Plan("head", options, VerifyPolicy(mode="off"), total, setup)
 
@@ -179,6 +171,8 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
 def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     """delete: DeleteObjects per chunk of 1,000 keys."""
     _check_bucket(bucket)
+    if not isinstance(keys, Iterable):
+        raise TypeError("delete takes an iterable of keys (not an async iterable)")
     total = _check_all(keys, to_key)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
@@ -200,40 +194,9 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
             call = functools.partial(delete_chunk, s3, bucket, valid) if valid else list
             return Job(bucket, tuple(valid), call, settle)
 
-        return _chunks(raw_items(keys), _DELETE_CHUNK), make_job
+        return chunks(raw_items(keys), _DELETE_CHUNK), make_job
 
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup)
-
-
-def listed_keys(
-    bucket: str, prefix: str
-) -> Callable[[Engine, ResilientS3Client], AsyncIterator[str]]:
-    """The keys under ``prefix`` (directory markers, ending in ``/``, skipped), listed page by
-    page in a worker thread as the batch consumes them (paced and counted like any request)."""
-
-    async def keys(engine: Engine, s3: ResilientS3Client) -> AsyncIterator[str]:
-        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-        while True:
-            page = await engine.run_in_worker(functools.partial(s3.list_objects_v2, **params))
-            for entry in page.get("Contents", []):
-                if not entry["Key"].endswith("/"):
-                    yield entry["Key"]
-            if not page.get("IsTruncated"):
-                return
-            params["ContinuationToken"] = page["NextContinuationToken"]
-
-    return keys
-
-
-def walk_files(root: Path, prefix: str) -> Iterator[PutItem]:
-    """``PutItem(prefix + relative path, path)`` for every file under ``root``, sorted by name
-    within each directory (neighbouring keys: cheap list-based verification)."""
-    for directory, dirs, files in os.walk(root):
-        dirs.sort()
-        base = Path(directory)
-        for name in sorted(files):
-            path = base / name
-            yield PutItem(prefix + path.relative_to(root).as_posix(), path)
 
 
 def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
@@ -273,18 +236,6 @@ def _check_all(items: Any, check: Callable[[Any], object]) -> int | None:
     for raw in raw_items(items):
         check(raw)
     return len(items)
-
-
-def _source(items: Any) -> Iterator[Any] | AsyncIterator[Any]:
-    if hasattr(items, "__aiter__") and not isinstance(items, Iterable):
-        iterator: AsyncIterator[Any] = items.__aiter__()
-        return iterator
-    return raw_items(items)
-
-
-def _chunks(iterator: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 def _position(body: Any) -> int | None:

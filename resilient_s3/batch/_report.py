@@ -16,7 +16,15 @@ from typing import Any
 from .._classify import ErrorKind, classify
 from .._errors import ResilientS3Error, describe
 
-__all__ = ["BatchError", "BatchReport", "BatchStats", "ItemFailure", "ItemResult"]
+__all__ = [
+    "KEPT_TRACEBACKS",
+    "BatchError",
+    "BatchReport",
+    "BatchStats",
+    "ItemFailure",
+    "ItemResult",
+    "attach_report",
+]
 
 #: Failures after this many lose their traceback: a traceback keeps its frames, and the frames
 #: keep their locals (request bodies among them), so 100,000 failures would keep 100,000 bodies.
@@ -150,8 +158,9 @@ class BatchReport:
         stats: :class:`BatchStats`.
         results: per-item results, only with ``keep_results=True`` (else empty).
         data: for ``get(..., dest=None)``: key -> the object's bytes.
-        stopped: ``None`` when every item was attempted; ``"cancelled"`` (Ctrl-C or task
-            cancellation) or ``"fail_fast"`` when the batch stopped early.
+        stopped: ``None`` when every item was attempted; when the batch stopped early,
+            ``"cancelled"`` (Ctrl-C or task cancellation), ``"fail_fast"``, or ``"error"`` (an
+            exception from the input iterator or a progress callback, which propagates).
         incomplete: keys started but not settled when the batch stopped early (in flight, or
             written but not yet verified); items never started are not listed.
     """
@@ -202,6 +211,17 @@ class BatchError(ResilientS3Error):
         super().__init__(report.summary())
         self.report = report
         self.failures = report.failed
+
+
+def attach_report(error: BaseException, report: BatchReport) -> None:
+    """Give ``error`` (a cancellation, Ctrl-C, or a bug) the report, and a note saying so."""
+    try:
+        error.resilient_s3_report = report  # type: ignore[attr-defined]
+    except AttributeError:
+        return
+    note = f"resilient_s3 batch stopped: {report.summary()} (see .resilient_s3_report)"
+    if hasattr(error, "add_note"):
+        error.add_note(note)
 
 
 def _error_name(error: BaseException) -> str:

@@ -19,13 +19,13 @@ from typing import Any
 
 from .._client import ResilientS3Client
 from .._policy import RetryEvent, VerifyPolicy
-from ._engine import Engine, Job, attach_report
+from ._engine import Engine, Job
 from ._hooks import WorkerContext, install_hooks
 from ._limiter import Pacer
 from ._options import Options
 from ._pool import with_pool
 from ._progress import Progress
-from ._report import BatchReport
+from ._report import BatchReport, attach_report
 from ._state import ClientState
 
 __all__ = ["Plan", "run_plan", "run_sync"]
