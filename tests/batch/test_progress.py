@@ -57,6 +57,7 @@ def _feed(progress: Progress) -> None:
 
 
 def test_tqdm_and_plain_bars(capfd: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
     tqdm = Progress("get", False, 2)
     tqdm._bar = _TqdmBar("get", 2)
     _feed(tqdm)
