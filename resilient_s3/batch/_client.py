@@ -54,6 +54,11 @@ class BatchClient:
     """
 
     def __init__(self, s3: ResilientS3Client) -> None:
+        if not isinstance(s3, ResilientS3Client):
+            raise TypeError(
+                "BatchClient takes a resilient_s3 client; wrap a boto3 client with "
+                f"resilient_s3.wrap(client) first (got {type(s3).__name__})"
+            )
         self._s3 = s3
         self._state = client_state(s3.inner)
 

@@ -48,3 +48,11 @@ def test_the_state_and_its_loop_go_with_the_client(fault_proxy: Any, s3_bucket: 
 
     loop_thread.join(timeout=5)
     assert not loop_thread.is_alive()
+
+
+def test_batch_client_takes_a_resilient_client() -> None:
+    import boto3
+
+    plain = boto3.client("s3", region_name="us-east-1")
+    with pytest.raises(TypeError, match=r"resilient_s3\.wrap"):
+        BatchClient(plain)  # type: ignore[arg-type]
