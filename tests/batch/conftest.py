@@ -13,8 +13,10 @@ from resilient_s3.batch import BatchClient
 
 @pytest.fixture
 def batch(rs3: Any) -> BatchClient:
-    """``BatchClient`` over ``rs3`` (what ``rs3.batch`` will return)."""
-    return BatchClient(rs3)
+    """``rs3.batch``: the facade's batch client over ``rs3``."""
+    client = rs3.batch
+    assert isinstance(client, BatchClient)
+    return client
 
 
 def make_bodies(

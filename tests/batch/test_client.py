@@ -331,7 +331,7 @@ def test_fail_fast_stops_pulling_items(
 
 def test_facade_stats_are_shared(rs3: Any, s3_bucket: str) -> None:
     before = rs3.stats.calls
-    report = resilient_s3.batch.BatchClient(rs3).put(s3_bucket, make_bodies(10, size=1))
+    report = rs3.batch.put(s3_bucket, make_bodies(10, size=1))
     assert report.ok
     assert rs3.stats.calls - before == report.stats.requests  # puts and the listing
 
@@ -349,3 +349,10 @@ class _Pipe(io.RawIOBase):
         data = self._data.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def test_the_package_exports_the_batch_names() -> None:
+    assert resilient_s3.PutItem is PutItem
+    assert resilient_s3.CopyItem is CopyItem
+    assert resilient_s3.BatchError is BatchError
+    assert resilient_s3.BatchReport is resilient_s3.batch.BatchReport
