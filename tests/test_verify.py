@@ -273,3 +273,16 @@ def test_delete_objects_partial_failures_are_retried(
     assert "Errors" not in answer
     assert sorted(d["Key"] for d in answer["Deleted"]) == keys
     assert fault_proxy.counters["op:DeleteObjects"] == 2  # the 3 failed keys sent again
+
+
+def test_a_checksum_starting_with_w_slash_is_not_mangled() -> None:
+    """Only ETags lose a weak marker; a base64 CRC32 may start with "W/"."""
+    from resilient_s3._stats import Stats
+    from resilient_s3._verify import Verifier
+
+    verifier = Verifier(VerifyPolicy(), RetryPolicy(), Stats(), lambda *_: {})
+    expected = {"ETag": "abc", "ContentLength": 1, "ChecksumCRC32": "W/abcQ=="}
+    found = {"ETag": 'W/"abc"', "ContentLength": 1, "ChecksumCRC32": "W/abcQ=="}
+    verifier._check("b", "k", expected, found)  # no VerificationError
+    with pytest.raises(VerificationError):
+        verifier._check("b", "k", expected, {**found, "ChecksumCRC32": "abcQ=="})
