@@ -6,25 +6,16 @@ scenario through the proxy with plain boto3 and then with resilient_s3, and prin
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 import boto3
 
 from ._client import client
-from ._scenario import ScenarioResult, run_field_scenario
+from ._scenario import ScenarioResult, format_table, run_field_scenario
 
 __all__ = ["run_demo"]
-
-_ROWS = [
-    ("writes acknowledged", "acknowledged"),
-    ("objects actually stored", "stored"),
-    ("acknowledged but missing", "silent_losses"),
-    ("read back identical", "readable"),
-    ("read back corrupt", "corrupt"),
-    ("put errors surfaced", "put_errors"),
-    ("get errors surfaced", "get_errors"),
-]
 
 
 def run_demo(
@@ -88,11 +79,7 @@ def run_demo(
 
 
 def _print_table(results: list[ScenarioResult]) -> None:
-    width = max(len(label) for label, _ in _ROWS) + 2
-    print("".ljust(width) + "".join(r.label.rjust(16) for r in results))
-    for label, field in _ROWS:
-        print(label.ljust(width) + "".join(str(getattr(r, field)).rjust(16) for r in results))
-    print("time (s)".ljust(width) + "".join(f"{r.seconds:.1f}".rjust(16) for r in results))
+    print(format_table([dataclasses.asdict(r) for r in results]))
     for r in results:
         if r.errors:
             print(f"  {r.label} errors: {r.errors}")

@@ -13,11 +13,12 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ScenarioResult", "run_field_scenario"]
+__all__ = ["ScenarioResult", "format_table", "run_field_scenario"]
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,27 @@ def run_field_scenario(
         seconds=seconds,
         errors=dict(errors),
     )
+
+
+#: The comparison table's rows: label and :class:`ScenarioResult` field.
+TABLE_ROWS = (
+    ("writes acknowledged", "acknowledged"),
+    ("objects actually stored", "stored"),
+    ("acknowledged but missing", "silent_losses"),
+    ("read back identical", "readable"),
+    ("read back corrupt", "corrupt"),
+    ("put errors surfaced", "put_errors"),
+    ("get errors surfaced", "get_errors"),
+)
+
+
+def format_table(results: Sequence[Mapping[str, Any]]) -> str:
+    """Results (``dataclasses.asdict`` of each :class:`ScenarioResult`) side by side."""
+    width = max(len(label) for label, _ in TABLE_ROWS) + 2
+    lines = ["".ljust(width) + "".join(r["label"].rjust(16) for r in results)]
+    for label, name in TABLE_ROWS:
+        lines.append(label.ljust(width) + "".join(str(r[name]).rjust(16) for r in results))
+    lines.append(
+        "time (s)".ljust(width) + "".join(f"{r['seconds']:.1f}".rjust(16) for r in results)
+    )
+    return "\n".join(lines)

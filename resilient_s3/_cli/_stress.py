@@ -15,7 +15,7 @@ import logging
 from contextlib import ExitStack
 from typing import Any
 
-from .._scenario import ScenarioResult, run_field_scenario
+from .._scenario import ScenarioResult, format_table, run_field_scenario
 from ..testing import FaultKind, FaultProxy
 from ._args import CliError, add_endpoint_options, fault_spec, positive, size
 from ._progress import CountingClient, Progress
@@ -35,17 +35,6 @@ fault spec (--faults): comma-separated KIND=RATE items, kinds: {kinds};
   latency=RATE:SECONDS, stale_read=RATE:WINDOW, slowdown=RATE:RETRY_AFTER. See docs/testing.md.
 exit status: 0 when resilient_s3 lost nothing and surfaced no error, 1 otherwise, 2 bad usage.
 """.format(kinds=", ".join(k.value for k in FaultKind))
-
-#: The table's rows: label and ScenarioResult field.
-_ROWS = (
-    ("writes acknowledged", "acknowledged"),
-    ("objects actually stored", "stored"),
-    ("acknowledged but missing", "silent_losses"),
-    ("read back identical", "readable"),
-    ("read back corrupt", "corrupt"),
-    ("put errors surfaced", "put_errors"),
-    ("get errors surfaced", "get_errors"),
-)
 
 
 def add_parser(commands: Any) -> None:
@@ -169,11 +158,7 @@ def _print_table(
         f"\nField scenario against {url}: {args.objects} objects of {args.size} bytes, "
         f"{args.concurrency} threads sharing one client, faults: {spec} (seed {args.seed}).\n"
     )
-    width = max(len(label) for label, _ in _ROWS) + 2
-    print("".ljust(width) + "".join(r["label"].rjust(16) for r in results))
-    for label, field in _ROWS:
-        print(label.ljust(width) + "".join(str(r[field]).rjust(16) for r in results))
-    print("time (s)".ljust(width) + "".join(f"{r['seconds']:.1f}".rjust(16) for r in results))
+    print(format_table(results))
     print()
     for r in results:
         if r["errors"]:
