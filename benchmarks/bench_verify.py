@@ -1,10 +1,12 @@
 """What verify-after-put costs: the same concurrent puts with verification off, "head" and "read".
 
-Against a real S3 server process on 127.0.0.1 (moto by default, or ``--endpoint-url``): N
-objects put by C threads sharing one client, once per mode, rounds interleaved so the noise of a
-shared machine falls on every mode alike. Prints wall time per mode (median of the rounds), the
-ratio to the unverified run, and the requests each mode sent. No faults: this is the price on
-the happy path.
+Against a real S3 server process on 127.0.0.1 (moto by default, SeaweedFS with ``--server
+seaweedfs``, or ``--endpoint-url``): N objects put by C threads sharing one client, once per
+mode, rounds interleaved so the noise of a shared machine falls on every mode alike. Prints wall
+time per mode (median of the rounds), the ratio to the unverified run, the requests each mode
+sent per put and the share of writes confirmed by a shared listing. "head" is the default policy
+(concurrent read-backs share ListObjectsV2 pages); "head-each" is ``coalesce=0``, a HeadObject
+per write. No faults: this is the price on the happy path.
 
     python benchmarks/bench_verify.py [--objects 400] [--concurrency 64] [--rounds 3]
 """
@@ -22,7 +24,13 @@ from typing import Any
 
 import resilient_s3
 
-MODES = ("off", "head", "read")
+POLICIES = {
+    "off": resilient_s3.VerifyPolicy(mode="off"),
+    "head": resilient_s3.VerifyPolicy(),
+    "head-each": resilient_s3.VerifyPolicy(coalesce=0),
+    "read": resilient_s3.VerifyPolicy(mode="read"),
+}
+MODES = tuple(POLICIES)
 
 
 def run(s3: Any, bucket: str, objects: int, concurrency: int, size: int) -> float:
@@ -44,42 +52,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--endpoint-url", help="an S3 endpoint; default: start a moto server")
+    parser.add_argument("--server", choices=("moto", "seaweedfs"), default="moto")
+    parser.add_argument("--endpoint-url", help="an S3 endpoint instead of starting a server")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         if args.endpoint_url:
             kwargs: dict[str, Any] = {"endpoint_url": args.endpoint_url}
         else:
-            from resilient_s3.testing import S3Server
+            from resilient_s3.testing import S3Server, SeaweedFSServer
 
-            kwargs = dict(stack.enter_context(S3Server()).client_kwargs())
+            server = SeaweedFSServer() if args.server == "seaweedfs" else S3Server()
+            kwargs = dict(stack.enter_context(server).client_kwargs())
         clients = {
-            mode: resilient_s3.client("s3", verify=resilient_s3.VerifyPolicy(mode=mode), **kwargs)
-            for mode in MODES
+            mode: resilient_s3.client("s3", verify=policy, **kwargs)
+            for mode, policy in POLICIES.items()
         }
         bucket = f"bench-{uuid.uuid4().hex[:12]}"
         clients["off"].create_bucket(Bucket=bucket)
         for s3 in clients.values():  # warm up
             run(s3, bucket, 64, args.concurrency, args.size)
-        before = {mode: s3.stats.calls for mode, s3 in clients.items()}
+        before = {mode: s3.stats for mode, s3 in clients.items()}
         seconds: dict[str, list[float]] = {mode: [] for mode in MODES}
         for i in range(args.rounds):
-            for mode in MODES[i % 3 :] + MODES[: i % 3]:
+            turn = i % len(MODES)
+            for mode in MODES[turn:] + MODES[:turn]:
                 seconds[mode].append(
                     run(clients[mode], bucket, args.objects, args.concurrency, args.size)
                 )
-        calls = {mode: s3.stats.calls - before[mode] for mode, s3 in clients.items()}
+        after = {mode: s3.stats for mode, s3 in clients.items()}
     base = statistics.median(seconds["off"])
     print(
         f"{args.rounds} rounds x {args.objects} puts of {args.size} B, "
         f"{args.concurrency} threads sharing one client:"
     )
+    puts = args.rounds * args.objects
     for mode in MODES:
         median = statistics.median(seconds[mode])
-        per_put = calls[mode] / (args.rounds * args.objects)
+        per_put = (after[mode].calls - before[mode].calls) / puts
+        listed = after[mode].verified_by_listing - before[mode].verified_by_listing
         print(
-            f"  verify={mode:4s} {median:6.2f} s  ratio {median / base:4.2f}  "
-            f"{per_put:.1f} requests per put"
+            f"  verify={mode:9s} {median:6.2f} s  ratio {median / base:4.2f}  "
+            f"{per_put:4.2f} requests per put  {listed / puts:4.0%} confirmed by listing"
         )
     return 0
 

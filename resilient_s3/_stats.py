@@ -28,6 +28,8 @@ class StatsSnapshot:
         budget_exhausted: retries refused because the retry budget was empty.
         resumes: GetObject bodies resumed after the connection failed mid-body.
         verified: writes read back and found as written.
+        verified_by_listing: of those, writes confirmed by a shared ListObjectsV2 page
+            (``VerifyPolicy.coalesce``) instead of their own HeadObject.
         reuploads: lost writes (acknowledged, then not found) uploaded again.
         conflicts: verifications that found another object (VerificationError raised).
         verify_seconds: total time spent verifying writes (read-backs and re-uploads).
@@ -40,6 +42,7 @@ class StatsSnapshot:
     budget_exhausted: int = 0
     resumes: int = 0
     verified: int = 0
+    verified_by_listing: int = 0
     reuploads: int = 0
     conflicts: int = 0
     verify_seconds: float = 0.0
@@ -54,6 +57,7 @@ class StatsSnapshot:
             "budget_exhausted": self.budget_exhausted,
             "resumes": self.resumes,
             "verified": self.verified,
+            "verified_by_listing": self.verified_by_listing,
             "reuploads": self.reuploads,
             "conflicts": self.conflicts,
             "verify_seconds": round(self.verify_seconds, 6),

@@ -10,6 +10,12 @@ What is compared (docs/consistency.md has the full table):
   ``ChecksumMode="ENABLED"``;
 - in ``"read"`` mode, the **MD5 of the bytes** read back against the bytes sent.
 
+In ``"head"`` mode, while many writes to one bucket are verified at once, a shared ListObjectsV2
+page may confirm a write instead of its HeadObject (``VerifyPolicy.coalesce``, see ``_coalesce``):
+only a key listed with the ETag and length expected is confirmed that way (its checksum is not
+compared: the ETag the server listed is the one it answered for this write); anything else is
+read back with HeadObject as below.
+
 A read-back that answers 404 is retried for ``visibility_timeout``; then the write is lost and
 uploaded again, conditionally (``IfNoneMatch="*"``) so a newer write by someone else is never
 clobbered. A read-back that finds another object raises :class:`VerificationError`.
@@ -25,6 +31,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ._classify import ErrorKind, classify
+from ._coalesce import Listed, ListingCoalescer
 from ._errors import VerificationError
 from ._policy import RetryPolicy, VerifyPolicy
 from ._stats import Stats
@@ -56,6 +63,11 @@ class Verifier:
         self._stats = stats
         self._invoke = invoke
         self._conditional_writes = policy.conditional_reupload
+        self._listing = (
+            ListingCoalescer(lambda params: invoke("list_objects_v2", params, None))
+            if policy.mode == "head" and policy.coalesce
+            else None
+        )
 
     def verify(
         self,
@@ -89,7 +101,15 @@ class Verifier:
         if self.policy.mode == "read" and operation == "PutObject":
             expected["md5"] = _md5_of(params["Body"])
         for reuploads in range(self.policy.max_reuploads + 1):
-            found = self._read_back(params, response, expected)
+            found: Listed | dict[str, Any] | None
+            if reuploads:
+                found = self._read_back(params, response, expected)
+            else:
+                found = self._first_read_back(params, response, expected)
+            if isinstance(found, Listed):
+                self._stats.add("verified_by_listing")
+                self._stats.add("verified")
+                return response
             if found is not None:
                 self._check(bucket, key, expected, found)
                 self._stats.add("verified")
@@ -109,6 +129,21 @@ class Verifier:
             f"still missing after {self.policy.max_reuploads} re-upload(s), each read back for "
             f"{self.policy.visibility_timeout:g}s",
         )  # fmt: skip
+
+    def _first_read_back(
+        self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
+    ) -> Listed | dict[str, Any] | None:
+        """A shared listing that confirms the write (``Listed``), else :meth:`_read_back`."""
+
+        def head() -> dict[str, Any] | None:
+            return self._read_back(params, response, expected)
+
+        if self._listing is None or any(name in params for name in _PASSED_ON):
+            return head()
+        found = self._listing.read_back(params["Bucket"], params["Key"], self.policy.coalesce, head)
+        if isinstance(found, Listed) and not _listed_as_expected(found, expected):
+            return head()  # the page shows another object: HeadObject judges it
+        return found
 
     def _read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
@@ -203,6 +238,15 @@ def _expected(response: Mapping[str, Any], length: int | None) -> dict[str, Any]
         if name.startswith("Checksum") and name != "ChecksumType" and isinstance(value, str):
             expected[name] = value
     return expected
+
+
+def _listed_as_expected(listed: Listed, expected: Mapping[str, Any]) -> bool:
+    length = expected.get("ContentLength")
+    return (
+        expected.get("ETag") is not None
+        and _normal(listed.etag) == expected["ETag"]
+        and (length is None or listed.size == length)
+    )
 
 
 def _normal(value: Any) -> Any:

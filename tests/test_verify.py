@@ -286,3 +286,93 @@ def test_a_checksum_starting_with_w_slash_is_not_mangled() -> None:
     verifier._check("b", "k", expected, found)  # no VerificationError
     with pytest.raises(VerificationError):
         verifier._check("b", "k", expected, {**found, "ChecksumCRC32": "abcQ=="})
+
+
+def _put_concurrently(s3: Any, bucket: str, count: int, threads: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(
+            pool.map(
+                lambda i: s3.put_object(Bucket=bucket, Key=f"c/{i}", Body=b"%d" % i), range(count)
+            )
+        )
+
+
+def test_concurrent_writes_are_confirmed_by_shared_listings(
+    fault_proxy: Any, s3_bucket: str, s3_server_client: Any
+) -> None:
+    """64 threads: the read-backs overlap (HeadObject is slowed by 50 ms so they surely do), and
+    shared ListObjectsV2 pages confirm most writes with fewer requests than writes."""
+    fault_proxy.set_faults(
+        [Fault(FaultKind.LATENCY, seconds=0.05, operations=frozenset({"HeadObject"}))]
+    )
+    s3 = resilient_s3.client("s3", **fault_proxy.client_kwargs())
+    _put_concurrently(s3, s3_bucket, 320, 64)
+    stats, counters = s3.stats, fault_proxy.counters
+    assert stats.verified == 320
+    assert stats.verified_by_listing > 160
+    read_backs = counters["op:HeadObject"] + counters["op:ListObjectsV2"]
+    assert counters["op:ListObjectsV2"] > 0
+    assert read_backs < 320 / 2
+    for i in range(0, 320, 7):
+        assert stored(s3_server_client, s3_bucket, f"c/{i}") == b"%d" % i
+
+
+def test_with_coalesce_zero_every_write_is_read_back_with_head(
+    fault_proxy: Any, s3_bucket: str
+) -> None:
+    fault_proxy.set_faults(
+        [Fault(FaultKind.LATENCY, seconds=0.05, operations=frozenset({"HeadObject"}))]
+    )
+    s3 = resilient_s3.client("s3", verify=VerifyPolicy(coalesce=0), **fault_proxy.client_kwargs())
+    _put_concurrently(s3, s3_bucket, 100, 32)
+    counters = fault_proxy.counters
+    assert (counters["op:HeadObject"], counters["op:ListObjectsV2"]) == (100, 0)
+    assert (s3.stats.verified, s3.stats.verified_by_listing) == (100, 0)
+
+
+def test_a_bucket_that_refuses_listing_is_verified_with_head(
+    fault_proxy: Any, s3_bucket: str
+) -> None:
+    """No s3:ListBucket permission: one ListObjectsV2 is refused (AccessDenied, not retried),
+    then every write is read back with HeadObject; nothing fails."""
+    fault_proxy.set_faults(
+        [
+            Fault(FaultKind.ACCESS_DENIED, operations=frozenset({"ListObjectsV2"})),
+            Fault(FaultKind.LATENCY, seconds=0.05, operations=frozenset({"HeadObject"})),
+        ]
+    )
+    s3 = resilient_s3.client("s3", **fault_proxy.client_kwargs())
+    _put_concurrently(s3, s3_bucket, 120, 48)
+    counters = fault_proxy.counters
+    assert counters["op:ListObjectsV2"] == 1
+    assert counters["op:HeadObject"] == 120
+    assert (s3.stats.verified, s3.stats.verified_by_listing) == (120, 0)
+
+
+def test_a_listed_write_of_another_size_is_judged_by_head(fault_proxy: Any, s3_bucket: str) -> None:
+    """Concurrent writes whose server stores other bytes (aws-chunked framing stored as data):
+    the listing shows another size, so HeadObject reads them back and the mismatch is raised."""
+    fault_proxy.set_faults(
+        [
+            Fault(FaultKind.CHUNKED_FRAMING, key_prefix="c/1"),
+            Fault(FaultKind.LATENCY, seconds=0.05, operations=frozenset({"HeadObject"})),
+        ]
+    )
+    s3 = resilient_s3.client("s3", **fault_proxy.client_kwargs())
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(i: int) -> str:
+        try:
+            s3.put_object(Bucket=s3_bucket, Key=f"c/{i}", Body=b"x" * 1024)
+        except VerificationError as error:
+            return error.reason
+        return "ok"
+
+    with ThreadPoolExecutor(48) as pool:
+        results = dict(zip(range(200), pool.map(put, range(200)), strict=True))
+    framed = {i for i in range(200) if str(i).startswith("1")}
+    assert {i for i, r in results.items() if r != "ok"} == framed
+    assert set(results[i] for i in framed) == {"mismatch"}
+    assert s3.stats.verified_by_listing > 0
