@@ -40,6 +40,7 @@ def __getattr__(name: str) -> object:
         return getattr(batch, name)
     raise AttributeError(f"module 'resilient_s3' has no attribute {name!r}")
 
+
 __all__ = [
     "DEFAULT_TABLES",
     "NON_IDEMPOTENT_OPERATIONS",

@@ -217,8 +217,8 @@ class VerifyPolicy:
             once, they share ListObjectsV2 pages (one page confirms every write finished while
             the previous page was read; a key a page does not show is read back with
             HeadObject as usual). ``0`` turns it off: a HeadObject per write, and checksums
-            compared for every write. The default, 16, keeps a listing cheaper than the
-            HeadObjects it replaces at AWS's prices (a LIST costs 12.5 HEADs).
+            compared for every write. The default, 8, was chosen by measurement
+            (docs/consistency.md).
     """
 
     mode: str = "head"
@@ -227,7 +227,7 @@ class VerifyPolicy:
     conditional_reupload: bool = True
     read_your_writes: float = 10.0
     recent_keys: int = 50_000
-    coalesce: int = 16
+    coalesce: int = 8
 
     def __post_init__(self) -> None:
         if self.mode not in VERIFY_MODES:
