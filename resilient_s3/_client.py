@@ -310,8 +310,7 @@ def client(
             boto3.setup_default_session()
         session = boto3.DEFAULT_SESSION
     assert session is not None
-    inner = session.client(
-        "s3",
+    recipe: dict[str, Any] = dict(
         region_name=region_name,
         api_version=api_version,
         use_ssl=use_ssl,
@@ -323,6 +322,20 @@ def client(
         config=resilient_config(config, max_pool_connections),
         aws_account_id=aws_account_id,
     )
+    inner = session.client("s3", **recipe)
+
+    def rebuild(overrides: Config) -> BaseClient:
+        """A new boto3 client built as ``inner`` was, its ``Config`` merged with ``overrides``.
+
+        Kept on ``inner`` for resilient_s3/batch/_pool.py (a bigger connection pool). A closure,
+        so that no repr, str or log line can show its arguments (the credentials).
+        """
+        rebuilt: BaseClient = session.client(
+            "s3", **{**recipe, "config": recipe["config"].merge(overrides)}
+        )
+        return rebuilt
+
+    inner.__dict__["_resilient_s3_rebuild"] = rebuild  # our attribute, not botocore's
     return ResilientS3Client(inner, retry, verify)
 
 
