@@ -9,13 +9,14 @@ resume after a connection fails mid-body, and ``s3.stats`` counts what happened.
 """
 
 from ._classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
-from ._client import ResilientS3Client, client, wrap
+from ._client import ResilientS3Client
 from ._errors import (
     ObjectChangedError,
     ResilientS3Error,
     UnreplayableBodyError,
     VerificationError,
 )
+from ._factory import client, wrap
 from ._policy import (
     NON_IDEMPOTENT_OPERATIONS,
     Backoff,

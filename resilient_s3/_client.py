@@ -11,20 +11,16 @@ poll request is retried on its own.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.waiter import NormalizedOperationMethod
 
 from ._body import prepare_body
 from ._budget import RetryBudget
-from ._config import disable_botocore_retries, resilient_config
 from ._deletes import delete_objects
 from ._endpoint import install_endpoint_memo
 from ._policy import RetryPolicy, VerifyPolicy
@@ -46,9 +42,8 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-__all__ = ["ResilientS3Client", "client", "wrap"]
+__all__ = ["ResilientS3Client"]
 
-logger = logging.getLogger("resilient_s3")
 _READS = frozenset({"GetObject", "HeadObject"})
 
 
@@ -262,91 +257,3 @@ class ResilientS3Client(_Base):
 
     def __exit__(self, *exc_info: object) -> None:
         self._inner.close()
-
-
-def client(
-    service_name: str = "s3",
-    region_name: str | None = None,
-    api_version: str | None = None,
-    use_ssl: bool | None = None,
-    verify: VerifyPolicy | bool | str | None = None,
-    endpoint_url: str | None = None,
-    aws_access_key_id: str | None = None,
-    aws_secret_access_key: str | None = None,
-    aws_session_token: str | None = None,
-    config: Config | None = None,
-    aws_account_id: str | None = None,
-    *,
-    session: boto3.Session | None = None,
-    retry: RetryPolicy | None = None,
-    max_pool_connections: int | None = None,
-    tls_verify: bool | str | None = None,
-) -> ResilientS3Client:
-    """Create a resilient S3 client; takes every keyword ``boto3.client`` takes.
-
-    Keyword-only extras: ``session`` (a ``boto3.Session``; default: boto3's default session),
-    ``retry`` (a :class:`~resilient_s3.RetryPolicy`; default ``RetryPolicy()``),
-    ``max_pool_connections`` (default 64, or what ``config`` sets) and ``tls_verify``.
-    botocore's own retries are switched off; see docs/configuration.md.
-
-    ``verify`` is verify-after-put: a :class:`~resilient_s3.VerifyPolicy`, ``True``/``None``
-    (the default policy: on) or ``False`` (off). TLS certificate verification, which boto3
-    calls ``verify``, is ``tls_verify`` here (on by default); a ``str`` passed as ``verify``
-    is a CA bundle path, as in boto3, and goes to TLS.
-    """
-    if isinstance(verify, str):
-        if tls_verify is not None:
-            raise ValueError("pass the CA bundle as tls_verify= or verify=, not both")
-        tls_verify, verify = verify, None
-    elif verify is False:
-        logger.warning(
-            "verify=False turns off verify-after-put; TLS certificate verification stays on "
-            "(pass tls_verify=False to turn that off, as boto3's verify=False does)"
-        )
-    if service_name != "s3":
-        raise ValueError(f"resilient_s3.client() makes S3 clients only, got {service_name!r}")
-    if session is None:
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        session = boto3.DEFAULT_SESSION
-    assert session is not None
-    recipe: dict[str, Any] = dict(
-        region_name=region_name,
-        api_version=api_version,
-        use_ssl=use_ssl,
-        verify=tls_verify,
-        endpoint_url=endpoint_url,
-        aws_access_key_id=aws_access_key_id,
-        aws_secret_access_key=aws_secret_access_key,
-        aws_session_token=aws_session_token,
-        config=resilient_config(config, max_pool_connections),
-        aws_account_id=aws_account_id,
-    )
-    inner = session.client("s3", **recipe)
-
-    def rebuild(overrides: Config) -> BaseClient:
-        """A new boto3 client built as ``inner`` was, its ``Config`` merged with ``overrides``.
-
-        Kept on ``inner`` for resilient_s3/batch/_pool.py (a bigger connection pool). A closure,
-        so that no repr, str or log line can show its arguments (the credentials).
-        """
-        rebuilt: BaseClient = session.client(
-            "s3", **{**recipe, "config": recipe["config"].merge(overrides)}
-        )
-        return rebuilt
-
-    inner.__dict__["_resilient_s3_rebuild"] = rebuild  # our attribute, not botocore's
-    return ResilientS3Client(inner, retry, verify)
-
-
-def wrap(
-    inner: BaseClient,
-    *,
-    retry: RetryPolicy | None = None,
-    verify: VerifyPolicy | bool | None = None,
-) -> ResilientS3Client:
-    """Wrap an existing boto3 S3 client. Its own botocore retries are switched off (they would
-    stack with ours), so keep using it through the returned facade."""
-    facade = ResilientS3Client(inner, retry, verify)  # checks that it is an S3 client
-    disable_botocore_retries(inner)
-    return facade

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from ._client import client
+from ._factory import client
 from ._scenario import ScenarioResult, format_table, run_field_scenario
 
 __all__ = ["run_demo"]

@@ -23,7 +23,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from .._client import ResilientS3Client
-from .._client import client as resilient_client
+from .._factory import client as resilient_client
 from ._args import CliError
 
 __all__ = ["Endpoint", "PoolFullCounter", "check_reachable", "open_endpoint", "temporary_bucket"]
