@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import batch_peers as peers
@@ -28,9 +27,9 @@ __all__ = ["cpu", "memory", "memory_child", "throttled"]
 
 def throttled(kwargs: dict[str, Any], args: argparse.Namespace) -> None:
     """Puts behind a proxy throttling above ``args.throttle`` requests/s."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.batch.throttle import throttling_proxy
+    from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
+    throttle = Fault(FaultKind.THROTTLE, per_second=args.throttle)
     bodies = {f"t/{i:05d}": os.urandom(args.size) for i in range(args.items)}
     bucket = f"bench-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", **kwargs).create_bucket(Bucket=bucket)
@@ -43,15 +42,14 @@ def throttled(kwargs: dict[str, Any], args: argparse.Namespace) -> None:
         ("s3.batch (adaptive)", lambda p, b: _batch(p, b, bucket, True)),
     ]
     for index, (label, run) in enumerate(runs):
-        with throttling_proxy(kwargs["endpoint_url"], rate=args.throttle) as proxy:
+        with FaultProxy(kwargs["endpoint_url"], faults=[throttle], seed=0) as proxy:
             keyed = {f"run{index}/{k}": v for k, v in bodies.items()}
             started = time.perf_counter()
             failed = run(proxy, keyed)
             seconds = time.perf_counter() - started
-            injector: Any = proxy._injector
             print(
                 f"{label:<34}{seconds:>9.1f}{args.items / seconds:>8.0f}"
-                f"{injector.throttled:>11}{failed:>8}"
+                f"{proxy.counters['throttle']:>11}{failed:>8}"
             )
 
 

@@ -8,7 +8,7 @@ pytest plugin (:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtu
 ``docs/testing.md``.
 """
 
-from ._faults import Fault, FaultKind, mixed_faults, parse_faults
+from ._faults import Fault, FaultKind, mixed_faults
 from ._localstack import LocalStackServer
 from ._operations import OPERATION_NAMES
 from ._process import ServerUnavailable
@@ -21,6 +21,7 @@ from ._server import (
     ClientKwargs,
     S3Server,
 )
+from ._spec import parse_faults
 
 __all__ = [
     "OPERATION_NAMES",

@@ -18,6 +18,7 @@ __all__ = ["ERRORS", "FabricatedAnswers"]
 #: Kinds answered with a fabricated S3 error: (status, error code).
 ERRORS = {
     FaultKind.SLOWDOWN: (503, "SlowDown"),
+    FaultKind.THROTTLE: (503, "SlowDown"),
     FaultKind.INTERNAL_ERROR: (500, "InternalError"),
     FaultKind.ACCESS_DENIED: (403, "AccessDenied"),
     FaultKind.STALE_READ: (404, "NoSuchKey"),

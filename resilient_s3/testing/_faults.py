@@ -1,8 +1,9 @@
 """What :class:`~resilient_s3.testing.FaultProxy` injects, how often and where.
 
-A :class:`Fault` is an immutable value; the proxy holds a tuple of them. :func:`parse_faults` reads
-the compact spec strings a command line takes, and :func:`mixed_faults` gives a realistic mix of
-transient network and service faults.
+A :class:`Fault` is an immutable value; the proxy holds a tuple of them (:mod:`._spec` reads them
+from a command line's spec strings), and :func:`mixed_faults` gives a realistic mix of transient
+network and service faults. Most kinds hit a request at random, with their ``rate``;
+THROTTLE alone has state over time (a token bucket per fault, kept by the injector).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from enum import Enum
 
 from ._operations import OPERATION_NAMES
 
-__all__ = ["EXCLUSIVE_ORDER", "Fault", "FaultKind", "mixed_faults", "parse_faults"]
+__all__ = ["EXCLUSIVE_ORDER", "Fault", "FaultKind", "mixed_faults"]
 
 
 class FaultKind(str, Enum):
@@ -50,10 +51,14 @@ class FaultKind(str, Enum):
     #: DeleteObjects: forward (every key is deleted), then report the first half of the deleted
     #: keys as ``InternalError`` entries in the answer's ``Errors``.
     DELETE_ERRORS = "delete_errors"
+    #: Answer ``503 SlowDown`` to requests beyond ``Fault.per_second`` a second: a token bucket of
+    #: ``Fault.burst`` tokens, full at first; a throttled request takes no token. Checked before
+    #: the random draw of the exclusive kinds; a request that passes may still get one of them.
+    THROTTLE = "throttle"
 
 
-#: The order in which the exclusive kinds (all but LATENCY) share out one random draw per request:
-#: faults the server never sees first, then those that need the server's answer.
+#: The order in which the exclusive kinds (all but LATENCY and THROTTLE) share out one random draw
+#: per request: faults the server never sees first, then those that need the server's answer.
 EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
     FaultKind.RESET_BEFORE,
     FaultKind.ACCESS_DENIED,
@@ -78,13 +83,6 @@ _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
     FaultKind.DELETE_ERRORS: frozenset({"DeleteObjects"}),
 }
 
-#: In a spec string, what the number after ``RATE:`` sets, per kind that takes one.
-_SPEC_PARAMETER: dict[FaultKind, str] = {
-    FaultKind.LATENCY: "seconds",
-    FaultKind.STALE_READ: "window",
-    FaultKind.SLOWDOWN: "retry_after",
-}
-
 #: The share of each kind in :func:`mixed_faults`: throttling is the most common transient failure
 #: of a busy S3 endpoint, then connections reset before an answer; 5xx, resets after the server
 #: acted and truncated downloads are rarer but are the ones that need careful handling.
@@ -103,7 +101,8 @@ class Fault:
 
     Attributes:
         kind: What to do (a :class:`FaultKind`; its string value is accepted too).
-        rate: Probability, in ``[0, 1]``, that the fault hits one eligible request.
+        rate: Probability, in ``[0, 1]``, that the fault hits one eligible request (THROTTLE: one
+            request that finds no token; a request spared passes without one).
         limit: Inject at most this many times (``None``: no limit; ``0``: never). Counted per fault
             set: :meth:`FaultProxy.set_faults` starts the counts again.
         methods: Only requests with one of these HTTP methods (case-insensitive). ``None``: no
@@ -117,6 +116,10 @@ class Fault:
         window: STALE_READ only: for how many seconds after a PUT through the proxy a key counts
             as fresh (``> 0``).
         retry_after: SLOWDOWN only: if set (``>= 0``), the value of a ``Retry-After`` header.
+        per_second: THROTTLE only, and required there: the requests a second it lets through
+            (``> 0``), the rate at which its token bucket fills.
+        burst: THROTTLE only: the bucket's size, how many requests may pass at once after a quiet
+            spell (``>= 1``). ``None``: a quarter of a second's worth, at least 1.
 
     Raises:
         ValueError: If a value is out of range, a set is given as a plain string, an operation name
@@ -132,6 +135,8 @@ class Fault:
     seconds: float = 0.0
     window: float = 5.0
     retry_after: float | None = None
+    per_second: float | None = None
+    burst: float | None = None
 
     def __post_init__(self) -> None:
         """Validate every field and normalise ``kind`` and ``methods``."""
@@ -167,6 +172,29 @@ class Fault:
                 raise ValueError(
                     f"retry_after must be a finite number >= 0, got {self.retry_after!r}"
                 )
+        self._check_throttle()
+
+    def _check_throttle(self) -> None:
+        """Validate ``per_second`` and ``burst``: required / allowed for THROTTLE only."""
+        throttle = self.kind is FaultKind.THROTTLE
+        for field in ("per_second", "burst"):
+            if getattr(self, field) is not None and not throttle:
+                raise ValueError(f"{field} applies to throttle only, not {self.kind.value}")
+        if throttle and self.per_second is None:
+            raise ValueError("throttle needs per_second, the requests a second it lets through")
+        if self.per_second is not None and not (
+            math.isfinite(self.per_second) and self.per_second > 0
+        ):
+            raise ValueError(f"per_second must be a finite number > 0, got {self.per_second!r}")
+        if self.burst is not None and not (math.isfinite(self.burst) and self.burst >= 1):
+            raise ValueError(f"burst must be a finite number >= 1, got {self.burst!r}")
+
+    @property
+    def bucket_size(self) -> float:
+        """THROTTLE: :attr:`burst`, or by default a quarter of :attr:`per_second`, at least 1."""
+        if self.burst is not None:
+            return self.burst
+        return max(1.0, (self.per_second or 0.0) / 4)
 
     def applies_to(self, method: str, key: str, operation: str) -> bool:
         """Whether this fault may hit a request, by its kind, filters and target (rate aside).
@@ -190,61 +218,6 @@ def _name_set(field: str, value: Iterable[str], *, upper: bool) -> frozenset[str
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ValueError(f"{field} must be a non-empty set of non-empty strings, got {value!r}")
     return names
-
-
-def parse_faults(spec: str) -> tuple[Fault, ...]:
-    """Parse a compact fault spec such as ``"reset_before=0.02,slowdown=0.03,latency=0.1:0.05"``.
-
-    The spec is a comma-separated list of ``KIND=RATE`` items, where ``KIND`` is a
-    :class:`FaultKind` value (case-insensitive) and ``RATE`` a probability in ``[0, 1]``. Three
-    kinds take a second number, ``KIND=RATE:VALUE``:
-
-    * ``latency=RATE:SECONDS`` (required): the delay;
-    * ``stale_read=RATE:WINDOW`` (optional, default 5): the freshness window in seconds;
-    * ``slowdown=RATE:RETRY_AFTER`` (optional): adds a ``Retry-After`` header.
-
-    Whitespace around items and an empty spec are allowed; the other :class:`Fault` settings keep
-    their defaults. The same kind may appear more than once.
-
-    Raises:
-        ValueError: On a malformed item, with the item in the message.
-    """
-    faults: list[Fault] = []
-    for raw in spec.split(","):
-        item = raw.strip()
-        if item:
-            faults.append(_parse_item(item))
-    return tuple(faults)
-
-
-def _parse_item(item: str) -> Fault:
-    """Parse one ``KIND=RATE[:VALUE]`` item of a spec string."""
-    name, sep, value = item.partition("=")
-    if not sep:
-        raise ValueError(f"fault spec item {item!r}: expected KIND=RATE")
-    try:
-        kind = FaultKind(name.strip().lower())
-    except ValueError:
-        known = ", ".join(k.value for k in FaultKind)
-        raise ValueError(f"fault spec item {item!r}: unknown kind (known: {known})") from None
-    rate_text, sep, extra_text = value.partition(":")
-    parameter = _SPEC_PARAMETER.get(kind)
-    if sep and parameter is None:
-        raise ValueError(f"fault spec item {item!r}: {kind.value} takes no ':VALUE'")
-    if kind is FaultKind.LATENCY and not sep:
-        raise ValueError(f"fault spec item {item!r}: expected latency=RATE:SECONDS")
-    try:
-        rate = float(rate_text)
-        extra = float(extra_text) if sep else None
-        if kind is FaultKind.LATENCY and extra is not None:
-            return Fault(kind, rate=rate, seconds=extra)
-        if kind is FaultKind.STALE_READ and extra is not None:
-            return Fault(kind, rate=rate, window=extra)
-        if kind is FaultKind.SLOWDOWN:
-            return Fault(kind, rate=rate, retry_after=extra)
-        return Fault(kind, rate=rate)
-    except ValueError as exc:
-        raise ValueError(f"fault spec item {item!r}: {exc}") from None
 
 
 def mixed_faults(total_rate: float) -> tuple[Fault, ...]:

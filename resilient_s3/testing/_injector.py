@@ -1,9 +1,9 @@
 """The proxy's shared state: which fault hits which request, and the exact counters.
 
 One :class:`FaultInjector` serves every handler thread of a proxy. All its state (the random
-generator, the fault set and how often each fault was used, the counters, the recently written
-keys) is guarded by one lock, so a given seed and a sequential order of requests always give the
-same decisions.
+generator, the fault set and how often each fault was used, the THROTTLE token buckets, the
+counters, the recently written keys) is guarded by one lock, so a given seed and a sequential order
+of requests always give the same decisions (with THROTTLE faults: at the same clock readings).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ._faults import EXCLUSIVE_ORDER, Fault, FaultKind
 from ._operations import OPERATION_NAMES, RequestTarget
+from ._throttle import TokenBucket
 
 __all__ = ["Decision", "FaultInjector", "counter_keys"]
 
@@ -32,6 +33,7 @@ def counter_keys() -> tuple[str, ...]:
         "forwarded",
         "upstream_errors",
         *(kind.value for kind in FaultKind),
+        "throttle_passed",
         *(f"op:{name}" for name in sorted(OPERATION_NAMES)),
     )
 
@@ -63,7 +65,8 @@ class FaultInjector:
     Args:
         faults: The initial fault set.
         seed: Seed of the one :class:`random.Random`; ``None`` seeds it from the OS.
-        clock: Monotonic clock in seconds, used for STALE_READ windows (injectable for tests).
+        clock: Monotonic clock in seconds, used for STALE_READ windows and THROTTLE token buckets
+            (injectable for tests).
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class FaultInjector:
         self._faults: tuple[Fault, ...] = ()
         self._latency: tuple[int, ...] = ()
         self._exclusive: tuple[int, ...] = ()
+        self._throttles: dict[int, TokenBucket] = {}
         self._used: list[int] = []
         self.set_faults(faults)
 
@@ -91,19 +95,26 @@ class FaultInjector:
             return self._faults
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
-        """Replace the fault set; each fault's ``limit`` counts from zero again."""
+        """Replace the fault set; each fault's ``limit`` counts from zero again, and each THROTTLE
+        fault's token bucket starts full."""
         new = tuple(faults)
         for fault in new:
             if not isinstance(fault, Fault):
                 raise TypeError(f"expected Fault instances, got {fault!r}")
         rank = {kind: i for i, kind in enumerate(EXCLUSIVE_ORDER)}
-        exclusive = [i for i, f in enumerate(new) if f.kind is not FaultKind.LATENCY]
+        exclusive = [i for i, f in enumerate(new) if f.kind in rank]
         exclusive.sort(key=lambda i: rank[new[i].kind])  # stable: list order within a kind
         with self._lock:
+            now = self._clock()
             self._generation += 1
             self._faults = new
             self._latency = tuple(i for i, f in enumerate(new) if f.kind is FaultKind.LATENCY)
             self._exclusive = tuple(exclusive)
+            self._throttles = {
+                i: TokenBucket(f.per_second or 0.0, f.bucket_size, now)
+                for i, f in enumerate(new)
+                if f.kind is FaultKind.THROTTLE
+            }
             self._used = [0] * len(new)
 
     def counters(self) -> dict[str, int]:
@@ -119,11 +130,14 @@ class FaultInjector:
     def decide(self, method: str, target: RequestTarget) -> Decision:
         """Count one request and decide what to inject into it.
 
-        Each LATENCY fault that applies draws its own number; then, if any exclusive fault applies,
-        one more number ``u`` is drawn and the applicable exclusive faults, in
-        :data:`EXCLUSIVE_ORDER` (list order within a kind), each own the next ``rate``-wide slice
-        of ``[0, 1)``: the fault whose slice holds ``u`` hits, unless its ``limit`` is used up (then
-        nothing hits).
+        Each LATENCY fault that applies draws its own number. Then each THROTTLE fault that
+        applies looks in its token bucket: if one finds no token (and, with a ``rate`` below 1, its
+        own draw hits; and its ``limit`` allows), the request is throttled, taking no token from
+        any bucket; else it takes a token from every bucket that has one and goes on. Then, if any
+        exclusive fault applies, one more number ``u`` is drawn and the applicable exclusive
+        faults, in :data:`EXCLUSIVE_ORDER` (list order within a kind), each own the next
+        ``rate``-wide slice of ``[0, 1)``: the fault whose slice holds ``u`` hits, unless its
+        ``limit`` is used up (then nothing hits).
         """
         with self._lock:
             self._counters["requests"] += 1
@@ -133,6 +147,9 @@ class FaultInjector:
                 fault = self._faults[i]
                 if fault.applies_to(method, target.key, target.operation) and self._draw(i):
                     delay += fault.seconds
+            throttled = self._throttle(method, target)
+            if throttled is not None:
+                return Decision(delay=delay, fault=throttled, generation=self._generation)
             candidates = [i for i in self._exclusive if self._applies(i, method, target)]
             chosen: Fault | None = None
             if candidates:
@@ -183,6 +200,28 @@ class FaultInjector:
             written = self._written.get((target.bucket, target.key))
             return written is not None and self._clock() - written < fault.window
         return True
+
+    def _throttle(self, method: str, target: RequestTarget) -> Fault | None:
+        """The THROTTLE fault that throttles this request, or ``None`` once the request has taken
+        a token from each applicable bucket that has one (lock held)."""
+        applicable = [
+            i
+            for i in self._throttles
+            if self._faults[i].applies_to(method, target.key, target.operation)
+        ]
+        if not applicable:
+            return None
+        now = self._clock()
+        for i in applicable:
+            if self._throttles[i].has_token(now):
+                continue
+            # At rate 1 no number is drawn: a throttle that never fires changes no other decision.
+            if self._take(i) if self._faults[i].rate >= 1.0 else self._draw(i):
+                return self._faults[i]
+        for i in applicable:
+            self._throttles[i].take()
+        self._counters["throttle_passed"] += 1
+        return None
 
     def _draw(self, index: int) -> bool:
         """Draw for an independent (LATENCY) fault and take it if it hits (lock held)."""

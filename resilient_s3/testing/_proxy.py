@@ -130,15 +130,18 @@ class FaultProxy:
 
         ``"requests"``: requests received; ``"forwarded"``: requests sent to the upstream;
         ``"upstream_errors"``: requests answered 502 because the upstream failed; one key per
-        :class:`FaultKind` value: injections of that kind; ``"op:<Operation>"`` for each name in
-        :data:`OPERATION_NAMES`: requests received per derived operation.
+        :class:`FaultKind` value: injections of that kind (``"throttle"``: requests throttled);
+        ``"throttle_passed"``: requests that a THROTTLE fault applied to and let through;
+        ``"op:<Operation>"`` for each name in :data:`OPERATION_NAMES`: requests received per
+        derived operation.
         """
         return self._injector.counters()
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
         """Replace the fault set (thread-safe, effective from the next request).
 
-        Each fault's ``limit`` counts from zero again; the counters and the random generator go on.
+        Each fault's ``limit`` counts from zero again and each THROTTLE fault's token bucket starts
+        full; the counters and the random generator go on.
         """
         self._injector.set_faults(faults)
 

@@ -12,9 +12,9 @@ import pytest
 import resilient_s3
 from resilient_s3.batch import AdaptivePolicy, BatchClient
 from resilient_s3.batch._adaptive import AdaptiveRate
+from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
 from ..conftest import FakeTime
-from .throttle import RateThrottle, throttling_proxy
 
 
 def _traffic(rate: AdaptiveRate, time: FakeTime, seconds: float, per_second: int,
@@ -92,18 +92,17 @@ def test_policy_values_are_checked(kwargs: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def throttle(s3_server: Any) -> Iterator[tuple[Any, RateThrottle]]:
-    """A proxy that throttles above 40 requests/s, and its injector."""
-    with throttling_proxy(s3_server.endpoint_url, rate=40) as proxy:
-        injector = proxy._injector
-        assert isinstance(injector, RateThrottle)
-        yield proxy, injector
+def throttling_proxy(s3_server: Any) -> Iterator[FaultProxy]:
+    """A proxy that answers SlowDown to requests above 40 a second."""
+    throttle = Fault(FaultKind.THROTTLE, per_second=40)
+    with FaultProxy(s3_server.endpoint_url, faults=[throttle], seed=0) as proxy:
+        yield proxy
 
 
 def test_adaptive_rate_slows_down_to_what_the_server_accepts(
-    throttle: tuple[Any, RateThrottle], quick_policy: Any, s3_bucket: str
+    throttling_proxy: FaultProxy, quick_policy: Any, s3_bucket: str
 ) -> None:
-    proxy, injector = throttle
+    proxy = throttling_proxy
     keys = [f"missing/{i}" for i in range(200)]  # HeadObject, 404: one request per try
 
     policy = dataclasses.replace(quick_policy, budget=None)  # 404s would spend a budget
@@ -112,7 +111,8 @@ def test_adaptive_rate_slows_down_to_what_the_server_accepts(
         return BatchClient(resilient_s3.client("s3", retry=policy, **proxy.client_kwargs()))
 
     fixed = fresh().head(s3_bucket, keys, concurrency=16, adaptive=False)
-    fixed_throttled, injector.throttled = injector.throttled, 0
+    fixed_throttled = proxy.counters["throttle"]
+    proxy.reset_counters()
     adaptive = fresh().head(s3_bucket, keys, concurrency=16)
 
     # without adaptation, retries without backoff hammer the server: most answers throttled,
@@ -121,7 +121,7 @@ def test_adaptive_rate_slows_down_to_what_the_server_accepts(
     assert fixed_throttled > 400
     assert fixed.failures_by_kind().get("throttled", 0) > 20
     # with it, the client settles near 40/s: few throttles, and none gives up
-    assert adaptive.stats.throttled == injector.throttled
+    assert adaptive.stats.throttled == proxy.counters["throttle"]
     assert adaptive.stats.throttled < fixed_throttled / 3
     assert adaptive.failures_by_kind() == {"not_found": 200}
     assert adaptive.stats.items_per_second < 40 * 1.5
