@@ -3,29 +3,40 @@
 With more threads than pooled connections, urllib3 opens a connection for each extra request
 and throws it away afterwards ("Connection pool is full, discarding connection"): connection
 churn. A botocore client's pool size is fixed at creation, so when a batch asks for more
-concurrency than the client's ``max_pool_connections``, its calls go through a second boto3
-client built like the first with a bigger pool (once per client and size), wrapped in a facade
-that shares the first one's stats, retry budget and recent writes.
+concurrency than the client's ``max_pool_connections``:
 
-The second client gets the first one's region, the endpoint URL the caller gave (if any), its
-``Config`` (addressing style, timeouts, checksums...), its TLS verification setting and the
-very same credentials object (refreshable credentials keep refreshing). Handlers the caller
-registered on the first client's events are not copied.
+- a client made by :func:`resilient_s3.client` is built again through boto3's public API, by
+  the recipe ``client()`` kept: ``session.client("s3", **the same arguments,
+  config=config.merge(Config(max_pool_connections=concurrency)))``, once per client and size.
+  Same session (refreshable credentials keep refreshing), endpoint, region, TLS setting and
+  ``Config``; botocore's retries stay off. It is wrapped in a facade sharing the first one's
+  stats, retry budget and recent writes. Handlers the caller registered on the first client's
+  events are not copied.
+- a client given to :func:`resilient_s3.wrap` has no recipe, and its credentials cannot be read
+  through a public API: the batch runs on it as it is, at the concurrency asked for, and logs
+  one WARNING per client naming the fix (``Config(max_pool_connections=N)``), as a boto3 thread
+  pool over that client would churn connections too.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 
 from .._client import ResilientS3Client
-from .._config import disable_botocore_retries
+from .._endpoint import install_endpoint_memo
 from ._state import ClientState
 
-__all__ = ["pool_size", "with_pool"]
+__all__ = ["pool_size", "rebuilder", "with_pool"]
+
+logger = logging.getLogger("resilient_s3")
+
+#: Where ``resilient_s3.client()`` keeps the recipe of the boto3 client it built.
+_RECIPE = "_resilient_s3_rebuild"
 
 
 def pool_size(client: BaseClient) -> int:
@@ -34,33 +45,39 @@ def pool_size(client: BaseClient) -> int:
     return int(size) if size else 10
 
 
+def rebuilder(inner: BaseClient) -> Callable[[Config], BaseClient] | None:
+    """``build(overrides) -> a new boto3 client made as inner was, its Config merged with
+    overrides``, if ``resilient_s3.client()`` made ``inner``; else ``None``."""
+    recipe: Any = vars(inner).get(_RECIPE)
+    return recipe if callable(recipe) else None
+
+
 def with_pool(s3: ResilientS3Client, size: int, state: ClientState) -> ResilientS3Client:
-    """``s3`` if its pool holds ``size`` connections, else a facade over a bigger-pool clone."""
-    if pool_size(s3.inner) >= size:
+    """``s3`` if its pool holds ``size`` connections, else a facade over a bigger-pool copy of
+    its boto3 client (``s3`` itself, with one WARNING, when there is no recipe for a copy)."""
+    current = pool_size(s3.inner)
+    if current >= size:
         return s3
-    inner = state.pooled(size, lambda: clone_client(s3.inner, size))
+    build = rebuilder(s3.inner)
+    if build is None:
+        if state.first_warning("pool"):
+            logger.warning(
+                "s3.batch: concurrency %d is more than the wrapped boto3 client's "
+                "max_pool_connections=%d, so requests beyond %d open and discard a connection "
+                "each; build that client with Config(max_pool_connections=%d), or with "
+                "resilient_s3.client(...), which batches can enlarge",
+                size,
+                current,
+                current,
+                size,
+            )
+        return s3
+    inner = state.pooled(size, lambda: _build(build, size))
     shared = s3._shared  # same stats, budget and recent writes (the facade's own constructor)
     return ResilientS3Client(inner, s3.retry_policy, s3.verify_policy, _shared=shared)
 
 
-def clone_client(inner: BaseClient, size: int) -> BaseClient:
-    """A new boto3 S3 client configured as ``inner``, with ``max_pool_connections=size``."""
-    private: Any = inner
-    resolver = getattr(private, "_ruleset_resolver", None)
-    endpoint_url = getattr(resolver, "_builtins", {}).get("SDK::Endpoint")
-    http_session = getattr(getattr(private, "_endpoint", None), "http_session", None)
-    tls_verify = getattr(http_session, "_verify", None)
-    config = inner.meta.config.merge(Config(max_pool_connections=size))
-    clone: Any = botocore.session.Session().create_client(
-        "s3",
-        region_name=inner.meta.region_name,
-        endpoint_url=endpoint_url,
-        verify=tls_verify,
-        config=config,
-        aws_access_key_id="placeholder",  # replaced below by the original's credentials object
-        aws_secret_access_key="placeholder",
-    )
-    clone._request_signer._credentials = private._get_credentials()
-    disable_botocore_retries(clone)
-    result: BaseClient = clone
-    return result
+def _build(build: Callable[[Config], BaseClient], size: int) -> BaseClient:
+    inner = build(Config(max_pool_connections=size))
+    install_endpoint_memo(inner)  # as the facade's constructor does for a client of its own
+    return inner

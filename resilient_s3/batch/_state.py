@@ -9,7 +9,8 @@ the client. It holds:
 - the limiters per event loop (an ``AsyncLimiter`` belongs to one loop);
 - the background event loop thread on which the sync methods run, so that concurrent sync
   batches of a client share its limiters, and that they work inside a running loop (Jupyter);
-- the boto3 clients with a bigger connection pool (``_pool``), built once per size.
+- the boto3 clients with a bigger connection pool (``_pool``), built once per size;
+- which one-time warnings were logged already.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class ClientState:
         )
         self._background: BackgroundLoop | None = None
         self._pools: dict[int, BaseClient] = {}
+        self._warned: set[str] = set()
 
     def adaptive(self, policy: AdaptivePolicy) -> AdaptiveRate:
         """The client's adaptive rate under ``policy``."""
@@ -92,6 +94,13 @@ class ClientState:
             if client is None:
                 client = self._pools[size] = build()
             return client
+
+    def first_warning(self, topic: str) -> bool:
+        """True the first time it is asked about ``topic`` (log a warning once per client)."""
+        with self._lock:
+            first = topic not in self._warned
+            self._warned.add(topic)
+            return first
 
     def close(self) -> None:
         """Stop the background loop and close the pooled clients (the client is gone)."""
