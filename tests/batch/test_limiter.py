@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from resilient_s3 import VerifyPolicy
 from resilient_s3.batch import BatchClient, BatchEvent
 from resilient_s3.batch._limiter import (
     BatchCancelled,
@@ -52,7 +53,8 @@ def test_rate_limit_bounds_the_requests_per_second(
 def test_every_request_counts_verification_included(
     batch: BatchClient, fault_proxy: Any, s3_bucket: str
 ) -> None:
-    report = batch.put(s3_bucket, make_bodies(15, size=1), verify="object", rate_limit=20)
+    one_head_each = VerifyPolicy(coalesce=0)
+    report = batch.put(s3_bucket, make_bodies(15, size=1), verify=one_head_each, rate_limit=20)
 
     assert report.ok
     assert report.stats.requests == fault_proxy.counters["requests"] == 30  # PUT + HEAD each
