@@ -8,19 +8,14 @@ pytest plugin (:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtu
 ``docs/testing.md``.
 """
 
+from ._endpoint import TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, ClientKwargs
 from ._faults import Fault, FaultKind, mixed_faults
 from ._localstack import LocalStackServer
 from ._operations import OPERATION_NAMES
 from ._process import ServerUnavailable
 from ._proxy import FaultProxy
 from ._seaweedfs import SeaweedFSServer
-from ._server import (
-    TEST_ACCESS_KEY_ID,
-    TEST_REGION,
-    TEST_SECRET_ACCESS_KEY,
-    ClientKwargs,
-    S3Server,
-)
+from ._server import S3Server
 from ._spec import parse_faults
 
 __all__ = [

@@ -16,7 +16,8 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from ._process import ManagedServer, ServerUnavailable, free_ports
+from ._endpoint import free_ports
+from ._process import ManagedServer, ServerUnavailable
 
 __all__ = ["LOCALSTACK_PYTHON_ENV", "LOCALSTACK_REQUIREMENTS", "LocalStackServer"]
 

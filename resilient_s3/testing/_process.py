@@ -1,4 +1,5 @@
-"""The common part of the real-server classes: a child process on 127.0.0.1, stopped by its PID.
+"""The common part of the server classes (moto, LocalStack, SeaweedFS): a child process on
+127.0.0.1, stopped by its PID.
 
 :class:`ManagedServer` creates a scratch directory, launches the subclass's command in its own
 process group with its output in a log file there, waits until the server answers S3 calls (a
@@ -17,16 +18,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import IO, ClassVar, TypeVar
 
-from ._server import (
-    TEST_ACCESS_KEY_ID,
-    TEST_REGION,
-    TEST_SECRET_ACCESS_KEY,
-    ClientKwargs,
-    free_port,
-)
+from ._endpoint import ClientKwargs, StartStop, loopback_client_kwargs
 
 __all__ = ["ManagedServer", "ServerUnavailable"]
 
@@ -52,7 +46,7 @@ class _PortTaken(RuntimeError):
     """The server exited because one of its ports was taken before it could bind it."""
 
 
-class ManagedServer:
+class ManagedServer(StartStop):
     """Base of the real S3 servers run as child processes; subclasses say how to launch them.
 
     Args:
@@ -87,6 +81,10 @@ class ManagedServer:
     def _after_stop(self) -> None:
         """Remove what the server leaves outside its scratch directory (called after it exited)."""
 
+    def _launch_attempts(self) -> int:
+        """How many launches to try, each with new ports, while a port is taken before binding."""
+        return _PORT_ATTEMPTS
+
     # Lifecycle ----------------------------------------------------------------------------------
 
     def start(self: _Self) -> _Self:
@@ -100,12 +98,13 @@ class ManagedServer:
         if self._process is not None:
             return self
         self._check_prerequisites()
-        for attempt in range(_PORT_ATTEMPTS):
+        attempts = self._launch_attempts()
+        for attempt in range(attempts):
             try:
                 self._launch()
                 return self
             except _PortTaken:
-                if attempt == _PORT_ATTEMPTS - 1:
+                if attempt == attempts - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -169,19 +168,6 @@ class ManagedServer:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def __enter__(self: _Self) -> _Self:
-        """Start the server (if not yet started) and return it."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
-
     # Properties ---------------------------------------------------------------------------------
 
     @property
@@ -217,12 +203,7 @@ class ManagedServer:
         """Keyword arguments for ``boto3.client("s3", ...)`` or ``resilient_s3.client(...)``:
         :attr:`endpoint_url`, region :data:`TEST_REGION` and the dummy test keys, which every
         server class here accepts."""
-        return {
-            "endpoint_url": self.endpoint_url,
-            "region_name": TEST_REGION,
-            "aws_access_key_id": TEST_ACCESS_KEY_ID,
-            "aws_secret_access_key": TEST_SECRET_ACCESS_KEY,
-        }
+        return loopback_client_kwargs(self.endpoint_url)
 
     def log_tail(self) -> str:
         """The last part of what the server wrote to stdout/stderr, decoded."""
@@ -246,16 +227,6 @@ class ManagedServer:
         if self._process is None:
             return f"{type(self).__name__}(stopped)"
         return f"{type(self).__name__}({self.endpoint_url!r}, pid={self._process.pid})"
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports of 127.0.0.1 that were free a moment ago."""
-    ports: list[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:

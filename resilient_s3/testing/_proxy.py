@@ -9,20 +9,19 @@ import socket
 import threading
 from collections.abc import Iterable
 from http.server import ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import urlsplit
 
+from ._endpoint import ClientKwargs, StartStop, loopback_client_kwargs
 from ._faults import Fault
 from ._injector import FaultInjector
 from ._proxy_handler import ProxyHandler
-from ._server import TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, ClientKwargs
 
 __all__ = ["FaultProxy", "ProxyServer"]
 
 _log = logging.getLogger("resilient_s3.testing")
 
 
-class FaultProxy:
+class FaultProxy(StartStop):
     """A threaded HTTP/1.1 proxy on 127.0.0.1 that forwards to an S3 endpoint and injects faults.
 
     Point an S3 client at :attr:`endpoint_url` (path-style addressing) instead of the real endpoint.
@@ -88,19 +87,6 @@ class FaultProxy:
         if thread is not None:
             thread.join()
 
-    def __enter__(self) -> FaultProxy:
-        """Start the proxy (if not yet started) and return it."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the proxy."""
-        self.stop()
-
     @property
     def port(self) -> int:
         """The port the proxy listens on.
@@ -155,12 +141,7 @@ class FaultProxy:
         ``endpoint_url`` is :attr:`endpoint_url`; region and keys are the dummy ones of
         :meth:`S3Server.client_kwargs`, which suit moto: another upstream needs its own keys.
         """
-        return {
-            "endpoint_url": self.endpoint_url,
-            "region_name": TEST_REGION,
-            "aws_access_key_id": TEST_ACCESS_KEY_ID,
-            "aws_secret_access_key": TEST_SECRET_ACCESS_KEY,
-        }
+        return loopback_client_kwargs(self.endpoint_url)
 
     def __repr__(self) -> str:
         """Show the upstream and, when running, the local endpoint."""

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import http.client
 import importlib.metadata
 import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
 
-from ._process import ManagedServer, ServerUnavailable, free_ports
-from ._server import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY
+from ._endpoint import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, free_ports, http_answers
+from ._process import ManagedServer, ServerUnavailable
 
 __all__ = ["WEED_ENV", "SeaweedFSServer", "find_weed"]
 
@@ -114,14 +113,7 @@ class SeaweedFSServer(ManagedServer):
 
     def _answers(self, port: int) -> bool:
         """Whether the S3 gateway answers HTTP (any status: anonymous requests get 403)."""
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        with contextlib.closing(conn):
-            try:
-                conn.request("GET", "/")
-                conn.getresponse().read()
-            except (OSError, http.client.HTTPException):
-                return False
-        return True
+        return http_answers(port, "/")
 
     def _after_stop(self) -> None:
         """Remove the gRPC unix sockets it makes in /tmp (named after our ports) if it was killed

@@ -21,48 +21,10 @@ import pytest
 from resilient_s3.testing import LocalStackServer, SeaweedFSServer, ServerUnavailable
 from resilient_s3.testing._process import ManagedServer
 
+from ._procs import listening_on, pid_alive
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this PID exists (a reaped child no longer does)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _socket_inodes(pid: int) -> set[str]:
-    """The inodes of the sockets process ``pid`` has open."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return inodes
-
-
-def _listening(pid: int) -> list[tuple[str, int]]:
-    """The (address, port) of every TCP socket process ``pid`` listens on, IPv4 and IPv6."""
-    inodes, found = _socket_inodes(pid), []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:  # state LISTEN
-                address, port = fields[1].split(":")
-                raw = bytes.fromhex(address)
-                if len(raw) == 4:
-                    text = socket.inet_ntop(socket.AF_INET, raw[::-1])
-                else:  # four little-endian 32-bit words
-                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-                    text = socket.inet_ntop(socket.AF_INET6, words)
-                found.append((text, int(port, 16)))
-    return found
 
 
 def test_missing_localstack_python_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,7 +74,7 @@ def test_a_binary_that_cannot_run_is_unavailable(tmp_path: Path) -> None:
 
 def test_serves_on_loopback_only(real_s3_server: ManagedServer) -> None:
     """Every port the server listens on (SeaweedFS has ten) is on 127.0.0.1, none on 0.0.0.0."""
-    listening = _listening(real_s3_server.pid)
+    listening = listening_on(real_s3_server.pid)
     assert ("127.0.0.1", real_s3_server.port) in listening
     assert {address for address, _ in listening} == {"127.0.0.1"}, listening
     assert real_s3_server.endpoint_url == f"http://127.0.0.1:{real_s3_server.port}"
@@ -144,7 +106,7 @@ def test_start_serve_stop_leaves_nothing(fresh_server: ManagedServer) -> None:
         assert s3.get_object(Bucket="lifecycle", Key="k")["Body"].read() == b"data"
         s3.close()
     assert not server.running
-    assert not _pid_alive(pid)
+    assert not pid_alive(pid)
     assert not os.path.exists(scratch)
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
@@ -173,7 +135,7 @@ def test_stop_kills_a_process_group_that_ignores_sigterm(monkeypatch: pytest.Mon
     assert time.monotonic() - started < 5
     assert stubborn.returncode == -signal.SIGKILL
     deadline = time.monotonic() + 5
-    while _pid_alive(grandchild) and time.monotonic() < deadline:
+    while pid_alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)  # killed, then reaped by init
-    assert not _pid_alive(grandchild)
+    assert not pid_alive(grandchild)
     stubborn.stdout.close()

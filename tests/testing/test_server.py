@@ -11,19 +11,13 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from resilient_s3.testing import S3Server
+from resilient_s3.testing import S3Server, ServerUnavailable
+from resilient_s3.testing._process import ManagedServer
+
+from ._procs import listening_on, pid_alive
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this PID exists (a reaped child no longer does)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_start_serve_stop() -> None:
@@ -35,16 +29,44 @@ def test_start_serve_stop() -> None:
         assert server.running
         assert server.endpoint_url == f"http://127.0.0.1:{server.port}"
         pid = server.pid
-        assert _pid_alive(pid)
+        assert pid_alive(pid)
         assert repr(server).endswith(f"pid={pid})")
         s3 = boto3.client("s3", **server.client_kwargs())
         s3.create_bucket(Bucket="srv-test")
         s3.put_object(Bucket="srv-test", Key="k", Body=b"data")
         assert s3.get_object(Bucket="srv-test", Key="k")["Body"].read() == b"data"
     assert not server.running
-    assert not _pid_alive(pid)
+    assert not pid_alive(pid)
     server.stop()
     assert repr(server) == "S3Server(stopped)"
+
+
+def test_a_managed_server_on_loopback_in_its_own_process_group() -> None:
+    """S3Server is a ManagedServer: it listens on 127.0.0.1 only, leads its own process group
+    (stop() signals that group, not ours), and its scratch directory is gone after stop()."""
+    server = S3Server(start_timeout=60)
+    assert isinstance(server, ManagedServer)
+    with server:
+        pid, scratch = server.pid, server.scratch_dir
+        assert {address for address, _ in listening_on(pid)} == {"127.0.0.1"}
+        assert ("127.0.0.1", server.port) in listening_on(pid)
+        assert os.getpgid(pid) == pid != os.getpgid(0)
+        assert os.path.isdir(scratch)
+    assert not os.path.exists(scratch)
+    assert not pid_alive(pid)
+
+
+def test_missing_moto_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without moto's server, start() raises ServerUnavailable (a RuntimeError) saying what to
+    install, and starts nothing."""
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    server = S3Server()
+    with pytest.raises(ServerUnavailable, match=r"pip install 'resilient-s3\[server\]'"):
+        server.start()
+    assert issubclass(ServerUnavailable, RuntimeError)
+    assert not server.running
 
 
 def test_client_kwargs(s3_server: S3Server) -> None:
