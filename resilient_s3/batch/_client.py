@@ -175,14 +175,14 @@ class BatchClient:
     # delete, copy, head ---------------------------------------------------------------------
 
     def delete(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
-        """Delete ``keys`` with DeleteObjects, 1,000 per request (transient per-key errors are
-        retried by the facade; the keys left are the failures)."""
+        """Delete ``keys`` with DeleteObjects, 1,000 per request, pulled 1,000 at a time
+        (transient per-key errors are retried by the facade; the keys left are the failures)."""
         return self._sync(delete_plan(bucket, keys, Options.of(options)))
 
     async def delete_async(
         self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]
     ) -> BatchReport:
-        """:meth:`delete` on the running event loop."""
+        """:meth:`delete` on the running event loop; ``keys`` may be an async iterable."""
         return await self._async(delete_plan(bucket, keys, Options.of(options)))
 
     def copy(

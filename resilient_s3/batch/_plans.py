@@ -171,8 +171,6 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
 def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     """delete: DeleteObjects per chunk of 1,000 keys."""
     _check_bucket(bucket)
-    if not isinstance(keys, Iterable):
-        raise TypeError("delete takes an iterable of keys (not an async iterable)")
     total = _check_all(keys, to_key)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
@@ -194,7 +192,7 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
             call = functools.partial(delete_chunk, s3, bucket, valid) if valid else list
             return Job(bucket, tuple(valid), call, settle)
 
-        return chunks(raw_items(keys), _DELETE_CHUNK), make_job
+        return chunks(source(keys), _DELETE_CHUNK), make_job
 
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup)
 

@@ -1,5 +1,6 @@
 """Where a batch's items come from: the caller's iterable (sync or async), chunks of keys for
-DeleteObjects, a directory walked lazily, or a prefix listed page by page."""
+DeleteObjects (from either, pulled a chunk at a time), a directory walked lazily, or a prefix
+listed page by page."""
 
 from __future__ import annotations
 
@@ -26,9 +27,31 @@ def source(items: Any) -> Iterator[Any] | AsyncIterator[Any]:
     return raw_items(items)
 
 
-def chunks(iterator: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    """Lists of up to ``size`` items, pulled lazily."""
+def chunks(
+    iterator: Iterator[Any] | AsyncIterator[Any], size: int
+) -> Iterator[list[Any]] | AsyncIterator[list[Any]]:
+    """Lists of up to ``size`` items, pulled lazily (async ones from an async iterator)."""
+    if isinstance(iterator, Iterator):
+        return _sync_chunks(iterator, size)
+    return _async_chunks(iterator, size)
+
+
+def _sync_chunks(iterator: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+async def _async_chunks(iterator: AsyncIterator[Any], size: int) -> AsyncIterator[list[Any]]:
+    chunk: list[Any] = []
+    while True:
+        try:
+            chunk.append(await iterator.__anext__())  # as the engine pulls: no __aiter__ needed
+        except StopAsyncIteration:
+            break
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
         yield chunk
 
 
