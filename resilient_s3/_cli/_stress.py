@@ -32,7 +32,8 @@ examples:
       --objects 2000 --concurrency 128 --json
 
 fault spec (--faults): comma-separated KIND=RATE items, kinds: {kinds};
-  latency=RATE:SECONDS, stale_read=RATE:WINDOW, slowdown=RATE:RETRY_AFTER. See docs/testing.md.
+  latency=RATE:SECONDS, stale_read=RATE:WINDOW, slowdown=RATE:RETRY_AFTER,
+  throttle=RATE:PER_SECOND. See docs/testing.md.
 exit status: 0 when resilient_s3 lost nothing and surfaced no error, 1 otherwise, 2 bad usage.
 """.format(kinds=", ".join(k.value for k in FaultKind))
 
