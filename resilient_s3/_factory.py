@@ -4,6 +4,7 @@ takes one already built."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -14,9 +15,12 @@ from ._client import ResilientS3Client
 from ._config import disable_botocore_retries, resilient_config
 from ._policy import RetryPolicy, VerifyPolicy
 
-__all__ = ["client", "wrap"]
+__all__ = ["client", "rebuilder", "wrap"]
 
 logger = logging.getLogger("resilient_s3")
+
+#: Where :func:`client` keeps, on the boto3 client it built, how to build it again.
+_REBUILD = "_resilient_s3_rebuild"
 
 
 def client(
@@ -90,7 +94,7 @@ def client(
         )
         return rebuilt
 
-    inner.__dict__["_resilient_s3_rebuild"] = rebuild  # our attribute, not botocore's
+    inner.__dict__[_REBUILD] = rebuild  # our attribute, not botocore's
     return ResilientS3Client(inner, retry, verify)
 
 
@@ -105,3 +109,11 @@ def wrap(
     facade = ResilientS3Client(inner, retry, verify)  # checks that it is an S3 client
     disable_botocore_retries(inner)
     return facade
+
+
+def rebuilder(inner: BaseClient) -> Callable[[Config], BaseClient] | None:
+    """``build(overrides) -> a new boto3 client made as inner was, its Config merged with
+    overrides``, if :func:`client` made ``inner``; else ``None`` (e.g. a client given to
+    :func:`wrap`)."""
+    recipe: Any = vars(inner).get(_REBUILD)
+    return recipe if callable(recipe) else None

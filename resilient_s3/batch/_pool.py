@@ -22,34 +22,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from botocore.client import BaseClient
 from botocore.config import Config
 
 from .._client import ResilientS3Client
 from .._endpoint import install_endpoint_memo
+from .._factory import rebuilder
 from ._state import ClientState
 
-__all__ = ["pool_size", "rebuilder", "with_pool"]
+__all__ = ["pool_size", "with_pool"]
 
 logger = logging.getLogger("resilient_s3")
-
-#: Where ``resilient_s3.client()`` keeps the recipe of the boto3 client it built.
-_RECIPE = "_resilient_s3_rebuild"
 
 
 def pool_size(client: BaseClient) -> int:
     """The client's ``max_pool_connections`` (botocore's default: 10)."""
     size = getattr(client.meta.config, "max_pool_connections", None)
     return int(size) if size else 10
-
-
-def rebuilder(inner: BaseClient) -> Callable[[Config], BaseClient] | None:
-    """``build(overrides) -> a new boto3 client made as inner was, its Config merged with
-    overrides``, if ``resilient_s3.client()`` made ``inner``; else ``None``."""
-    recipe: Any = vars(inner).get(_RECIPE)
-    return recipe if callable(recipe) else None
 
 
 def with_pool(s3: ResilientS3Client, size: int, state: ClientState) -> ResilientS3Client:

@@ -14,8 +14,9 @@ from botocore.config import Config
 
 import resilient_s3
 from resilient_s3 import RetryPolicy
+from resilient_s3._factory import rebuilder
 from resilient_s3.batch import BatchClient, BatchError
-from resilient_s3.batch._pool import pool_size, rebuilder, with_pool
+from resilient_s3.batch._pool import pool_size, with_pool
 from resilient_s3.batch._state import client_state
 from resilient_s3.testing import Fault, FaultKind
 
