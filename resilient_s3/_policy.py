@@ -223,7 +223,7 @@ class VerifyPolicy:
 
     mode: str = "head"
     visibility_timeout: float = 3.0
-    max_reuploads: int = 2
+    max_reuploads: int = 3
     conditional_reupload: bool = True
     read_your_writes: float = 10.0
     recent_keys: int = 50_000
