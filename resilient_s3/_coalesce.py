@@ -64,11 +64,15 @@ class _Ticket:
 class ListingCoalescer:
     """Shares ListObjectsV2 pages between concurrent read-backs (see the module docstring).
 
-    ``list_page(params)`` sends one ListObjectsV2 request (retried by the facade).
+    ``list_page(params)`` sends one ListObjectsV2 request (retried by the facade); ``least``
+    read-backs of a bucket in flight at once make them share listings (``0``: never).
     """
 
-    def __init__(self, list_page: Callable[[dict[str, Any]], Mapping[str, Any]]) -> None:
+    def __init__(
+        self, list_page: Callable[[dict[str, Any]], Mapping[str, Any]], least: int
+    ) -> None:
         self._list_page = list_page
+        self._least = least
         self._cond = threading.Condition()
         self._inflight: dict[str, int] = {}
         self._queues: dict[str, list[_Ticket]] = {}
@@ -76,14 +80,14 @@ class ListingCoalescer:
         self._misses: dict[str, int] = {}
         self._off: set[str] = set()
 
-    def read_back(self, bucket: str, key: str, least: int, head: Callable[[], T]) -> Listed | T:
+    def read_back(self, bucket: str, key: str, head: Callable[[], T]) -> Listed | T:
         """What a shared listing shows for ``key``, or ``head()`` when no listing shows it."""
-        if least <= 0 or bucket in self._off:
+        if self._least <= 0 or bucket in self._off:
             return head()
         with self._cond:
             self._inflight[bucket] = self._inflight.get(bucket, 0) + 1
         try:
-            listed = self._shared_answer(bucket, key, least)
+            listed = self._shared_answer(bucket, key)
             return listed if listed is not None else head()
         finally:
             with self._cond:
@@ -91,10 +95,10 @@ class ListingCoalescer:
                 if not self._inflight[bucket]:
                     del self._inflight[bucket]
 
-    def _shared_answer(self, bucket: str, key: str, least: int) -> Listed | None:
+    def _shared_answer(self, bucket: str, key: str) -> Listed | None:
         ticket = _Ticket(key)
         with self._cond:
-            if bucket not in self._listing and self._inflight[bucket] < least:
+            if bucket not in self._listing and self._inflight[bucket] < self._least:
                 return None  # few read-backs at once: a HeadObject, no waiting
             self._queues.setdefault(bucket, []).append(ticket)
             while not ticket.done and bucket in self._listing:

@@ -64,7 +64,9 @@ class Verifier:
         self._invoke = invoke
         self._conditional_writes = policy.conditional_reupload
         self._listing = (
-            ListingCoalescer(lambda params: invoke("list_objects_v2", params, None))
+            ListingCoalescer(
+                lambda params: invoke("list_objects_v2", params, None), policy.coalesce
+            )
             if policy.mode == "head" and policy.coalesce
             else None
         )
@@ -140,7 +142,7 @@ class Verifier:
 
         if self._listing is None or any(name in params for name in _PASSED_ON):
             return head()
-        found = self._listing.read_back(params["Bucket"], params["Key"], self.policy.coalesce, head)
+        found = self._listing.read_back(params["Bucket"], params["Key"], head)
         if isinstance(found, Listed) and not _listed_as_expected(found, expected):
             return head()  # the page shows another object: HeadObject judges it
         return found

@@ -61,18 +61,16 @@ def queued(coalescer: ListingCoalescer) -> int:
 
 def test_a_lone_read_back_is_its_own_head_and_lists_nothing() -> None:
     server = Server({"k": 1})
-    coalescer = ListingCoalescer(server.list_page)
-    assert coalescer.read_back(BUCKET, "k", 2, lambda: "head") == "head"
+    coalescer = ListingCoalescer(server.list_page, 2)
+    assert coalescer.read_back(BUCKET, "k", lambda: "head") == "head"
     assert server.calls == []
 
 
 def test_coalesce_zero_never_lists() -> None:
     server = Server({"k": 1})
-    coalescer = ListingCoalescer(server.list_page)
+    coalescer = ListingCoalescer(server.list_page, 0)
     with ThreadPoolExecutor(8) as pool:
-        results = list(
-            pool.map(lambda _: coalescer.read_back(BUCKET, "k", 0, lambda: "h"), range(50))
-        )
+        results = list(pool.map(lambda _: coalescer.read_back(BUCKET, "k", lambda: "h"), range(50)))
     assert results == ["h"] * 50
     assert server.calls == []
 
@@ -83,7 +81,7 @@ class Scene:
 
     def __init__(self, server: Server, more: list[str]) -> None:
         self.server = server
-        self.coalescer = ListingCoalescer(server.list_page)
+        self.coalescer = ListingCoalescer(server.list_page, 2)
         self.pool = ThreadPoolExecutor(len(more) + 2)
         self.heads: list[str] = []
         release_first = threading.Event()
@@ -92,7 +90,7 @@ class Scene:
             release_first.wait(5)
             return "head:first"
 
-        self.first = self.pool.submit(self.coalescer.read_back, BUCKET, "p/first", 2, first_head)
+        self.first = self.pool.submit(self.coalescer.read_back, BUCKET, "p/first", first_head)
         wait_until(lambda: self.coalescer._inflight.get(BUCKET) == 1)
         server.gate.clear()
         self.leader = self.submit("p/10")
@@ -107,7 +105,7 @@ class Scene:
             self.heads.append(key)
             return f"head:{key}"
 
-        return self.pool.submit(self.coalescer.read_back, BUCKET, key, 2, head)
+        return self.pool.submit(self.coalescer.read_back, BUCKET, key, head)
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -160,9 +158,7 @@ def test_a_refused_listing_turns_listing_off_for_the_bucket() -> None:
     assert len(server.calls) == 1  # those queued behind the refusal did not list again
     assert BUCKET in scene.coalescer._off
     with ThreadPoolExecutor(8) as pool:  # from now on every read-back is its own HeadObject
-        heads = pool.map(
-            lambda _: scene.coalescer.read_back(BUCKET, "k", 1, lambda: "h"), range(20)
-        )
+        heads = pool.map(lambda _: scene.coalescer.read_back(BUCKET, "k", lambda: "h"), range(20))
         assert list(heads) == ["h"] * 20
     assert len(server.calls) == 1
 
@@ -181,17 +177,17 @@ def test_a_failed_listing_falls_back_to_head_and_listing_goes_on() -> None:
 
 def test_listings_that_keep_missing_their_keys_stop() -> None:
     server = Server({"p/10": 1})  # nothing else is ever listed
-    coalescer = ListingCoalescer(server.list_page)
+    coalescer = ListingCoalescer(server.list_page, 1)
     for _ in range(MISSES_BEFORE_OFF):
         assert coalescer._list(BUCKET, ["p/11", "p/12", "p/13"]) == {}
     assert BUCKET in coalescer._off
-    assert coalescer.read_back(BUCKET, "p/14", 1, lambda: "head") == "head"
+    assert coalescer.read_back(BUCKET, "p/14", lambda: "head") == "head"
     assert len(server.calls) == MISSES_BEFORE_OFF
 
 
 def test_a_listing_that_confirms_resets_the_misses() -> None:
     server = Server({"p/10": 1})
-    coalescer = ListingCoalescer(server.list_page)
+    coalescer = ListingCoalescer(server.list_page, 2)
     for _ in range(MISSES_BEFORE_OFF - 1):
         coalescer._list(BUCKET, ["p/11", "p/12"])
     assert coalescer._list(BUCKET, ["p/10"]) == {"p/10": Listed(1, '"p/10"')}
