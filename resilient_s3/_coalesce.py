@@ -152,15 +152,13 @@ class ListingCoalescer:
             logger.debug("s3://%s: a shared listing failed (%s)", bucket, type(error).__name__)
 
 
-def listing_params(bucket: str, keys: list[str]) -> dict[str, Any]:
-    """One ListObjectsV2 page over the range of the sorted ``keys``: their common prefix,
-    starting just before the smallest, ``KEYS_PER_KEY`` entries per key (at most 1,000)."""
+def listing_params(bucket: str, keys: list[str], max_keys: int | None = None) -> dict[str, Any]:
+    """ListObjectsV2 over the range of the sorted ``keys``: their common prefix, starting just
+    before the smallest, ``max_keys`` a page (default ``KEYS_PER_KEY`` per key, at most 1,000)."""
     prefix = os.path.commonprefix(keys)  # noqa: RUF071 (keys, not paths: char by char)
-    params: dict[str, Any] = {
-        "Bucket": bucket,
-        "Prefix": prefix,
-        "MaxKeys": min(_PAGE_MAX, KEYS_PER_KEY * len(keys)),
-    }
+    if max_keys is None:
+        max_keys = min(_PAGE_MAX, KEYS_PER_KEY * len(keys))
+    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": max_keys}
     first = keys[0]
     if first != prefix and first[-1] > "\x00":
         # Every key >= first sorts after this one; few keys fall in between ("p/36..." for

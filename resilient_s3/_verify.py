@@ -36,7 +36,7 @@ from ._errors import VerificationError
 from ._policy import RetryPolicy, VerifyPolicy
 from ._stats import Stats
 
-__all__ = ["VERIFIED_OPERATIONS", "Verifier"]
+__all__ = ["VERIFIED_OPERATIONS", "Verifier", "normal_etag", "public_fields"]
 
 logger = logging.getLogger("resilient_s3")
 
@@ -127,7 +127,7 @@ class Verifier:
             response = again
             expected = {**_expected(response, length), "md5": expected.get("md5")}
         raise VerificationError(
-            bucket, key, "lost", _public(expected), None,
+            bucket, key, "lost", public_fields(expected), None,
             f"still missing after {self.policy.max_reuploads} re-upload(s), each read back for "
             f"{self.policy.visibility_timeout:g}s",
         )  # fmt: skip
@@ -175,12 +175,12 @@ class Verifier:
     ) -> None:
         seen = {name: found.get(name) for name in expected if expected[name] is not None}
         if "ETag" in seen:
-            seen["ETag"] = _normal(seen["ETag"])
+            seen["ETag"] = normal_etag(seen["ETag"])
         differing = [name for name, value in seen.items() if value != expected[name]]
         if differing:
             self._stats.add("conflicts")
             raise VerificationError(
-                bucket, key, "mismatch", _public(expected), _public(seen),
+                bucket, key, "mismatch", public_fields(expected), public_fields(seen),
                 f"the object read back differs in {', '.join(differing)}: another writer's "
                 "object, or the server stored other bytes; it was not overwritten",
             )  # fmt: skip
@@ -212,7 +212,7 @@ class Verifier:
                 return write({})
             if code == "NoSuchUpload":
                 raise VerificationError(
-                    params["Bucket"], params["Key"], "lost", _public(expected), None,
+                    params["Bucket"], params["Key"], "lost", public_fields(expected), None,
                     "the multipart upload was completed on the client's side but no object "
                     "exists and the upload is gone: upload the object again",
                 ) from exc  # fmt: skip
@@ -235,7 +235,7 @@ class Verifier:
 
 def _expected(response: Mapping[str, Any], length: int | None) -> dict[str, Any]:
     result = response.get("CopyObjectResult", response)
-    expected: dict[str, Any] = {"ETag": _normal(result.get("ETag")), "ContentLength": length}
+    expected: dict[str, Any] = {"ETag": normal_etag(result.get("ETag")), "ContentLength": length}
     for name, value in result.items():
         if name.startswith("Checksum") and name != "ChecksumType" and isinstance(value, str):
             expected[name] = value
@@ -246,12 +246,12 @@ def _listed_as_expected(listed: Listed, expected: Mapping[str, Any]) -> bool:
     length = expected.get("ContentLength")
     return (
         expected.get("ETag") is not None
-        and _normal(listed.etag) == expected["ETag"]
+        and normal_etag(listed.etag) == expected["ETag"]
         and (length is None or listed.size == length)
     )
 
 
-def _normal(value: Any) -> Any:
+def normal_etag(value: Any) -> Any:
     """An ETag compared without quotes or a weak marker (never applied to checksums: a base64
     CRC32 may start with ``W/``)."""
     if isinstance(value, str):
@@ -259,7 +259,8 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def _public(fields: Mapping[str, Any]) -> dict[str, object]:
+def public_fields(fields: Mapping[str, Any]) -> dict[str, object]:
+    """The fields that have a value (for VerificationError's expected and found)."""
     return {name: value for name, value in fields.items() if value is not None}
 
 

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .._coalesce import listing_params
 from .._errors import VerificationError
 from .._policy import VerifyPolicy
+from .._verify import normal_etag, public_fields
 from ._engine import ITEM_ERRORS, Engine, Job
 from ._limiter import BatchCancelled
 from ._report import ItemResult
@@ -146,8 +147,8 @@ class ListVerifier:
 
     async def _judge(self, pending: Pending, found: Found | None) -> None:
         result = pending.result
-        expected = {"ETag": _normal(result.etag), "ContentLength": result.size}
-        seen = None if found is None else {"ETag": _normal(found[1]), "ContentLength": found[0]}
+        expected = {"ETag": normal_etag(result.etag), "ContentLength": result.size}
+        seen = None if found is None else {"ETag": normal_etag(found[1]), "ContentLength": found[0]}
         if seen is not None and all(
             value is None or seen[name] == value for name, value in expected.items()
         ):
@@ -164,8 +165,8 @@ class ListVerifier:
                 result.bucket,
                 result.key,
                 reason,
-                _public(expected),
-                _public(seen or {}) or None,
+                public_fields(expected),
+                public_fields(seen or {}) or None,
                 detail,
             )
             self.engine.fail(result.bucket, result.key, error)
@@ -205,10 +206,7 @@ def list_range(
     """List the key range of the sorted ``keys`` in pages of ``page`` keys, at most
     ``2 * (len(keys) // page + 1) + 2`` of them: ``(found, covered)``; ``covered`` is ``None``
     when the whole range was listed, else the last key listed (the page limit was hit)."""
-    prefix = os.path.commonprefix(keys)  # noqa: RUF071 (keys, not paths: char by char)
-    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page}
-    if keys[0] != prefix:
-        params["StartAfter"] = keys[0][:-1]  # before the smallest key, within the prefix
+    params = listing_params(bucket, keys, page)
     wanted, found = set(keys), {}
     last = ""
     for _ in range(2 * (len(keys) // page + 1) + 2):
@@ -221,11 +219,3 @@ def list_range(
             return found, None
         params["ContinuationToken"] = answer["NextContinuationToken"]
     return found, last
-
-
-def _normal(etag: str | None) -> str | None:
-    return etag.removeprefix("W/").strip('"') if isinstance(etag, str) else etag
-
-
-def _public(fields: dict[str, Any]) -> dict[str, object]:
-    return {name: value for name, value in fields.items() if value is not None}
