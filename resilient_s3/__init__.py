@@ -8,7 +8,7 @@ are classified (:func:`classify`) and retried per kind (:class:`RetryPolicy`), G
 resume after a connection fails mid-body, and ``s3.stats`` counts what happened.
 """
 
-from ._classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
+from ._bodies.resumable import ResumableBody
 from ._client import ResilientS3Client
 from ._errors import (
     ObjectChangedError,
@@ -17,16 +17,16 @@ from ._errors import (
     VerificationError,
 )
 from ._factory import client, wrap
-from ._policy import (
+from ._retry.classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
+from ._retry.policy import (
     NON_IDEMPOTENT_OPERATIONS,
     Backoff,
     BudgetPolicy,
     RetryEvent,
     RetryPolicy,
-    VerifyPolicy,
 )
 from ._stats import StatsSnapshot
-from ._stream import ResumableBody
+from ._verify.policy import VerifyPolicy
 
 __version__ = "0.1.0"
 

@@ -19,18 +19,18 @@ from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.waiter import NormalizedOperationMethod
 
-from ._body import prepare_body
-from ._budget import RetryBudget
-from ._deletes import delete_objects
-from ._endpoint import install_endpoint_memo
-from ._policy import RetryPolicy, VerifyPolicy
-from ._recent import RecentWrites
-from ._resume import body_span, make_reopen
-from ._retrier import Retrier
+from ._bodies.reopen import body_span, make_reopen
+from ._bodies.request import prepare_body
+from ._bodies.resumable import ResumableBody
+from ._bodies.transfer import TRANSFER_METHODS, transfer_method
+from ._retry.budget import RetryBudget
+from ._retry.deletes import delete_objects
+from ._retry.policy import RetryPolicy
+from ._retry.retrier import Retrier
 from ._stats import Stats, StatsSnapshot
-from ._stream import ResumableBody
-from ._transfer import TRANSFER_METHODS, transfer_method
-from ._verify import VERIFIED_OPERATIONS, Verifier
+from ._verify.policy import VerifyPolicy
+from ._verify.recent import RecentWrites
+from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -80,7 +80,6 @@ class ResilientS3Client(_Base):
         policy = retry if retry is not None else RetryPolicy()
         verify_policy = VerifyPolicy.coerce(verify)
         if _shared is None:
-            install_endpoint_memo(inner)  # a no-op on botocore >= 1.43.106, which does it itself
             recent = RecentWrites(verify_policy.recent_keys, policy.clock)
             _shared = _Shared(Stats(), RetryBudget(policy.budget), recent)
         self._inner = inner

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._classify import ErrorKind
+from ._retry.classify import ErrorKind
 
 __all__ = [
     "ObjectChangedError",

@@ -13,7 +13,8 @@ from botocore.config import Config
 
 from ._client import ResilientS3Client
 from ._config import disable_botocore_retries, resilient_config
-from ._policy import RetryPolicy, VerifyPolicy
+from ._retry.policy import RetryPolicy
+from ._verify.policy import VerifyPolicy
 
 __all__ = ["client", "rebuilder", "wrap"]
 
@@ -86,7 +87,7 @@ def client(
     def rebuild(overrides: Config) -> BaseClient:
         """A new boto3 client built as ``inner`` was, its ``Config`` merged with ``overrides``.
 
-        Kept on ``inner`` for resilient_s3/batch/_pool.py (a bigger connection pool). A closure,
+        Kept on ``inner`` for resilient_s3/batch/_planes/botocore/pool.py (a bigger connection pool). A closure,
         so that no repr, str or log line can show its arguments (the credentials).
         """
         rebuilt: BaseClient = session.client(

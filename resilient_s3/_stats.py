@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ._classify import ErrorKind
+from ._retry.classify import ErrorKind
 
 __all__ = ["Stats", "StatsSnapshot"]
 

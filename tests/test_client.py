@@ -17,8 +17,8 @@ import resilient_s3
 from resilient_s3 import Backoff, ErrorKind, ResumableBody, RetryPolicy, UnreplayableBodyError
 from resilient_s3.testing import Fault, FaultKind, mixed_faults
 
+from .bodies.test_request import Pipe
 from .conftest import FakeTime
-from .test_body import Pipe
 
 
 def only(kind: FaultKind, operation: str, limit: int | None = None, **kw: Any) -> Fault:
@@ -282,7 +282,7 @@ def test_field_scenario_under_mixed_faults_loses_nothing(
     fault_proxy: Any, s3_bucket: str, s3_server_client: Any, quick_policy: RetryPolicy
 ) -> None:
     """The core's "done when": 400 put+get on 64 threads sharing one client, ~10% faults."""
-    from resilient_s3._scenario import run_field_scenario
+    from resilient_s3._cli._scenario import run_field_scenario
 
     fault_proxy.set_faults(mixed_faults(0.10))
     s3 = resilient_s3.client("s3", retry=quick_policy, **fault_proxy.client_kwargs())

@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    """``demo``: ``resilient_s3._demo.run_demo``, whose server failures become one-line errors."""
-    from .._demo import run_demo
+    """``demo``: ``._demo.run_demo``, whose server failures become one-line errors."""
+    from ._demo import run_demo
 
     try:
         return run_demo(args.objects, args.concurrency, args.fault_rate, args.seed)

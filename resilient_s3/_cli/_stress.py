@@ -1,6 +1,6 @@
 """``resilient-s3 stress``: the field scenario against any endpoint, plain boto3 vs resilient_s3.
 
-Both clients run the same scenario (``resilient_s3._scenario.run_field_scenario``: N objects put
+Both clients run the same scenario (``._scenario.run_field_scenario``: N objects put
 on C threads sharing one client, each read back at once, then the bucket listed directly) in the
 same bucket under prefixes of their own, optionally through a fault proxy started in front of the
 endpoint. Everything the run wrote is deleted afterwards.
@@ -15,10 +15,10 @@ import logging
 from contextlib import ExitStack
 from typing import Any
 
-from .._scenario import ScenarioResult, format_table, run_field_scenario
 from ..testing import FaultKind, FaultProxy
 from ._args import CliError, add_endpoint_options, fault_spec, positive, size
 from ._progress import CountingClient, Progress
+from ._scenario import ScenarioResult, format_table, run_field_scenario
 from ._session import Endpoint, PoolFullCounter, open_endpoint, temporary_bucket
 
 __all__ = ["add_parser", "run"]

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._client import ResilientS3Client
-from ._items import Body, CopyItem, PutItem
-from ._ops import Multipart
+from ._engine.plans import copy_plan, delete_plan, get_plan, head_plan, put_plan
+from ._engine.runner import Plan, run_plan, run_sync
+from ._engine.state import client_state
+from ._inputs.items import Body, CopyItem, PutItem
+from ._inputs.sources import listed_keys, walk_files
 from ._options import Options, VerifyArg
-from ._plans import copy_plan, delete_plan, get_plan, head_plan, put_plan
-from ._report import BatchReport
-from ._runner import Plan, run_plan, run_sync
-from ._sources import listed_keys, walk_files
-from ._state import client_state
+from ._planes.botocore.ops import Multipart
+from ._report.report import BatchReport
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

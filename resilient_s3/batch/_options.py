@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
-from .._policy import VerifyPolicy
-from ._adaptive import AdaptivePolicy
-from ._engine import EngineOptions
-from ._progress import ProgressArg
+from .._verify.policy import VerifyPolicy
+from ._engine.engine import EngineOptions
+from ._pacing.adaptive import AdaptivePolicy
+from ._report.progress import ProgressArg
 
 __all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resolve_verify"]
 

@@ -14,11 +14,11 @@ import pytest
 
 from resilient_s3 import DEFAULT_TABLES
 from resilient_s3.batch import BatchClient, BatchEvent, BatchReport
-from resilient_s3.batch._engine import Engine, EngineOptions
-from resilient_s3.batch._hooks import WorkerContext
-from resilient_s3.batch._limiter import LoopLimiters, Pacer
-from resilient_s3.batch._progress import Progress
-from resilient_s3.batch._report import KEPT_TRACEBACKS
+from resilient_s3.batch._engine.engine import Engine, EngineOptions
+from resilient_s3.batch._pacing.limiter import LoopLimiters, Pacer
+from resilient_s3.batch._planes.botocore.hooks import WorkerContext
+from resilient_s3.batch._report.progress import Progress
+from resilient_s3.batch._report.report import KEPT_TRACEBACKS
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies, stored

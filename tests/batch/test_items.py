@@ -10,7 +10,7 @@ import pytest
 
 from resilient_s3 import UnreplayableBodyError
 from resilient_s3.batch import CopyItem, PutItem
-from resilient_s3.batch._items import (
+from resilient_s3.batch._inputs.items import (
     body_size,
     is_collection,
     raw_items,

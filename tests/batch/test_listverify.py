@@ -9,7 +9,7 @@ from typing import Any
 import resilient_s3
 from resilient_s3 import VerificationError, VerifyPolicy
 from resilient_s3.batch import BatchClient
-from resilient_s3.batch._listverify import list_range
+from resilient_s3.batch._engine.listverify import list_range
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies

@@ -16,8 +16,8 @@ import resilient_s3
 from resilient_s3 import RetryPolicy
 from resilient_s3._factory import rebuilder
 from resilient_s3.batch import BatchClient, BatchError
-from resilient_s3.batch._pool import pool_size, with_pool
-from resilient_s3.batch._state import client_state
+from resilient_s3.batch._engine.state import client_state
+from resilient_s3.batch._planes.botocore.pool import pool_size, with_pool
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies

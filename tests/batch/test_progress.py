@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from resilient_s3.batch import BatchClient, BatchEvent
-from resilient_s3.batch._progress import Progress, _PlainBar, _TqdmBar
+from resilient_s3.batch._report.progress import Progress, _PlainBar, _TqdmBar
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from resilient_s3 import ErrorKind, ResilientS3Error, VerificationError
 from resilient_s3.batch import BatchError, BatchReport, BatchStats, ItemFailure
-from resilient_s3.batch._report import KEPT_TRACEBACKS
+from resilient_s3.batch._report.report import KEPT_TRACEBACKS
 
 
 def _client_error(code: str, status: int) -> ClientError:

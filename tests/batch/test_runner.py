@@ -10,7 +10,7 @@ import pytest
 
 import resilient_s3
 from resilient_s3.batch import BatchClient, BatchEvent
-from resilient_s3.batch._state import client_state
+from resilient_s3.batch._engine.state import client_state
 
 
 def test_sync_batches_of_a_client_share_one_background_loop(rs3: Any, s3_bucket: str) -> None:

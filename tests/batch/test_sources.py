@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from resilient_s3.batch import BatchClient
-from resilient_s3.batch._sources import chunks
+from resilient_s3.batch._inputs.sources import chunks
 
 from .conftest import stored
 

@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 
 import resilient_s3
-from resilient_s3._scenario import run_field_scenario
+from resilient_s3._cli._scenario import run_field_scenario
 from resilient_s3.testing import Fault, FaultKind, FaultProxy, mixed_faults
 
 if TYPE_CHECKING:

@@ -1,0 +1,84 @@
+"""Request bodies made safe to resend: rewind a seekable file, spool a small stream, or refuse.
+
+- ``bytes``, ``bytearray``, ``memoryview`` and ``str`` are resent as they are.
+- A seekable file object is rewound before each retry to the position it had when the call
+  started (not to 0: a caller may upload from the middle of a file).
+- A non-seekable stream (a pipe, a socket, a generator-backed reader) is read into memory if it
+  holds at most ``RetryPolicy.body_spool_limit`` bytes, so every attempt sends the same bytes;
+  a larger one raises :class:`~resilient_s3.UnreplayableBodyError` before any request is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import UnreplayableBodyError, describe
+
+__all__ = ["PreparedBody", "prepare_body"]
+
+_REPLAYABLE = (bytes, bytearray, memoryview)
+
+
+@dataclass(frozen=True)
+class PreparedBody:
+    """How to resend a request's body: ``rewind()`` before each retry; ``length`` in bytes
+    (``None`` if unknown or there is no body)."""
+
+    rewind: Callable[[], None]
+    length: int | None
+
+
+def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> PreparedBody:
+    """Make ``params["Body"]`` replayable (it may replace it with the spooled bytes)."""
+    body = params.get("Body")
+    if body is None:
+        return PreparedBody(_nothing, 0 if operation == "PutObject" else None)
+    if isinstance(body, str):
+        return PreparedBody(_nothing, len(body.encode()))
+    if isinstance(body, _REPLAYABLE):
+        return PreparedBody(_nothing, memoryview(body).nbytes)
+    start = _start_position(body)
+    if start is not None:
+        seek = body.seek
+        end = seek(0, 2)
+        seek(start)
+
+        def rewind() -> None:
+            seek(start)
+
+        return PreparedBody(rewind, end - start if isinstance(end, int) else None)
+    target = describe(params.get("Bucket"), params.get("Key"))
+    if not hasattr(body, "read"):
+        return PreparedBody(_nothing, None)  # not a stream: botocore rejects it itself
+    data = body.read(spool_limit + 1) if spool_limit else None
+    if data is None or len(data) > spool_limit:
+        raise UnreplayableBodyError(
+            f"{operation} {target}: Body is a non-seekable stream larger than "
+            f"body_spool_limit ({spool_limit} bytes), so it could not be resent on retry; no "
+            "request was sent. Pass bytes, a seekable file, or use upload_fileobj (which "
+            "buffers parts), or raise RetryPolicy.body_spool_limit."
+        )
+    params["Body"] = data
+    return PreparedBody(_nothing, len(data.encode() if isinstance(data, str) else data))
+
+
+def _start_position(body: Any) -> int | None:
+    """The body's current position if it can seek back to it, else ``None``."""
+    seekable = getattr(body, "seekable", None)
+    if seekable is not None:
+        try:
+            if not seekable():
+                return None
+        except (OSError, ValueError):
+            return None
+    try:
+        position = body.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return position if isinstance(position, int) and hasattr(body, "seek") else None
+
+
+def _nothing() -> None:
+    return None

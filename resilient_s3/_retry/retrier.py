@@ -1,0 +1,164 @@
+"""Run one call under a :class:`RetryPolicy`: tenacity drives, this module wires and reports.
+
+One ``tenacity.Retrying`` per client is built once and shared by every thread (tenacity keeps
+its per-call state thread-local); the per-call facts live in a :class:`CallState` passed as
+the wrapped function's argument, which the strategies read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import tenacity
+from botocore.exceptions import ClientError
+
+from .._errors import annotate, describe
+from .._stats import Stats
+from .budget import RetryBudget
+from .classify import ErrorKind, classify
+from .policy import RetryEvent, RetryPolicy
+from .strategies import (
+    CallState,
+    refusal,
+    retry_if_retryable,
+    stop_at_kind_limit,
+    stop_before_deadline,
+    stop_when_budget_empty,
+    stop_when_fresh_window_ends,
+    wait_full_jitter_by_kind,
+)
+
+__all__ = ["Retrier"]
+
+logger = logging.getLogger("resilient_s3")
+T = TypeVar("T")
+
+
+class Retrier:
+    """Calls a function until it succeeds or the policy says stop; re-raises the last error."""
+
+    def __init__(self, policy: RetryPolicy, stats: Stats, budget: RetryBudget) -> None:
+        self.policy = policy
+        self.stats = stats
+        self.budget = budget
+        self._retrying = tenacity.Retrying(
+            retry=retry_if_retryable(policy),
+            wait=wait_full_jitter_by_kind(policy),
+            stop=stop_at_kind_limit(policy)
+            | stop_before_deadline(policy)
+            | stop_when_fresh_window_ends(policy)
+            | stop_when_budget_empty(budget, stats),
+            sleep=policy.sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+
+    def call(
+        self,
+        operation: str,
+        bucket: str | None,
+        key: str | None,
+        fn: Callable[[], T],
+        rewind: Callable[[], None] | None = None,
+        counted: bool = True,
+        fresh_until: float | None = None,
+    ) -> T:
+        """Call ``fn`` with retries. ``rewind`` runs before every attempt after the first.
+
+        ``counted=False`` keeps the call out of ``calls``/``attempts`` (used for body reads).
+        ``fresh_until`` (a ``policy.clock()`` time) makes a 404 retryable until then.
+        """
+        state = CallState(operation, bucket, key, self.policy.clock(), fresh_until=fresh_until)
+        if counted:
+            self.stats.add("calls")
+
+        def attempt(state: CallState) -> T:
+            if state.kinds and rewind is not None:
+                rewind()
+            if counted:
+                self.stats.add("attempts")
+            began = self.policy.clock()
+            try:
+                return fn()
+            except Exception as exc:  # classified for the strategies, then re-raised as is
+                state.last_attempt = self.policy.clock() - began
+                state.kinds.append(classify(exc, self.policy.tables))
+                raise
+
+        try:
+            result = self._retrying(attempt, state)
+        except Exception as exc:
+            self._failed(exc, state)
+            raise
+        if counted or state.tokens:
+            self.budget.refund(state.tokens)
+        return result
+
+    def _before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
+        state: CallState = retry_state.args[0]
+        kind = state.kinds[-1]
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        delay = retry_state.upcoming_sleep
+        self.stats.retry(kind)
+        logger.info(
+            "retrying %s bucket=%s key=%s attempt=%d kind=%s delay=%.3fs error=%s",
+            state.operation,
+            state.bucket,
+            state.key,
+            len(state.kinds),
+            kind.value,
+            delay,
+            _error_name(error),
+        )
+        if self.policy.on_retry is not None and error is not None:
+            self.policy.on_retry(
+                RetryEvent(
+                    state.operation, state.bucket, state.key, len(state.kinds), kind, delay, error
+                )
+            )
+
+    def _failed(self, exc: Exception, state: CallState) -> None:
+        """Annotate the error that ends a call, and count and log it if retries gave up."""
+        if not state.kinds:
+            return  # raised before any attempt (e.g. by tenacity itself): leave it untouched
+        kind = state.kinds[-1]
+        target = describe(state.bucket, state.key)
+        refused = None if state.stopped_by else refusal(self.policy, state)
+        reason = f"gave up: {state.stopped_by}" if state.stopped_by else f"not retried: {refused}"
+        annotate(exc, state.operation, target, state.kinds, reason)
+        if kind not in _TRANSIENT:  # an answer (404, 403...), not a give-up
+            logger.debug("%s %s failed: %s (%s)", state.operation, target, _error_name(exc), reason)
+            return
+        self.stats.add("give_ups")
+        logger.warning(
+            "giving up %s bucket=%s key=%s attempts=%d kind=%s error=%s: %s",
+            state.operation,
+            state.bucket,
+            state.key,
+            len(state.kinds),
+            kind.value,
+            _error_name(exc),
+            reason,
+        )
+
+
+_TRANSIENT = frozenset(
+    {
+        ErrorKind.NETWORK_BEFORE_SEND,
+        ErrorKind.NETWORK_AFTER_SEND,
+        ErrorKind.THROTTLED,
+        ErrorKind.SERVER,
+    }
+)
+
+
+def _error_name(error: BaseException | None) -> str:
+    """Class and S3 error code only: messages can hold URLs, and URLs can hold signatures."""
+    if error is None:
+        return "-"
+    if isinstance(error, ClientError):
+        return f"{type(error).__name__}({error.response.get('Error', {}).get('Code', '?')})"
+    return type(error).__name__

@@ -1,0 +1,279 @@
+"""Verify-after-put: read a write back until it is visible and matches, re-upload a lost one.
+
+What is compared (docs/consistency.md has the full table):
+
+- the **ETag** the write returned with the ETag read back. Both come from the server for the
+  same object version, so this holds for multipart (``-N``) and SSE-KMS/SSE-C ETags (which are
+  not an MD5) alike: nothing is recomputed locally, so those cannot raise false alarms;
+- the **length**, when the body's length is known locally (bytes, str, a seekable file);
+- the **checksum** (``ChecksumCRC32`` & co.) when the write returned one, read back with
+  ``ChecksumMode="ENABLED"``;
+- in ``"read"`` mode, the **MD5 of the bytes** read back against the bytes sent.
+
+In ``"head"`` mode, while many writes to one bucket are verified at once, a shared ListObjectsV2
+page may confirm a write instead of its HeadObject (``VerifyPolicy.coalesce``, see ``_coalesce``):
+only a key listed with the ETag and length expected is confirmed that way (its checksum is not
+compared: the ETag the server listed is the one it answered for this write); anything else is
+read back with HeadObject as below.
+
+A read-back that answers 404 is retried for ``visibility_timeout``; then the write is lost and
+uploaded again, conditionally (``IfNoneMatch="*"``) so a newer write by someone else is never
+clobbered. A read-back that finds another object raises :class:`VerificationError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .._errors import VerificationError
+from .._retry.classify import ErrorKind, classify
+from .._retry.policy import RetryPolicy
+from .._stats import Stats
+from .listing import Listed, ListingCoalescer
+from .policy import VerifyPolicy
+
+__all__ = ["VERIFIED_OPERATIONS", "Verifier", "normal_etag", "public_fields"]
+
+logger = logging.getLogger("resilient_s3")
+
+#: The writes that are read back. UploadPart is not: its object appears at completion.
+VERIFIED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
+_CONDITIONAL = frozenset({"PutObject", "CompleteMultipartUpload"})
+_PASSED_ON = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+_CONFLICT_STATUSES = frozenset({409, 412})
+
+#: ``invoke(method_name, params, fresh_until)``: a retried call through the facade.
+Invoke = Callable[[str, dict[str, Any], "float | None"], dict[str, Any]]
+#: ``write(extra_params)``: send the same write again (body rewound), retried.
+Write = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Verifier:
+    """Checks the writes of one client; shares its stats."""
+
+    def __init__(
+        self, policy: VerifyPolicy, retry: RetryPolicy, stats: Stats, invoke: Invoke
+    ) -> None:
+        self.policy = policy
+        self._clock = retry.clock
+        self._stats = stats
+        self._invoke = invoke
+        self._conditional_writes = policy.conditional_reupload
+        self._listing = (
+            ListingCoalescer(
+                lambda params: invoke("list_objects_v2", params, None), policy.coalesce
+            )
+            if policy.mode == "head" and policy.coalesce
+            else None
+        )
+
+    def verify(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        response: dict[str, Any],
+        write: Write,
+        length: int | None,
+    ) -> dict[str, Any]:
+        """Return ``response`` once the write is verified; re-upload a lost one; else raise.
+
+        ``write`` must be able to send the write again: the facade makes every body replayable
+        (rewound, spooled, or refused before the first send).
+        """
+        started = self._clock()
+        try:
+            return self._verify(operation, params, response, write, length)
+        finally:
+            self._stats.add_seconds(self._clock() - started)
+
+    def _verify(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        response: dict[str, Any],
+        write: Write,
+        length: int | None,
+    ) -> dict[str, Any]:
+        bucket, key = params["Bucket"], params["Key"]
+        expected = _expected(response, length)
+        if self.policy.mode == "read" and operation == "PutObject":
+            expected["md5"] = _md5_of(params["Body"])
+        for reuploads in range(self.policy.max_reuploads + 1):
+            found: Listed | dict[str, Any] | None
+            if reuploads:
+                found = self._read_back(params, response, expected)
+            else:
+                found = self._first_read_back(params, response, expected)
+            if isinstance(found, Listed):
+                self._stats.add("verified_by_listing")
+                self._stats.add("verified")
+                return response
+            if found is not None:
+                self._check(bucket, key, expected, found)
+                self._stats.add("verified")
+                return response
+            if reuploads == self.policy.max_reuploads:
+                break
+            logger.warning("lost write %s s3://%s/%s: uploading it again", operation, bucket, key)
+            self._stats.add("reuploads")
+            again = self._reupload(operation, params, write, expected)
+            if again is None:  # an earlier attempt's write had landed after all: verified
+                self._stats.add("verified")
+                return response
+            response = again
+            expected = {**_expected(response, length), "md5": expected.get("md5")}
+        raise VerificationError(
+            bucket, key, "lost", public_fields(expected), None,
+            f"still missing after {self.policy.max_reuploads} re-upload(s), each read back for "
+            f"{self.policy.visibility_timeout:g}s",
+        )  # fmt: skip
+
+    def _first_read_back(
+        self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
+    ) -> Listed | dict[str, Any] | None:
+        """A shared listing that confirms the write (``Listed``), else :meth:`_read_back`."""
+
+        def head() -> dict[str, Any] | None:
+            return self._read_back(params, response, expected)
+
+        if self._listing is None or any(name in params for name in _PASSED_ON):
+            return head()
+        found = self._listing.read_back(params["Bucket"], params["Key"], head)
+        if isinstance(found, Listed) and not _listed_as_expected(found, expected):
+            return head()  # the page shows another object: HeadObject judges it
+        return found
+
+    def _read_back(
+        self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What the server holds now (after waiting out stale 404s), or ``None`` if nothing."""
+        query = {name: params[name] for name in _PASSED_ON if name in params}
+        query.update(Bucket=params["Bucket"], Key=params["Key"])
+        version = response.get("VersionId")
+        if version and version != "null":
+            query["VersionId"] = version
+        if any(name.startswith("Checksum") for name in expected):
+            query["ChecksumMode"] = "ENABLED"
+        until = self._clock() + self.policy.visibility_timeout
+        method = "get_object" if expected.get("md5") else "head_object"
+        try:
+            found = self._invoke(method, query, until)
+        except ClientError as exc:
+            if classify(exc) is ErrorKind.NOT_FOUND:
+                return None
+            raise
+        if method == "get_object":
+            found["md5"] = hashlib.md5(found["Body"].read(), usedforsecurity=False).hexdigest()
+        return found
+
+    def _check(
+        self, bucket: str, key: str, expected: Mapping[str, Any], found: Mapping[str, Any]
+    ) -> None:
+        seen = {name: found.get(name) for name in expected if expected[name] is not None}
+        if "ETag" in seen:
+            seen["ETag"] = normal_etag(seen["ETag"])
+        differing = [name for name, value in seen.items() if value != expected[name]]
+        if differing:
+            self._stats.add("conflicts")
+            raise VerificationError(
+                bucket, key, "mismatch", public_fields(expected), public_fields(seen),
+                f"the object read back differs in {', '.join(differing)}: another writer's "
+                "object, or the server stored other bytes; it was not overwritten",
+            )  # fmt: skip
+
+    def _reupload(
+        self, operation: str, params: dict[str, Any], write: Write, expected: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The re-upload's response, or ``None`` when the conditional re-upload found that our
+        own object is there after all."""
+        conditional = (
+            self._conditional_writes
+            and operation in _CONDITIONAL
+            and not {"IfMatch", "IfNoneMatch"} & params.keys()
+        )
+        try:
+            return write({"IfNoneMatch": "*"} if conditional else {})
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            code = exc.response.get("Error", {}).get("Code")
+            if conditional and status in _CONFLICT_STATUSES:
+                self._settle_conflict(params, expected, exc)
+                return None
+            if conditional and (status == 501 or code == "NotImplemented"):
+                logger.warning(
+                    "the server does not support conditional writes (If-None-Match): lost "
+                    "writes are re-uploaded unconditionally (docs/consistency.md)"
+                )
+                self._conditional_writes = False
+                return write({})
+            if code == "NoSuchUpload":
+                raise VerificationError(
+                    params["Bucket"], params["Key"], "lost", public_fields(expected), None,
+                    "the multipart upload was completed on the client's side but no object "
+                    "exists and the upload is gone: upload the object again",
+                ) from exc  # fmt: skip
+            raise
+
+    def _settle_conflict(
+        self, params: Mapping[str, Any], expected: dict[str, Any], exc: ClientError
+    ) -> None:
+        """The conditional re-upload found an object: return if it is ours (an earlier attempt
+        landed after all), raise a conflict if it is someone else's."""
+        found = self._read_back(params, {}, expected)
+        if found is None:
+            raise exc
+        try:
+            self._check(params["Bucket"], params["Key"], expected, found)
+        except VerificationError as mismatch:
+            mismatch.reason = "conflict"
+            raise mismatch from exc
+
+
+def _expected(response: Mapping[str, Any], length: int | None) -> dict[str, Any]:
+    result = response.get("CopyObjectResult", response)
+    expected: dict[str, Any] = {"ETag": normal_etag(result.get("ETag")), "ContentLength": length}
+    for name, value in result.items():
+        if name.startswith("Checksum") and name != "ChecksumType" and isinstance(value, str):
+            expected[name] = value
+    return expected
+
+
+def _listed_as_expected(listed: Listed, expected: Mapping[str, Any]) -> bool:
+    length = expected.get("ContentLength")
+    return (
+        expected.get("ETag") is not None
+        and normal_etag(listed.etag) == expected["ETag"]
+        and (length is None or listed.size == length)
+    )
+
+
+def normal_etag(value: Any) -> Any:
+    """An ETag compared without quotes or a weak marker (never applied to checksums: a base64
+    CRC32 may start with ``W/``)."""
+    if isinstance(value, str):
+        return value.removeprefix("W/").strip('"')
+    return value
+
+
+def public_fields(fields: Mapping[str, Any]) -> dict[str, object]:
+    """The fields that have a value (for VerificationError's expected and found)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _md5_of(body: Any) -> str | None:
+    """MD5 of the bytes a body sends (a seekable file is read and put back where it was)."""
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return hashlib.md5(body, usedforsecurity=False).hexdigest()
+    start = body.tell()
+    digest = hashlib.md5(usedforsecurity=False)
+    while chunk := body.read(1024 * 1024):
+        digest.update(chunk)
+    body.seek(start)
+    return digest.hexdigest()

@@ -1,0 +1,301 @@
+"""The asyncio engine: items pulled lazily, at most ``concurrency`` in flight, each run in a
+worker thread, every outcome settled into counts (successes) or failures.
+
+- **Bounded**: an item is pulled from the input only when one of ``concurrency`` slots is free,
+  so a generator of any length runs in memory bounded by the concurrency (plus the list-based
+  verifier's windows). The worker pool has ``concurrency`` threads.
+- **Failures**: an item whose call raises a botocore or resilient_s3 error, or a local
+  ``OSError``/``ValueError``, fails alone; the others go on (``fail_fast`` stops pulling new
+  items after the first failure). Any other exception (a bug, or raised by the caller's
+  iterator or progress callback) stops the batch like a cancellation, then propagates.
+- **Cancellation** (task cancelled, Ctrl-C in the sync methods): no item is pulled and no
+  request sent any more (worker threads waiting for a token are woken; the request hook refuses
+  new requests); requests in flight get ``cancel_grace`` seconds to finish, then are abandoned;
+  multipart uploads still open are aborted; the report (``stopped="cancelled"``) is attached to
+  the ``CancelledError``/``KeyboardInterrupt`` as ``resilient_s3_report`` and sent as the
+  ``"finished"`` progress event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError
+
+from ..._errors import ResilientS3Error
+from .._pacing.limiter import BatchCancelled
+from .._planes.botocore.hooks import WorkerContext, set_context
+from .._report.progress import Progress
+from .._report.report import (
+    KEPT_TRACEBACKS,
+    BatchReport,
+    BatchStats,
+    ItemFailure,
+    ItemResult,
+    attach_report,
+)
+
+__all__ = ["ITEM_ERRORS", "BadItem", "Engine", "EngineOptions", "Job"]
+
+logger = logging.getLogger("resilient_s3")
+
+#: Errors that fail one item. Anything else is a bug and stops the batch.
+ITEM_ERRORS: tuple[type[BaseException], ...] = (
+    ClientError, BotoCoreError, ResilientS3Error, OSError, ValueError, HTTPError,
+)  # fmt: skip
+
+
+class BadItem(Exception):
+    """An input item that cannot be run: it fails alone, with ``error``, before any request."""
+
+    def __init__(self, bucket: str | None, key: str, error: BaseException) -> None:
+        super().__init__(key)
+        self.bucket, self.key, self.error = bucket, key, error
+
+
+@dataclass
+class Job:
+    """Work for one worker thread: ``call()`` for ``keys`` (one key, or a delete chunk).
+
+    ``done(result)`` continues on the loop after success (default: the item succeeded).
+    """
+
+    bucket: str
+    keys: tuple[str, ...]
+    call: Callable[[], Any]
+    done: Callable[[Any], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """The engine's share of the batch options."""
+
+    concurrency: int
+    keep_results: bool
+    fail_fast: bool
+    cancel_grace: float
+
+
+class Engine:
+    """Runs one batch on the running event loop (see the module docstring)."""
+
+    def __init__(
+        self,
+        operation: str,
+        context: WorkerContext,
+        options: EngineOptions,
+        progress: Progress,
+        abort_upload: Callable[[str, str, str], None],
+    ) -> None:
+        self.operation = operation
+        self.context = context
+        self.options = options
+        self.progress = progress
+        self._abort_upload = abort_upload
+        self._slots = asyncio.Semaphore(options.concurrency)
+        self._tasks: dict[asyncio.Task[None], tuple[str, ...]] = {}
+        self._stopping: str | None = None
+        self._fatal: BaseException | None = None
+        self._incomplete: list[str] = []
+        self._succeeded = self._bytes = 0
+        self._failures: list[ItemFailure] = []
+        self._results: list[ItemResult] = []
+        self._data: dict[str, bytes] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self.verified = self.reuploads = 0
+        #: Set by a verifier: start verifying what waits (True if it started anything).
+        self.flush: Callable[[], bool] = lambda: False
+        #: Set by a verifier: keys written but not verified yet.
+        self.pending_keys: Callable[[], list[str]] = list
+
+    async def run(
+        self, source: Iterator[Any] | AsyncIterator[Any], make_job: Callable[[Any], Job]
+    ) -> BatchReport:
+        """Run every item of ``source`` (``make_job`` turns one into a :class:`Job`)."""
+        started = time.monotonic()
+        self._executor = ThreadPoolExecutor(
+            self.options.concurrency, "resilient-s3-batch", set_context, (self.context,)
+        )
+        try:
+            self.progress.started()
+            await self._feed(source, make_job)
+            await self._drain()
+        except BaseException as error:  # cancellation, Ctrl-C, or a bug: stop, then re-raise
+            stopped = "cancelled" if isinstance(error, (asyncio.CancelledError,)) else "error"
+            report = await self._shutdown(stopped, started)
+            attach_report(error, report)
+            try:
+                self._finish(report)
+            except Exception:  # the progress callback failing again: the first error wins
+                logger.warning("batch %s: progress callback failed", self.operation, exc_info=True)
+            raise
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self.progress.close()
+        report = self._report(started, self._stopping, ())
+        self._finish(report)
+        return report
+
+    async def submit(self, job: Job) -> None:
+        """Run ``job`` when a slot is free (verifiers re-submit writes through this)."""
+        await self._slots.acquire()
+        self._spawn(self._run_job(job), job.keys)
+
+    async def run_in_worker(self, call: Callable[[], Any]) -> Any:
+        """Run ``call`` in a worker thread without a slot (an input listing: the feed holds one)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def run_in_slot(self, call: Callable[[], Any]) -> Any:
+        """Run ``call`` in a worker thread, holding a slot."""
+        async with self._slots:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def spawn(self, coroutine: Awaitable[None], keys: tuple[str, ...] = ()) -> None:
+        """Run ``coroutine`` as a task of this batch (awaited before the batch ends)."""
+        self._spawn(coroutine, keys)
+
+    def succeed(self, result: ItemResult) -> None:
+        """Settle one item as completed."""
+        self._succeeded += 1
+        size = result.size or 0
+        self._bytes += size
+        if result.data is not None:
+            self._data[result.key] = result.data
+        if self.options.keep_results:
+            self._results.append(result)
+        self.progress.succeeded(result.key, size)
+
+    def fail(self, bucket: str | None, key: str, error: BaseException) -> None:
+        """Settle one item as failed with ``error``."""
+        if len(self._failures) >= KEPT_TRACEBACKS:
+            error.__traceback__ = None  # frames keep locals (bodies): keep memory bounded
+        failure = ItemFailure.of(self.operation, bucket, key, error)
+        self._failures.append(failure)
+        self.progress.failed_item(failure)
+        if self.options.fail_fast and self._stopping is None:
+            self._stopping = "fail_fast"
+
+    async def _feed(
+        self, source: Iterator[Any] | AsyncIterator[Any], make_job: Callable[[Any], Job]
+    ) -> None:
+        while self._stopping is None:
+            await self._slots.acquire()
+            try:
+                raw = await source.__anext__() if hasattr(source, "__anext__") else next(source)
+            except (StopIteration, StopAsyncIteration):
+                self._slots.release()
+                return
+            if self._fatal is not None or self._stopping is not None:
+                self._slots.release()
+                break
+            try:
+                job = make_job(raw)
+            except BadItem as bad:
+                self._slots.release()
+                self.fail(bad.bucket, bad.key, bad.error)
+                continue
+            self._spawn(self._run_job(job), job.keys)
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _drain(self) -> None:
+        while True:
+            while self._tasks:
+                await asyncio.wait(list(self._tasks))
+                if self._fatal is not None:
+                    raise self._fatal
+            if not self.flush():
+                return
+
+    async def _run_job(self, job: Job) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._executor, job.call)
+        except BatchCancelled:
+            self._incomplete.extend(job.keys)
+            return
+        except ITEM_ERRORS as error:
+            for key in job.keys:
+                self.fail(job.bucket, key, error)
+            return
+        finally:
+            self._slots.release()
+        if job.done is not None:
+            await job.done(result)
+        else:
+            self.succeed(result)
+
+    def _spawn(self, coroutine: Awaitable[None], keys: tuple[str, ...]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks[task] = keys
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+        if not task.cancelled() and task.exception() is not None and self._fatal is None:
+            self._fatal = task.exception()
+            self._stopping = self._stopping or "error"
+
+    async def _shutdown(self, stopped: str, started: float) -> BatchReport:
+        """Stop: no new requests, a grace period for those in flight, open uploads aborted."""
+        self._stopping = stopped
+        self.context.pacer.cancel()
+        abandoned: list[str] = []
+        try:
+            if self._tasks:
+                _, pending = await asyncio.wait(
+                    list(self._tasks), timeout=self.options.cancel_grace
+                )
+                for task in pending:
+                    abandoned.extend(self._tasks.get(task, ()))
+                    task.cancel()
+            unverified = self.pending_keys()
+            uploads = self.context.open_uploads()
+            if uploads:
+                await asyncio.wait_for(
+                    asyncio.to_thread(self._abort_all, uploads), self.options.cancel_grace
+                )
+        except (asyncio.CancelledError, asyncio.TimeoutError):
+            logger.warning("batch %s: stopped without waiting for cleanup", self.operation)
+            abandoned.extend(k for keys in self._tasks.values() for k in keys)
+            unverified = self.pending_keys()
+        incomplete = tuple(dict.fromkeys([*self._incomplete, *abandoned, *unverified]))
+        return self._report(started, stopped, incomplete)
+
+    def _abort_all(self, uploads: list[tuple[str, str, str]]) -> None:
+        for bucket, key, upload_id in uploads:
+            self._abort_upload(bucket, key, upload_id)
+
+    def _finish(self, report: BatchReport) -> None:
+        self.progress.finished(report)
+
+    def _report(
+        self, started: float, stopped: str | None, incomplete: tuple[str, ...]
+    ) -> BatchReport:
+        context, adaptive = self.context, self.context.pacer.adaptive
+        stats = BatchStats(
+            items=self._succeeded + len(self._failures),
+            succeeded=self._succeeded,
+            failed=len(self._failures),
+            bytes=self._bytes,
+            seconds=time.monotonic() - started,
+            requests=context.requests,
+            retries=MappingProxyType(dict(context.retries)),
+            throttled=context.throttled,
+            verified=self.verified,
+            reuploads=self.reuploads,
+            list_requests=context.list_requests,
+            adaptive_rate=adaptive.rate if adaptive is not None else None,
+        )
+        return BatchReport(
+            self.operation, self._succeeded, tuple(self._failures), stats,
+            tuple(self._results), MappingProxyType(self._data), stopped, incomplete,
+        )  # fmt: skip

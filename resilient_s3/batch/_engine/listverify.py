@@ -1,0 +1,221 @@
+"""List-based verification: written keys confirmed by ListObjectsV2 pages, 1,000 at a time.
+
+Writes are sent without the facade's per-object read-back. Each acknowledged write (key, size,
+the ETag the server answered) joins its bucket's *window*; a window of 1,000 keys (or 64 MiB of
+bodies held in memory) is checked by listing the key range it spans: ``Prefix`` = the keys'
+common prefix, ``StartAfter`` just before the smallest, pages until past the largest. One page
+confirms up to 1,000 keys when the window's keys are neighbours in key order (sequential names,
+a directory tree); when other keys are interleaved, at most ``2 * pages + 2`` pages are read and
+the keys beyond are checked with HeadObject, so the cost stays bounded.
+
+A key listed with the same size and ETag is verified. A key missing is uploaded again with
+``IfNoneMatch="*"`` (a 412 means it exists after all: it is checked again); a key listed with
+another size or ETag is uploaded again as is. Both re-join a window and are checked again, up to
+``max_reuploads`` times; then the item fails with :class:`~resilient_s3.VerificationError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..._errors import VerificationError
+from ..._verify.listing import listing_params
+from ..._verify.policy import VerifyPolicy
+from ..._verify.verifier import normal_etag, public_fields
+from .._pacing.limiter import BatchCancelled
+from .._report.report import ItemResult
+from .engine import ITEM_ERRORS, Engine, Job
+
+__all__ = ["ListVerifier", "Pending", "list_range"]
+
+logger = logging.getLogger("resilient_s3")
+WINDOW_KEYS = 1000
+WINDOW_BYTES = 64 * 1024 * 1024
+_PAGE = 1000
+#: What the listing found for a key: (size, ETag).
+Found = tuple[int | None, str | None]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A write waiting for verification.
+
+    ``rewrite(conditional)`` writes the item again (in a worker thread) and returns the new
+    result; ``memory`` is the body bytes held in memory until the key is verified.
+    """
+
+    result: ItemResult
+    rewrite: Callable[[bool], ItemResult]
+    round: int = 0
+    memory: int = 0
+
+
+class ListVerifier:
+    """Verifies the writes of one batch by listing (see the module docstring)."""
+
+    def __init__(self, engine: Engine, s3: Any, max_reuploads: int, conditional: bool) -> None:
+        self.engine = engine
+        self.s3 = s3
+        # A HeadObject check wants the truth now: no read-your-writes retries of a 404
+        self._head_s3 = s3.with_options(verify=VerifyPolicy(mode="off", read_your_writes=0.0))
+        self.max_reuploads = max_reuploads
+        self.conditional = conditional
+        self._windows: dict[str, dict[str, Pending]] = {}
+        self._memory: dict[str, int] = {}
+        self._checking: dict[int, dict[str, Pending]] = {}
+        self._tokens = itertools.count()
+        engine.flush = self.flush
+        engine.pending_keys = self.pending_keys
+
+    async def written(self, pending: Pending) -> None:
+        """A write was acknowledged: queue it for verification."""
+        bucket, key = pending.result.bucket, pending.result.key
+        if key in self._windows.get(bucket, {}):
+            self._start(bucket)  # the same key twice: check the first write's window first
+        window = self._windows.setdefault(bucket, {})
+        window[key] = pending
+        self._memory[bucket] = self._memory.get(bucket, 0) + pending.memory
+        if len(window) >= WINDOW_KEYS or self._memory[bucket] >= WINDOW_BYTES:
+            self._start(bucket)
+
+    def flush(self) -> bool:
+        """Start checking every partial window; whether there was any."""
+        buckets = [bucket for bucket, window in self._windows.items() if window]
+        for bucket in buckets:
+            self._start(bucket)
+        return bool(buckets)
+
+    def pending_keys(self) -> list[str]:
+        """Keys written but not verified yet."""
+        windows = [*self._windows.values(), *self._checking.values()]
+        return [key for window in windows for key in window]
+
+    def _start(self, bucket: str) -> None:
+        window = self._windows.pop(bucket, {})
+        self._memory.pop(bucket, None)
+        if window:
+            token = next(self._tokens)
+            self._checking[token] = window
+            self.engine.spawn(self._verify(bucket, window, token))
+
+    async def _verify(self, bucket: str, window: dict[str, Pending], token: int) -> None:
+        keys = sorted(window)
+        try:
+            try:
+                listed, covered = await self.engine.run_in_slot(
+                    lambda: list_range(self.s3, bucket, keys)
+                )
+            except BatchCancelled:
+                return  # the keys stay pending: reported incomplete
+            except ITEM_ERRORS as error:
+                logger.warning(
+                    "list-based verification of %d keys in s3://%s failed (%s): checking "
+                    "them with HeadObject",
+                    len(keys), bucket, type(error).__name__,
+                )  # fmt: skip
+                listed, covered = {}, ""
+            for key in keys:
+                if covered is None or key <= covered:
+                    await self._judge(window[key], listed.get(key))
+                else:
+                    await self.engine.submit(self._head_job(window[key]))
+        finally:
+            self._checking.pop(token, None)
+
+    def _head_job(self, pending: Pending) -> Job:
+        result = pending.result
+
+        def head() -> Found | None:
+            try:
+                answer = self._head_s3.head_object(Bucket=result.bucket, Key=result.key)
+            except ClientError as error:
+                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                    return None
+                raise
+            return answer.get("ContentLength"), answer.get("ETag")
+
+        async def judged(found: Found | None) -> None:
+            await self._judge(pending, found)
+
+        return Job(result.bucket, (result.key,), head, judged)
+
+    async def _judge(self, pending: Pending, found: Found | None) -> None:
+        result = pending.result
+        expected = {"ETag": normal_etag(result.etag), "ContentLength": result.size}
+        seen = None if found is None else {"ETag": normal_etag(found[1]), "ContentLength": found[0]}
+        if seen is not None and all(
+            value is None or seen[name] == value for name, value in expected.items()
+        ):
+            self.engine.verified += 1
+            self.engine.succeed(result)
+            return
+        reason = "lost" if seen is None else "mismatch"
+        if pending.round >= self.max_reuploads:
+            detail = (
+                f"still {'missing' if seen is None else 'different'} after "
+                f"{pending.round} re-upload(s), checked by listing"
+            )
+            error = VerificationError(
+                result.bucket,
+                result.key,
+                reason,
+                public_fields(expected),
+                public_fields(seen or {}) or None,
+                detail,
+            )
+            self.engine.fail(result.bucket, result.key, error)
+            return
+        logger.warning(
+            "list-based verification: s3://%s/%s %s: uploading it again",
+            result.bucket, result.key, "missing" if seen is None else "differs",
+        )  # fmt: skip
+        self.engine.reuploads += 1
+        await self.engine.submit(self._rewrite_job(pending, conditional=seen is None))
+
+    def _rewrite_job(self, pending: Pending, conditional: bool) -> Job:
+        def rewrite() -> ItemResult:
+            use = conditional and self.conditional
+            try:
+                return pending.rewrite(use)
+            except ClientError as error:
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                code = error.response.get("Error", {}).get("Code")
+                if use and status in (409, 412):
+                    return pending.result  # it exists after all: check it again as it was
+                if use and (status == 501 or code == "NotImplemented"):
+                    self.conditional = False  # the server has no conditional writes
+                    return pending.rewrite(False)
+                raise
+
+        async def rewritten(result: ItemResult) -> None:
+            again = Pending(result, pending.rewrite, pending.round + 1, pending.memory)
+            await self.written(again)
+
+        return Job(pending.result.bucket, (pending.result.key,), rewrite, rewritten)
+
+
+def list_range(
+    s3: Any, bucket: str, keys: list[str], page: int = _PAGE
+) -> tuple[dict[str, Found], str | None]:
+    """List the key range of the sorted ``keys`` in pages of ``page`` keys, at most
+    ``2 * (len(keys) // page + 1) + 2`` of them: ``(found, covered)``; ``covered`` is ``None``
+    when the whole range was listed, else the last key listed (the page limit was hit)."""
+    params = listing_params(bucket, keys, page)
+    wanted, found = set(keys), {}
+    last = ""
+    for _ in range(2 * (len(keys) // page + 1) + 2):
+        answer = s3.list_objects_v2(**params)
+        for entry in answer.get("Contents", []):
+            last = entry["Key"]
+            if last in wanted:
+                found[last] = (entry.get("Size"), entry.get("ETag"))
+        if not answer.get("IsTruncated") or last >= keys[-1]:
+            return found, None
+        params["ContinuationToken"] = answer["NextContinuationToken"]
+    return found, last

@@ -1,0 +1,263 @@
+"""Each batch operation as a :class:`Plan`: its input checked, its items turned into jobs.
+
+Checks that need no request happen here, in the caller's call, before anything is sent: the
+options, the bucket, ``dest``, and every item of a collection input (a generator is checked
+item by item as it is consumed: a bad item then fails alone).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..._client import ResilientS3Client
+from ..._verify.policy import VerifyPolicy
+from .._inputs.items import (
+    PutItem,
+    is_collection,
+    raw_items,
+    to_copy_item,
+    to_key,
+    to_put_item,
+)
+from .._inputs.sources import chunks, source
+from .._options import Options, VerifyArg, resolve_verify
+from .._planes.botocore.ops import (
+    Multipart,
+    copy_one,
+    delete_chunk,
+    get_one,
+    head_one,
+    local_path,
+    put_one,
+)
+from .._report.report import ItemResult
+from .engine import BadItem, Engine, Job
+from .listverify import ListVerifier, Pending
+from .runner import Plan
+
+__all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
+
+_LOCAL_ERRORS = (TypeError, ValueError, OSError)
+_CONDITIONS = frozenset({"IfMatch", "IfNoneMatch"})
+_DELETE_CHUNK = 1000
+
+
+def put_plan(
+    client: ResilientS3Client,
+    bucket: str,
+    items: Any,
+    verify: VerifyArg,
+    multipart: Multipart,
+    options: Options,
+) -> Plan:
+    """put: a write per item, verified per ``verify``."""
+    _check_bucket(bucket)
+    mode, policy = resolve_verify(verify, client.verify_policy)
+    replayable = mode != "off"
+    total = _check_all(items, lambda raw: to_put_item(raw, replayable))
+
+    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+        verifier = (
+            ListVerifier(engine, s3, policy.max_reuploads, policy.conditional_reupload)
+            if mode == "list"
+            else None
+        )
+
+        def make_job(raw: Any) -> Job:
+            try:
+                item = to_put_item(raw, replayable)
+                position = _position(item.body)
+            except _LOCAL_ERRORS as error:
+                raise BadItem(bucket, _key_of(raw), error) from error
+            call = functools.partial(put_one, s3, bucket, item, position, multipart)
+            if verifier is None:
+                return Job(
+                    bucket, (item.key,), call, _counted(engine) if mode == "object" else None
+                )
+
+            def rewrite(conditional: bool) -> ItemResult:
+                extra: Mapping[str, Any] = item.extra_args
+                if conditional and not _CONDITIONS & extra.keys():
+                    extra = {**extra, "IfNoneMatch": "*"}
+                again = PutItem(item.key, item.body, extra)
+                return put_one(s3, bucket, again, position, multipart)
+
+            memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
+
+            async def written(result: ItemResult) -> None:
+                await verifier.written(Pending(result, rewrite, 0, memory))
+
+            return Job(bucket, (item.key,), call, written)
+
+        return source(items), make_job
+
+    return Plan("put", options, _facade_verify(mode, policy), total, setup)
+
+
+def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options: Options) -> Plan:
+    """copy: CopyObject per item, verified per ``verify``."""
+    mode, policy = resolve_verify(verify, client.verify_policy)
+    total = _check_all(pairs, to_copy_item)
+
+    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+        verifier = ListVerifier(engine, s3, policy.max_reuploads, False) if mode == "list" else None
+
+        def make_job(raw: Any) -> Job:
+            try:
+                item = to_copy_item(raw)
+            except _LOCAL_ERRORS as error:
+                raise BadItem(None, _key_of(raw, 3), error) from error
+            call = functools.partial(copy_one, s3, item)
+            if verifier is None:
+                done = _counted(engine) if mode == "object" else None
+                return Job(item.dst_bucket, (item.dst_key,), call, done)
+
+            async def written(result: ItemResult) -> None:
+                await verifier.written(Pending(result, lambda _conditional: call(), 0, 0))
+
+            return Job(item.dst_bucket, (item.dst_key,), call, written)
+
+        return source(pairs), make_job
+
+    return Plan("copy", options, _facade_verify(mode, policy), total, setup)
+
+
+def get_plan(
+    bucket: str,
+    keys: Any,
+    dest: str | os.PathLike[str] | None,
+    options: Options,
+    strip: str = "",
+    listing: Callable[[Engine, ResilientS3Client], AsyncIterator[str]] | None = None,
+) -> Plan:
+    """get: GetObject per key, into ``dest`` (a directory) or into the report."""
+    _check_bucket(bucket)
+    root = _check_dest(dest)
+
+    def check(raw: Any) -> tuple[str, Path | None]:
+        key = to_key(raw)
+        return key, local_path(root, key, strip) if root is not None else None
+
+    total = None if listing is not None else _check_all(keys, check)
+
+    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+        def make_job(raw: Any) -> Job:
+            try:
+                key, target = check(raw)
+            except _LOCAL_ERRORS as error:
+                raise BadItem(bucket, _key_of(raw), error) from error
+            return Job(bucket, (key,), functools.partial(get_one, s3, bucket, key, target))
+
+        items = listing(engine, s3) if listing is not None else source(keys)
+        return items, make_job
+
+    return Plan("get", options, VerifyPolicy(mode="off"), total, setup)
+
+
+def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
+    """head: HeadObject per key."""
+    _check_bucket(bucket)
+    total = _check_all(keys, to_key)
+
+    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+        def make_job(raw: Any) -> Job:
+            try:
+                key = to_key(raw)
+            except _LOCAL_ERRORS as error:
+                raise BadItem(bucket, _key_of(raw), error) from error
+            return Job(bucket, (key,), functools.partial(head_one, s3, bucket, key))
+
+        return source(keys), make_job
+
+    return Plan("head", options, VerifyPolicy(mode="off"), total, setup)
+
+
+def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
+    """delete: DeleteObjects per chunk of 1,000 keys."""
+    _check_bucket(bucket)
+    total = _check_all(keys, to_key)
+
+    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+        def make_job(chunk: list[Any]) -> Job:
+            valid: list[str] = []
+            for raw in chunk:
+                try:
+                    valid.append(to_key(raw))
+                except _LOCAL_ERRORS as error:
+                    engine.fail(bucket, _key_of(raw), error)
+
+            async def settle(outcomes: list[tuple[str, Exception | None]]) -> None:
+                for key, error in outcomes:
+                    if error is None:
+                        engine.succeed(ItemResult(key, bucket))
+                    else:
+                        engine.fail(bucket, key, error)
+
+            call = functools.partial(delete_chunk, s3, bucket, valid) if valid else list
+            return Job(bucket, tuple(valid), call, settle)
+
+        return chunks(source(keys), _DELETE_CHUNK), make_job
+
+    return Plan("delete", options, VerifyPolicy(mode="off"), total, setup)
+
+
+def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
+    async def verified(result: ItemResult) -> None:
+        engine.verified += 1
+        engine.succeed(result)
+
+    return verified
+
+
+def _facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:
+    return policy if mode == "object" else VerifyPolicy(mode="off")
+
+
+def _check_bucket(bucket: object) -> None:
+    if not isinstance(bucket, str) or not bucket:
+        raise ValueError(f"bucket must be a non-empty str, got {bucket!r}")
+
+
+def _check_dest(dest: str | os.PathLike[str] | None) -> Path | None:
+    if dest is None:
+        return None
+    root = Path(dest)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"dest {str(root)!r} exists and is not a directory")
+    return root
+
+
+def _check_all(items: Any, check: Callable[[Any], object]) -> int | None:
+    """Check every item of a collection now (before any request); its length, else ``None``."""
+    if isinstance(items, (str, bytes)):
+        raise TypeError("expected an iterable of items, got a single str/bytes")
+    if not is_collection(items):
+        if not isinstance(items, Iterable) and not hasattr(items, "__aiter__"):
+            raise TypeError(f"expected an iterable of items, got {type(items).__name__}")
+        return None
+    for raw in raw_items(items):
+        check(raw)
+    return len(items)
+
+
+def _position(body: Any) -> int | None:
+    if isinstance(body, (bytes, bytearray, memoryview, str, os.PathLike)):
+        return None
+    try:
+        return int(body.tell()) if body.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _key_of(raw: Any, index: int = 0) -> str:
+    """The key of a raw item, for its failure (its repr when there is none)."""
+    if isinstance(raw, str):
+        return raw
+    key = getattr(raw, "key", None) or getattr(raw, "dst_key", None)
+    if key is None and isinstance(raw, tuple) and len(raw) > index:
+        key = raw[index]
+    return key if isinstance(key, str) else repr(raw)[:100]

@@ -1,0 +1,135 @@
+"""Run a planned batch: on the caller's event loop (``*_async``) or, for the sync methods, on
+the client's background loop while the calling thread waits.
+
+The sync methods never touch the caller's event loop, so they work the same from plain code,
+from any thread, and from inside a running loop (Jupyter), without "event loop is running"
+errors. Ctrl-C while waiting cancels the batch on the background loop, waits for it to stop
+(a second Ctrl-C stops waiting) and re-raises ``KeyboardInterrupt`` carrying the report as
+``resilient_s3_report``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..._client import ResilientS3Client
+from ..._retry.policy import RetryEvent
+from ..._verify.policy import VerifyPolicy
+from .._options import Options
+from .._pacing.limiter import Pacer
+from .._planes.botocore.hooks import WorkerContext, install_hooks
+from .._planes.botocore.pool import with_pool
+from .._report.progress import Progress
+from .._report.report import BatchReport, attach_report
+from .engine import Engine, Job
+from .state import ClientState
+
+__all__ = ["Plan", "run_plan", "run_sync"]
+
+Source = Iterator[Any] | AsyncIterator[Any]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked batch, ready to run.
+
+    Attributes:
+        operation: the report's operation name.
+        options: the checked options.
+        verify: the facade's verify policy for the batch's calls (off for list-based).
+        total: the item count, when known.
+        setup: ``setup(engine, s3) -> (source, make_job)``, with the batch's facade.
+    """
+
+    operation: str
+    options: Options
+    verify: VerifyPolicy
+    total: int | None
+    setup: Callable[[Engine, ResilientS3Client], tuple[Source, Callable[[Any], Job]]]
+
+
+async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> BatchReport:
+    """Run ``plan`` on the running loop through ``s3``."""
+    options = plan.options
+    loop = asyncio.get_running_loop()
+    adaptive = state.adaptive(options.adaptive) if options.adaptive is not None else None
+    pacer = Pacer(
+        loop, state.limiters(loop), options.rate_limit, options.bytes_per_second, adaptive
+    )
+    base = with_pool(s3, options.concurrency, state)
+    install_hooks(base.inner)
+    context = WorkerContext(pacer, base.retry_policy.tables)
+    retry = dataclasses.replace(
+        base.retry_policy, on_retry=_chain(base.retry_policy.on_retry, context.on_retry)
+    )
+    batch_s3 = base.with_options(retry=retry, verify=plan.verify)
+
+    def abort(bucket: str, key: str, upload_id: str) -> None:
+        batch_s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+    progress = Progress(plan.operation, options.progress, plan.total)
+    engine = Engine(plan.operation, context, options.engine, progress, abort)
+    source, make_job = plan.setup(engine, batch_s3)
+    return await engine.run(source, make_job)
+
+
+def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) -> BatchReport:
+    """Run ``coroutine`` on the client's background loop and wait for it (see the module
+    docstring for Ctrl-C)."""
+    background = state.background()
+    if threading.current_thread() is background.thread:
+        coroutine.close()
+        raise RuntimeError(
+            "a sync batch method was called from the batch loop's thread (a progress callback "
+            "or an input generator): use the *_async method there"
+        )
+    done = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def guarded() -> BatchReport:
+        try:
+            return await coroutine
+        except asyncio.CancelledError as cancelled:
+            holder["report"] = getattr(cancelled, "resilient_s3_report", None)
+            raise
+
+    def start() -> None:
+        task = background.loop.create_task(guarded())
+        holder["task"] = task
+        task.add_done_callback(lambda _: done.set())
+
+    background.loop.call_soon_threadsafe(start)
+    try:
+        done.wait()
+    except KeyboardInterrupt as interrupt:
+        background.loop.call_soon_threadsafe(lambda: holder["task"].cancel())
+        done.wait()  # a second Ctrl-C stops waiting
+        report = holder.get("report")
+        if report is not None:
+            attach_report(interrupt, report)
+        raise
+    task: asyncio.Task[BatchReport] = holder["task"]
+    if task.cancelled():
+        raise asyncio.CancelledError("the batch was cancelled on its background loop")
+    error = task.exception()
+    if error is not None:
+        raise error
+    return task.result()
+
+
+def _chain(
+    first: Callable[[RetryEvent], None] | None, second: Callable[[RetryEvent], None]
+) -> Callable[[RetryEvent], None]:
+    if first is None:
+        return second
+
+    def both(event: RetryEvent) -> None:
+        second(event)
+        first(event)
+
+    return both

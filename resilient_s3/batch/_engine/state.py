@@ -1,0 +1,124 @@
+"""What the batches of one client share, kept per boto3 client without changing the facade.
+
+A :class:`ClientState` is looked up by the facade's inner boto3 client (shared by the clients
+``with_options`` derives, so they share it too) in a ``WeakKeyDictionary``: it disappears with
+the client. It holds:
+
+- the adaptive rate per :class:`AdaptivePolicy` (thread-safe, shared across event loops: the
+  server throttles the client, whichever loop it runs on);
+- the limiters per event loop (an ``AsyncLimiter`` belongs to one loop);
+- the background event loop thread on which the sync methods run, so that concurrent sync
+  batches of a client share its limiters, and that they work inside a running loop (Jupyter);
+- the boto3 clients with a bigger connection pool (``_pool``), built once per size;
+- which one-time warnings were logged already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable
+
+from botocore.client import BaseClient
+
+from .._pacing.adaptive import AdaptivePolicy, AdaptiveRate
+from .._pacing.limiter import LoopLimiters
+
+__all__ = ["BackgroundLoop", "ClientState", "client_state"]
+
+
+class BackgroundLoop:
+    """An event loop running forever in a daemon thread, until :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self._run, name="resilient-s3-batch-loop", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    def stop(self) -> None:
+        """Stop the loop; its thread then closes it and ends."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+class ClientState:
+    """The shared batch state of one boto3 client (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._adaptive: dict[AdaptivePolicy, AdaptiveRate] = {}
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLimiters] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._background: BackgroundLoop | None = None
+        self._pools: dict[int, BaseClient] = {}
+        self._warned: set[str] = set()
+
+    def adaptive(self, policy: AdaptivePolicy) -> AdaptiveRate:
+        """The client's adaptive rate under ``policy``."""
+        with self._lock:
+            rate = self._adaptive.get(policy)
+            if rate is None:
+                rate = self._adaptive[policy] = AdaptiveRate(policy)
+            return rate
+
+    def limiters(self, loop: asyncio.AbstractEventLoop) -> LoopLimiters:
+        """The client's limiters on ``loop``."""
+        with self._lock:
+            limiters = self._limiters.get(loop)
+            if limiters is None:
+                limiters = self._limiters[loop] = LoopLimiters()
+            return limiters
+
+    def background(self) -> BackgroundLoop:
+        """The background loop for sync calls, started on first use."""
+        with self._lock:
+            if self._background is None or not self._background.thread.is_alive():
+                self._background = BackgroundLoop()
+            return self._background
+
+    def pooled(self, size: int, build: Callable[[], BaseClient]) -> BaseClient:
+        """The client with a pool of ``size`` connections, built by ``build`` once."""
+        with self._lock:
+            client = self._pools.get(size)
+            if client is None:
+                client = self._pools[size] = build()
+            return client
+
+    def first_warning(self, topic: str) -> bool:
+        """True the first time it is asked about ``topic`` (log a warning once per client)."""
+        with self._lock:
+            first = topic not in self._warned
+            self._warned.add(topic)
+            return first
+
+    def close(self) -> None:
+        """Stop the background loop and close the pooled clients (the client is gone)."""
+        if self._background is not None:
+            self._background.stop()
+        for client in self._pools.values():
+            client.close()
+
+
+_registry: weakref.WeakKeyDictionary[BaseClient, ClientState] = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def client_state(inner: BaseClient) -> ClientState:
+    """The :class:`ClientState` of the boto3 client ``inner``, created on first use."""
+    with _registry_lock:
+        state = _registry.get(inner)
+        if state is None:
+            state = _registry[inner] = ClientState()
+            weakref.finalize(inner, state.close)
+        return state

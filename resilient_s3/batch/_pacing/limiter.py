@@ -1,0 +1,146 @@
+"""Rate limits on the event loop (aiolimiter), waited for by the worker threads.
+
+Every HTTP request a batch's worker thread sends first takes a token (see ``_hooks``): one from
+the batch's ``rate_limit`` limiter, one from the client's adaptive gate while the adaptive rate
+is limiting, and, for a request body, its bytes from the ``bytes_per_second`` limiter. The fixed
+limits are :class:`aiolimiter.AsyncLimiter` objects, which belong to one event loop: the thread
+submits the wait to the batch's loop and blocks until it is granted. The adaptive rate changes
+with every answer, which an AsyncLimiter cannot follow (its rate is fixed; a new limiter per
+rate would let the waiters of the old ones through as well), so it has a :class:`VariableGate`
+that reads the rate at each acquisition.
+
+Limiters are kept per client and event loop (:class:`LoopLimiters`), keyed by their rate, so
+concurrent batches of one client on one loop with the same ``rate_limit`` share one limiter and
+stay under it together.
+
+A limiter allows a burst of a tenth of a second's worth (at least one request), then the rate:
+``AsyncLimiter(burst, burst / rate)``; aiolimiter's default period is a minute, never used here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+
+from aiolimiter import AsyncLimiter
+
+from .adaptive import AdaptiveRate
+
+__all__ = ["BatchCancelled", "LoopLimiters", "Pacer", "VariableGate", "make_limiter"]
+
+_BURST_SECONDS = 0.1
+
+
+class BatchCancelled(Exception):
+    """Raised in a worker thread when its batch was cancelled: no new request is sent."""
+
+
+def make_limiter(rate: float) -> AsyncLimiter:
+    """A limiter of ``rate`` per second with a burst of a tenth of a second (at least 1)."""
+    burst = max(1.0, rate * _BURST_SECONDS)
+    return AsyncLimiter(burst, burst / rate)
+
+
+class VariableGate:
+    """Spaces acquisitions ``1 / rate`` apart at the rate given to each (GCRA: a theoretical
+    arrival time), allowing a burst of a tenth of a second's worth (at least one). Loop only."""
+
+    def __init__(self) -> None:
+        self._tat = 0.0  # when the next acquisition is due at the current pace
+
+    async def acquire(self, rate: float) -> None:
+        """Wait for the next slot at ``rate`` per second."""
+        now = asyncio.get_running_loop().time()
+        tolerance = (max(1.0, rate * _BURST_SECONDS) - 1) / rate
+        due = max(self._tat, now)
+        self._tat = due + 1 / rate
+        if due - tolerance > now:
+            await asyncio.sleep(due - tolerance - now)
+
+
+class LoopLimiters:
+    """The limiters of one client on one event loop, by kind and rate (loop thread only)."""
+
+    def __init__(self) -> None:
+        self._limiters: dict[tuple[str, float], AsyncLimiter] = {}
+        #: The client's adaptive rate on this loop: one gate, whatever the rate.
+        self.adaptive = VariableGate()
+
+    def get(self, kind: str, rate: float) -> AsyncLimiter:
+        """The shared limiter of ``kind`` (``"requests"``, ``"bytes"``) at ``rate`` per second."""
+        limiter = self._limiters.get((kind, rate))
+        if limiter is None:
+            limiter = self._limiters[(kind, rate)] = make_limiter(rate)
+        return limiter
+
+
+class Pacer:
+    """One batch's limits, used from its worker threads, enforced on its event loop.
+
+    Args:
+        loop: the batch's event loop.
+        limiters: the client's limiters on that loop.
+        rate_limit: requests per second, or ``None``.
+        bytes_per_second: request body bytes per second, or ``None``.
+        adaptive: the client's :class:`AdaptiveRate`, or ``None`` when adaptive is off.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        limiters: LoopLimiters,
+        rate_limit: float | None,
+        bytes_per_second: float | None,
+        adaptive: AdaptiveRate | None,
+    ) -> None:
+        self._loop = loop
+        self._limiters = limiters
+        self.rate_limit = rate_limit
+        self.bytes_per_second = bytes_per_second
+        self.adaptive = adaptive
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting: set[concurrent.futures.Future[None]] = set()
+
+    def wait(self, requests: int, nbytes: int) -> None:
+        """Block the calling (worker) thread until ``requests`` requests carrying ``nbytes``
+        bytes may be sent. Raises :class:`BatchCancelled` once the batch is cancelled."""
+        if self.cancelled.is_set():
+            raise BatchCancelled
+        adaptive_rate = self.adaptive.rate if self.adaptive is not None else None
+        idle = self.rate_limit is None and adaptive_rate is None
+        if idle and (self.bytes_per_second is None or not nbytes):
+            return
+        future = asyncio.run_coroutine_threadsafe(self._acquire(requests, nbytes), self._loop)
+        with self._lock:
+            self._waiting.add(future)
+        try:
+            future.result()
+        except concurrent.futures.CancelledError:
+            raise BatchCancelled from None
+        finally:
+            with self._lock:
+                self._waiting.discard(future)
+
+    def cancel(self) -> None:
+        """Refuse every later request and wake the threads waiting for a token."""
+        self.cancelled.set()
+        with self._lock:
+            waiting = list(self._waiting)
+        for future in waiting:
+            future.cancel()
+
+    async def _acquire(self, requests: int, nbytes: int) -> None:
+        if self.rate_limit is not None and requests:
+            await self._limiters.get("requests", self.rate_limit).acquire(requests)
+        adaptive_rate = self.adaptive.rate if self.adaptive is not None else None
+        if adaptive_rate is not None and requests:
+            for _ in range(requests):
+                await self._limiters.adaptive.acquire(adaptive_rate)
+        if self.bytes_per_second is not None and nbytes:
+            limiter = self._limiters.get("bytes", self.bytes_per_second)
+            while nbytes > 0:  # an amount above the limiter's burst is taken in pieces
+                piece = min(float(nbytes), limiter.max_rate)
+                await limiter.acquire(piece)
+                nbytes -= max(1, int(piece))

@@ -1,0 +1,223 @@
+"""One item's work, run in a worker thread through the facade (retried, maybe verified).
+
+Each function makes the calls for one item (one chunk of keys for delete) and returns what the
+report needs. Errors are raised as the facade raised them. A body of ``multipart_threshold``
+bytes or more is uploaded in parts; a multipart upload the batch started is aborted if any step
+fails or the batch is cancelled between two parts.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..._inputs.items import CopyItem, PutItem
+from ..._pacing.limiter import BatchCancelled
+from ..._report.report import ItemResult
+from .hooks import current_context
+
+__all__ = [
+    "Multipart",
+    "copy_one",
+    "delete_chunk",
+    "get_one",
+    "head_one",
+    "local_path",
+    "put_one",
+]
+
+logger = logging.getLogger("resilient_s3")
+_CHUNK = 1024 * 1024
+#: PutObject parameters CreateMultipartUpload does not take (values of the whole body).
+_PUT_ONLY = frozenset({"ContentMD5", "ContentLength", "IfMatch", "IfNoneMatch"})
+_COMPLETE_ONLY = frozenset({"IfMatch", "IfNoneMatch"})
+
+
+@dataclass(frozen=True)
+class Multipart:
+    """When and how a put uses a multipart upload."""
+
+    threshold: int = 64 * 1024 * 1024
+    part_size: int = 16 * 1024 * 1024
+
+
+def put_one(
+    s3: Any, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+) -> ItemResult:
+    """Upload ``item``; a file object body from ``position`` (where it was when it was queued)."""
+    body, extra = item.body, dict(item.extra_args)
+    if isinstance(body, os.PathLike):
+        with open(os.fspath(body), "rb") as file:
+            return _put_file(s3, bucket, item.key, file, 0, extra, multipart)
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        size = memoryview(body).nbytes
+        if size >= multipart.threshold:
+            return _put_file(s3, bucket, item.key, io.BytesIO(body), 0, extra, multipart)
+        response = s3.put_object(Bucket=bucket, Key=item.key, Body=body, **extra)
+        return _result(bucket, item.key, size, response)
+    return _put_file(s3, bucket, item.key, body, position, extra, multipart)
+
+
+def _put_file(
+    s3: Any,
+    bucket: str,
+    key: str,
+    file: IO[bytes],
+    position: int | None,
+    extra: dict[str, Any],
+    multipart: Multipart,
+) -> ItemResult:
+    if position is not None:
+        file.seek(position)
+        size: int | None = file.seek(0, io.SEEK_END) - position
+        file.seek(position)
+    else:
+        size = None  # a non-seekable stream (verification off): the facade spools or refuses
+    if size is not None and size >= multipart.threshold:
+        assert position is not None
+        response = _multipart(s3, bucket, key, file, position, size, extra, multipart)
+    else:
+        response = s3.put_object(Bucket=bucket, Key=key, Body=file, **extra)
+    return _result(bucket, key, size, response)
+
+
+def _multipart(
+    s3: Any,
+    bucket: str,
+    key: str,
+    file: IO[bytes],
+    start: int,
+    size: int,
+    extra: dict[str, Any],
+    multipart: Multipart,
+) -> dict[str, Any]:
+    create = {k: v for k, v in extra.items() if k not in _PUT_ONLY}
+    complete = {k: v for k, v in extra.items() if k in _COMPLETE_ONLY}
+    part_extra = {k: v for k, v in extra.items() if k in ("ChecksumAlgorithm", "RequestPayer")}
+    part_extra.update({k: v for k, v in extra.items() if k.startswith("SSECustomer")})
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]
+    context = current_context()
+    if context is not None:
+        context.upload_started(bucket, key, upload_id)
+    try:
+        parts = []
+        for number, offset in enumerate(range(0, size, multipart.part_size), 1):
+            if context is not None and context.pacer.cancelled.is_set():
+                raise BatchCancelled
+            file.seek(start + offset)
+            data = file.read(min(multipart.part_size, size - offset))
+            answer = s3.upload_part(
+                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
+                **part_extra,
+            )  # fmt: skip
+            part = {"ETag": answer["ETag"], "PartNumber": number}
+            part.update({k: v for k, v in answer.items() if k.startswith("Checksum")})
+            parts.append(part)
+        response: dict[str, Any] = s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
+            **complete,
+        )  # fmt: skip
+    except BaseException:
+        _abort(s3, bucket, key, upload_id)
+        raise
+    finally:
+        if context is not None:
+            context.upload_ended(upload_id)
+    return response
+
+
+def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
+    try:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("could not abort multipart upload of s3://%s/%s: %s", bucket, key, exc)
+
+
+def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
+    """Download ``key``: into ``target`` (via a temporary file renamed at the end), or into
+    memory (``ItemResult.data``) when ``target`` is ``None``."""
+    response = s3.get_object(Bucket=bucket, Key=key)
+    body = response["Body"]
+    try:
+        size = int(response.get("ContentLength") or 0)
+        context = current_context()
+        if context is not None:
+            context.pace_bytes(size)
+        if target is None:
+            return _result(bucket, key, size, response, data=body.read())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            with open(partial, "wb") as file:
+                for chunk in body.iter_chunks(_CHUNK):
+                    file.write(chunk)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return _result(bucket, key, size, response)
+    finally:
+        body.close()
+
+
+def local_path(root: Path, key: str, strip: str = "") -> Path:
+    """Where ``key`` (minus the prefix ``strip``) is saved under ``root``; refuses a key that
+    would land outside it or is not a file name (``..``, ``.``, a trailing ``/``)."""
+    name = key[len(strip) :] if strip and key.startswith(strip) else key
+    parts = [part for part in name.split("/") if part]
+    if not parts or name.endswith("/") or any(part in (".", "..") for part in parts):
+        raise ValueError(f"key {key!r} cannot be saved as a file under {str(root)!r}")
+    return root.joinpath(*parts)
+
+
+def head_one(s3: Any, bucket: str, key: str) -> ItemResult:
+    """HeadObject ``key``."""
+    response = s3.head_object(Bucket=bucket, Key=key)
+    return _result(bucket, key, response.get("ContentLength"), response)
+
+
+def copy_one(s3: Any, item: CopyItem) -> ItemResult:
+    """CopyObject (objects up to 5 GiB)."""
+    response = s3.copy_object(
+        Bucket=item.dst_bucket, Key=item.dst_key,
+        CopySource={"Bucket": item.src_bucket, "Key": item.src_key}, **dict(item.extra_args),
+    )  # fmt: skip
+    etag = response.get("CopyObjectResult", {}).get("ETag")
+    return _result(item.dst_bucket, item.dst_key, None, response, etag=etag)
+
+
+def delete_chunk(s3: Any, bucket: str, keys: Sequence[str]) -> list[tuple[str, ClientError | None]]:
+    """DeleteObjects for up to 1,000 keys (the facade retries transient per-key errors):
+    ``(key, None)`` for each key deleted, ``(key, error)`` for each key left."""
+    response = s3.delete_objects(
+        Bucket=bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+    )
+    errors: dict[str, ClientError] = {}
+    for entry in response.get("Errors", []):
+        code, message = entry.get("Code", "?"), entry.get("Message", "")
+        error = ClientError({"Error": {"Code": code, "Message": message}}, "DeleteObjects")
+        errors[entry.get("Key", "")] = error
+    return [(key, errors.get(key)) for key in keys]
+
+
+def _result(
+    bucket: str,
+    key: str,
+    size: int | None,
+    response: Mapping[str, Any],
+    *,
+    etag: str | None = None,
+    data: bytes | None = None,
+) -> ItemResult:
+    kept = {k: v for k, v in response.items() if k not in ("ResponseMetadata", "Body")}
+    return ItemResult(key, bucket, size, etag or response.get("ETag"), kept, data)
