@@ -20,7 +20,6 @@ import batch_peers as peers
 import boto3
 
 import resilient_s3
-from resilient_s3.batch import BatchClient
 
 __all__ = ["cpu", "memory", "memory_child", "throttled"]
 
@@ -75,7 +74,7 @@ def _naive(proxy: Any, bodies: dict[str, bytes], bucket: str, mode: str) -> int:
 
 def _batch(proxy: Any, bodies: dict[str, bytes], bucket: str, adaptive: bool) -> int:
     s3 = resilient_s3.client("s3", **_client_kwargs(proxy))
-    return len(BatchClient(s3).put(bucket, bodies, adaptive=adaptive, concurrency=64).failed)
+    return len(s3.batch.put(bucket, bodies, adaptive=adaptive, concurrency=64).failed)
 
 
 class _Canned:
@@ -103,7 +102,7 @@ def cpu(args: argparse.Namespace) -> None:
     s3.inner.meta.events.register("before-send.s3", _answer)
     inner: Any = s3.inner
     bodies = {f"c/{i:07d}": os.urandom(args.size) for i in range(args.items)}
-    batch = BatchClient(s3)
+    batch = s3.batch
 
     def pool() -> None:
         with ThreadPoolExecutor(args.concurrency) as threads:
@@ -170,7 +169,7 @@ def memory(kwargs: dict[str, Any], args: argparse.Namespace, script: str) -> Non
 
 def memory_child(args: argparse.Namespace) -> None:
     kwargs = json.loads(args.kwargs)
-    batch = BatchClient(resilient_s3.client("s3", **kwargs))
+    batch = resilient_s3.client("s3", **kwargs).batch
     batch.head(args.bucket, ["warm-up"])  # imports and threads in place before "before"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

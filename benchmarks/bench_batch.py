@@ -37,7 +37,7 @@ import batch_peers as peers
 import boto3
 
 import resilient_s3
-from resilient_s3.batch import BatchClient, BatchReport
+from resilient_s3.batch import BatchReport
 
 VARIANTS = [
     "batch-off",
@@ -53,7 +53,7 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(kwargs: dict[str, Any]) -> None:
-    _worker["batch"] = BatchClient(resilient_s3.client("s3", **kwargs))
+    _worker["batch"] = resilient_s3.client("s3", **kwargs).batch
 
 
 def _noted(report: BatchReport) -> None:
@@ -83,7 +83,7 @@ class Bench:
         self.kwargs, self.bodies, self.concurrency = kwargs, bodies, concurrency
         self.bucket = f"bench-{uuid.uuid4().hex[:12]}"
         boto3.client("s3", **kwargs).create_bucket(Bucket=self.bucket)
-        self.batch = BatchClient(resilient_s3.client("s3", **kwargs))
+        self.batch = resilient_s3.client("s3", **kwargs).batch
         self.naive = peers.NaivePool(kwargs)
         self.files = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         peers.write_files(self.files / "src", bodies)

@@ -11,12 +11,14 @@ poll request is retried on its own.
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 from botocore.client import BaseClient
+from botocore.config import Config
 from botocore.waiter import NormalizedOperationMethod
 
 from ._bodies.reopen import body_span, make_reopen
@@ -35,25 +37,77 @@ from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from .batch import BatchClient
+    from .batch._client import BatchClient
+    from .batch._engine.state import ClientState
 
     # Editors and type checkers see every S3 method with boto3's exact signature.
     _Base = S3Client
 else:
     _Base = object
 
-__all__ = ["ResilientS3Client"]
+__all__ = ["Rebuild", "ResilientS3Client", "pool_size"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
 
 
-@dataclass(frozen=True)
-class _Shared:
-    """What a client and the clients derived from it with ``with_options`` share."""
+def pool_size(client: BaseClient) -> int:
+    """A boto3 client's ``max_pool_connections`` (botocore's default: 10)."""
+    size = getattr(client.meta.config, "max_pool_connections", None)
+    return int(size) if size else 10
 
-    stats: Stats
-    budget: RetryBudget
-    recent: RecentWrites
+
+#: ``build(overrides)``: a new boto3 client made as the inner one was, its ``Config`` merged with
+#: ``overrides`` (kept by :func:`~resilient_s3.client`; a closure, so that no repr shows the
+#: credentials it was given).
+Rebuild = Callable[[Config], BaseClient]
+
+
+class _Shared:
+    """What a client and the clients derived from it with ``with_options`` share: counters,
+    retry budget, recent writes, the recipe of the inner client and its bigger-pool copies, and
+    the batches' state (built on first use)."""
+
+    def __init__(self, policy: RetryPolicy, verify: VerifyPolicy, rebuild: Rebuild | None) -> None:
+        self.stats = Stats()
+        self.budget = RetryBudget(policy.budget)
+        self.recent = RecentWrites(verify.recent_keys, policy.clock)
+        self.rebuild = rebuild
+        self._pools: dict[int, BaseClient] = {}
+        self._batch_state: ClientState | None = None
+        self._lock = threading.Lock()
+
+    def pooled(self, size: int) -> BaseClient:
+        """The inner client rebuilt with ``max_pool_connections=size``, once per size."""
+        if self.rebuild is None:
+            raise ValueError(
+                "this client was given to resilient_s3.wrap(), so it cannot be rebuilt with "
+                f"another pool size: build it with Config(max_pool_connections={size})"
+            )
+        with self._lock:
+            inner = self._pools.get(size)
+            if inner is None:
+                inner = self._pools[size] = self.rebuild(Config(max_pool_connections=size))
+            return inner
+
+    def batch_state(self) -> ClientState:
+        """The state the batches of these clients share, made on first use."""
+        with self._lock:
+            if self._batch_state is None:
+                from .batch._engine.state import ClientState  # asyncio, aiolimiter: on first use
+
+                self._batch_state = ClientState()
+                weakref.finalize(self, self._batch_state.close)
+            return self._batch_state
+
+    def close(self) -> None:
+        """Close the bigger-pool copies and stop the batches' background loop."""
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+            state = self._batch_state
+        for inner in pools:
+            inner.close()
+        if state is not None:
+            state.close()
 
 
 class ResilientS3Client(_Base):
@@ -61,8 +115,12 @@ class ResilientS3Client(_Base):
     reads resume.
 
     Build one with :func:`client` or :func:`wrap`. Use it exactly like the boto3 client; the
-    additions are ``stats``, ``retry_policy``, ``verify_policy``, ``with_options`` and
-    ``inner``. A ``with`` block closes the inner client.
+    additions are ``stats``, ``retry_policy``, ``verify_policy``, ``with_options``, ``batch``
+    and ``inner``. A ``with`` block closes the inner client.
+
+    A call goes through three steps: *prepare* (the request body made replayable, the key's
+    read-your-writes window looked up), *send* (one retried request, :meth:`_send`) and the
+    *after-steps* (a write verified, a GetObject body made resumable, recent writes noted).
     """
 
     def __init__(
@@ -71,6 +129,7 @@ class ResilientS3Client(_Base):
         retry: RetryPolicy | None = None,
         verify: VerifyPolicy | bool | None = None,
         *,
+        _rebuild: Rebuild | None = None,
         _shared: _Shared | None = None,
     ) -> None:
         if inner.meta.service_model.service_name != "s3":
@@ -80,15 +139,14 @@ class ResilientS3Client(_Base):
         policy = retry if retry is not None else RetryPolicy()
         verify_policy = VerifyPolicy.coerce(verify)
         if _shared is None:
-            recent = RecentWrites(verify_policy.recent_keys, policy.clock)
-            _shared = _Shared(Stats(), RetryBudget(policy.budget), recent)
+            _shared = _Shared(policy, verify_policy, _rebuild)
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
         self._retrier = Retrier(policy, _shared.stats, _shared.budget)
         self._verify_policy = verify_policy
         self._verifier = (
-            Verifier(verify_policy, policy, _shared.stats, self._invoke)
+            Verifier(verify_policy, policy, _shared.stats, self._send)
             if verify_policy.enabled
             else None
         )
@@ -108,12 +166,12 @@ class ResilientS3Client(_Base):
         """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
         return self._verify_policy
 
-    @property
+    @functools.cached_property
     def batch(self) -> BatchClient:
         """Concurrent, rate-limited, verified operations over many objects (docs/batch.md)."""
-        from .batch import BatchClient  # imported on first use: asyncio and aiolimiter
+        from .batch._client import BatchClient  # imported on first use: asyncio and aiolimiter
 
-        return BatchClient(self)
+        return BatchClient(self, self._shared.batch_state())
 
     @property
     def inner(self) -> BaseClient:
@@ -121,12 +179,26 @@ class ResilientS3Client(_Base):
         return self._inner
 
     def with_options(
-        self, *, retry: RetryPolicy | None = None, verify: VerifyPolicy | bool | None = None
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        verify: VerifyPolicy | bool | None = None,
+        max_pool_connections: int | None = None,
     ) -> ResilientS3Client:
-        """A client over the same boto3 client, stats, retry budget and recent writes, with
-        another retry or verify policy: ``s3.with_options(verify=False).put_object(...)``."""
+        """A client sharing this one's stats, retry budget and recent writes, with another retry
+        or verify policy: ``s3.with_options(verify=False).put_object(...)``.
+
+        ``max_pool_connections`` larger than this client's pool gives a client over a copy of
+        the boto3 client with that pool size (built once per size, closed with this client);
+        the copy is made as :func:`~resilient_s3.client` made this one (same session, endpoint,
+        region and ``Config``), so a client given to :func:`~resilient_s3.wrap` raises
+        ``ValueError``. Handlers registered on this client's ``meta.events`` are not copied.
+        """
+        inner = self._inner
+        if max_pool_connections is not None and max_pool_connections > pool_size(inner):
+            inner = self._shared.pooled(max_pool_connections)
         return ResilientS3Client(
-            self._inner,
+            inner,
             retry if retry is not None else self._retrier.policy,
             verify if verify is not None else self._verify_policy,
             _shared=self._shared,
@@ -151,69 +223,63 @@ class ResilientS3Client(_Base):
         return f"<ResilientS3Client endpoint={meta.endpoint_url!r} region={meta.region_name!r}>"
 
     def _retried_operation(self, name: str, operation: str) -> Callable[..., Any]:
-        inner_method = getattr(self._inner, name)
-
-        @functools.wraps(inner_method)
+        @functools.wraps(getattr(self._inner, name))
         def call(*args: Any, **params: Any) -> Any:
             if args:
                 raise TypeError(f"{name}() only accepts keyword arguments.")
-            return self._call(inner_method, operation, params)
+            return self._call(operation, params)
 
         return call
 
-    def _invoke(
-        self, name: str, params: dict[str, Any], fresh_until: float | None
-    ) -> dict[str, Any]:
-        """A retried call without verification (the verifier's read-backs)."""
-        method = getattr(self._inner, name)
-        result: dict[str, Any] = self._call(
-            method, self._operations[name], dict(params), fresh_until, verify=False
-        )
-        return result
-
-    def _call(
-        self,
-        inner_method: Callable[..., Any],
-        operation: str,
-        params: dict[str, Any],
-        fresh_until: float | None = None,
-        verify: bool = True,
-    ) -> Any:
-        retrier, recent = self._retrier, self._shared.recent
+    def _call(self, operation: str, params: dict[str, Any]) -> Any:
+        """prepare -> send -> after-steps (see the class docstring)."""
+        recent = self._shared.recent
         bucket, key = params.get("Bucket"), params.get("Key")
-        body = prepare_body(operation, params, retrier.policy.body_spool_limit)
-        if fresh_until is None and operation in _READS:
+        body = prepare_body(operation, params, self._retrier.policy.body_spool_limit)
+        fresh_until = None
+        if operation in _READS:
             fresh_until = recent.fresh_until(bucket, key, self._verify_policy.read_your_writes)
-
-        def send(**extra: Any) -> Any:
-            call = functools.partial(inner_method, **params, **extra)
-            return retrier.call(
-                operation, bucket, key, call, rewind=body.rewind, fresh_until=fresh_until
-            )
-
         if operation == "DeleteObjects":
-
-            def one_round(round_params: dict[str, Any]) -> Any:
-                call = functools.partial(inner_method, **round_params)
-                return retrier.call(operation, bucket, None, call)
-
-            response = delete_objects(one_round, params, retrier.policy)
+            response = delete_objects(
+                lambda round_params: self._send(operation, round_params),
+                params,
+                self._retrier.policy,
+            )
             recent.forget(bucket or "", (d.get("Key", "") for d in response.get("Deleted", [])))
             return response
-        response = send()
+        response = self._send(operation, params, fresh_until, rewind=body.rewind)
         if operation in VERIFIED_OPERATIONS:
             recent.wrote(bucket or "", key or "")
-            if verify and self._verifier is not None:
+            if self._verifier is not None:
 
-                def write(extra: dict[str, Any]) -> Any:
+                def write(extra: Mapping[str, Any]) -> Any:
                     body.rewind()
-                    return send(**extra)
+                    return self._send(operation, {**params, **extra}, rewind=body.rewind)
 
                 response = self._verifier.verify(operation, params, response, write, body.length)
         elif operation == "DeleteObject":
             recent.forget(bucket or "", [key or ""])
-        elif operation == "GetObject":
-            self._make_resumable(inner_method, params, response)
+        return response
+
+    def _send(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        fresh_until: float | None = None,
+        *,
+        rewind: Callable[[], None] | None = None,
+    ) -> Any:
+        """The send step: one request of ``operation`` (an API name, ``"PutObject"``), retried
+        by kind; a 404 is retried until ``fresh_until``. A GetObject's body comes back
+        resumable. The verifier's read-backs and re-uploads come straight here."""
+        method = getattr(self._inner, xform_name(operation))
+        call = functools.partial(method, **params)
+        bucket, key = params.get("Bucket"), params.get("Key")
+        response = self._retrier.call(
+            operation, bucket, key, call, rewind=rewind, fresh_until=fresh_until
+        )
+        if operation == "GetObject":
+            self._make_resumable(method, params, response)
         return response
 
     def _make_resumable(
@@ -245,6 +311,7 @@ class ResilientS3Client(_Base):
 
     def _close(self) -> None:
         self._inner.close()
+        self._shared.close()
 
     if not TYPE_CHECKING:  # typed through S3Client for callers; implemented above
         get_paginator = _get_paginator
@@ -255,4 +322,4 @@ class ResilientS3Client(_Base):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._inner.close()
+        self._close()

@@ -4,7 +4,6 @@ takes one already built."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -16,12 +15,9 @@ from ._config import disable_botocore_retries, resilient_config
 from ._retry.policy import RetryPolicy
 from ._verify.policy import VerifyPolicy
 
-__all__ = ["client", "rebuilder", "wrap"]
+__all__ = ["client", "wrap"]
 
 logger = logging.getLogger("resilient_s3")
-
-#: Where :func:`client` keeps, on the boto3 client it built, how to build it again.
-_REBUILD = "_resilient_s3_rebuild"
 
 
 def client(
@@ -85,18 +81,15 @@ def client(
     inner = session.client("s3", **recipe)
 
     def rebuild(overrides: Config) -> BaseClient:
-        """A new boto3 client built as ``inner`` was, its ``Config`` merged with ``overrides``.
-
-        Kept on ``inner`` for resilient_s3/batch/_planes/botocore/pool.py (a bigger connection pool). A closure,
-        so that no repr, str or log line can show its arguments (the credentials).
-        """
+        """A new boto3 client built as ``inner`` was, its ``Config`` merged with ``overrides``
+        (``s3.with_options(max_pool_connections=N)``). A closure, so that no repr, str or log
+        line can show its arguments (the credentials)."""
         rebuilt: BaseClient = session.client(
             "s3", **{**recipe, "config": recipe["config"].merge(overrides)}
         )
         return rebuilt
 
-    inner.__dict__[_REBUILD] = rebuild  # our attribute, not botocore's
-    return ResilientS3Client(inner, retry, verify)
+    return ResilientS3Client(inner, retry, verify, _rebuild=rebuild)
 
 
 def wrap(
@@ -110,11 +103,3 @@ def wrap(
     facade = ResilientS3Client(inner, retry, verify)  # checks that it is an S3 client
     disable_botocore_retries(inner)
     return facade
-
-
-def rebuilder(inner: BaseClient) -> Callable[[Config], BaseClient] | None:
-    """``build(overrides) -> a new boto3 client made as inner was, its Config merged with
-    overrides``, if :func:`client` made ``inner``; else ``None`` (e.g. a client given to
-    :func:`wrap`)."""
-    recipe: Any = vars(inner).get(_REBUILD)
-    return recipe if callable(recipe) else None

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from .._errors import ObjectChangedError, ResilientS3Error, describe
+from .._fields import http_status
 
 __all__ = ["body_span", "make_reopen"]
 
@@ -54,7 +55,7 @@ def make_reopen(
         try:
             response = get_object(**base, Range=f"bytes={start}-{last}", IfMatch=etag)
         except ClientError as exc:
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
+            if http_status(exc) == 412:
                 bucket, key = params.get("Bucket"), params.get("Key")
                 raise ObjectChangedError(bucket, key, etag, None) from exc
             raise

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import botocore.exceptions
 
+from .._fields import error_code, http_status
 from ._session import Endpoint
 
 __all__ = [
@@ -125,8 +126,7 @@ def conditional_writes(target: Target) -> Finding:
     try:
         s3.put_object(Bucket=target.bucket, Key=key, Body=b"second", IfNoneMatch="*")
     except botocore.exceptions.ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        code = exc.response.get("Error", {}).get("Code", "?")
+        status, code = http_status(exc), error_code(exc) or "?"
         if status == 412:
             return Finding(
                 "conditional writes",

@@ -24,6 +24,7 @@ from botocore.config import Config
 
 from .._client import ResilientS3Client
 from .._factory import client as resilient_client
+from .._fields import error_code
 from ._args import CliError
 
 __all__ = ["Endpoint", "PoolFullCounter", "check_reachable", "open_endpoint", "temporary_bucket"]
@@ -132,7 +133,7 @@ def temporary_bucket(s3: Any, bucket: str | None, purpose: str) -> Iterator[tupl
         try:
             s3.create_bucket(Bucket=name)
         except botocore.exceptions.ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "error")
+            code = error_code(exc) or "error"
             raise CliError(
                 f"cannot create a bucket ({code}); pass --bucket NAME of a bucket you can write to"
             ) from None
@@ -140,7 +141,7 @@ def temporary_bucket(s3: Any, bucket: str | None, purpose: str) -> Iterator[tupl
         try:
             s3.head_bucket(Bucket=name)
         except botocore.exceptions.ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "error")
+            code = error_code(exc) or "error"
             raise CliError(f"bucket {name!r} is not usable ({code})") from None
     try:
         yield name, prefix

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from botocore import exceptions as bce
 from urllib3 import exceptions as u3e
 
+from .._fields import error_code, http_status
+
 __all__ = ["DEFAULT_TABLES", "ErrorKind", "ErrorTables", "classify", "classify_code"]
 
 
@@ -131,9 +133,7 @@ def classify(exc: BaseException, tables: ErrorTables = DEFAULT_TABLES) -> ErrorK
 
 
 def _classify_response(exc: bce.ClientError, tables: ErrorTables) -> ErrorKind:
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return classify_code(code, status, tables)
+    return classify_code(error_code(exc), http_status(exc) or 0, tables)
 
 
 def classify_code(code: str, status: int = 0, tables: ErrorTables = DEFAULT_TABLES) -> ErrorKind:

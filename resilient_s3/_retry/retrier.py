@@ -15,6 +15,7 @@ import tenacity
 from botocore.exceptions import ClientError
 
 from .._errors import annotate, describe
+from .._fields import error_code
 from .._stats import Stats
 from .budget import RetryBudget
 from .classify import ErrorKind, classify
@@ -25,7 +26,7 @@ from .strategies import (
     retry_if_retryable,
     stop_at_kind_limit,
     stop_before_deadline,
-    stop_when_budget_empty,
+    stop_unless_budget_pays,
     stop_when_fresh_window_ends,
     wait_full_jitter_by_kind,
 )
@@ -46,10 +47,13 @@ class Retrier:
         self._retrying = tenacity.Retrying(
             retry=retry_if_retryable(policy),
             wait=wait_full_jitter_by_kind(policy),
-            stop=stop_at_kind_limit(policy)
-            | stop_before_deadline(policy)
-            | stop_when_fresh_window_ends(policy)
-            | stop_when_budget_empty(budget, stats),
+            stop=stop_unless_budget_pays(
+                stop_at_kind_limit(policy)
+                | stop_before_deadline(policy)
+                | stop_when_fresh_window_ends(policy),
+                budget,
+                stats,
+            ),
             sleep=policy.sleep,
             before_sleep=self._before_sleep,
             reraise=True,
@@ -160,5 +164,5 @@ def _error_name(error: BaseException | None) -> str:
     if error is None:
         return "-"
     if isinstance(error, ClientError):
-        return f"{type(error).__name__}({error.response.get('Error', {}).get('Code', '?')})"
+        return f"{type(error).__name__}({error_code(error) or '?'})"
     return type(error).__name__

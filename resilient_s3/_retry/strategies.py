@@ -2,9 +2,9 @@
 
 tenacity supplies the loop, the operators and the sleeping; these small callables supply what
 tenacity's stock ones cannot: a per-kind attempt limit, full jitter from an injected random, a
-deadline on an injected clock, and the retry budget. The retry predicate and the wait are pure;
-the budget is consulted last in the stop chain, so tokens are taken only for a retry that
-every other rule allows.
+deadline on an injected clock, and the retry budget. The retry predicate, the wait and the stop
+rules are pure; :class:`stop_unless_budget_pays` asks the rules first and only then takes the
+retry's tokens from the budget (the one side effect, in a step of its own).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 
 import tenacity
-from botocore.exceptions import ClientError
 from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from .._fields import http_headers
 from .._stats import Stats
 from .budget import RetryBudget
 from .classify import ErrorKind
@@ -31,7 +31,7 @@ __all__ = [
     "retry_if_retryable",
     "stop_at_kind_limit",
     "stop_before_deadline",
-    "stop_when_budget_empty",
+    "stop_unless_budget_pays",
     "stop_when_fresh_window_ends",
     "wait_full_jitter_by_kind",
 ]
@@ -88,9 +88,7 @@ class retry_if_retryable(retry_base):
 
 def retry_after_seconds(exc: BaseException, now: float | None = None) -> float | None:
     """Seconds the server asked us to wait (``x-amz-retry-after`` in ms, ``Retry-After``)."""
-    if not isinstance(exc, ClientError):
-        return None
-    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    headers = http_headers(exc)
     millis = headers.get("x-amz-retry-after")
     value = headers.get("retry-after")
     try:
@@ -179,14 +177,19 @@ class stop_when_fresh_window_ends(stop_base):
         return True
 
 
-class stop_when_budget_empty(stop_base):
-    """Take the retry's cost from the client's budget; stop when there is not enough."""
+class stop_unless_budget_pays(stop_base):
+    """The stop decision in two explicit steps, as botocore's ``RetryHandler``: first the
+    side-effect-free ``rules`` (limits, deadline, freshness window); only when they allow the
+    retry are its tokens taken from the client's budget. Stops when the budget has too few."""
 
-    def __init__(self, budget: RetryBudget, stats: Stats) -> None:
+    def __init__(self, rules: stop_base, budget: RetryBudget, stats: Stats) -> None:
+        self._rules = rules
         self._budget = budget
         self._stats = stats
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        if self._rules(retry_state):
+            return True
         state = _state(retry_state)
         taken = self._budget.acquire(state.kinds[-1])
         if taken is not None:

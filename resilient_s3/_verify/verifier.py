@@ -31,11 +31,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .._errors import VerificationError
+from .._fields import error_code
 from .._retry.classify import ErrorKind, classify
 from .._retry.policy import RetryPolicy
 from .._stats import Stats
 from .listing import Listed, ListingCoalescer
 from .policy import VerifyPolicy
+from .reupload import ConditionalWrites, KeyTaken
 
 __all__ = ["VERIFIED_OPERATIONS", "Verifier", "normal_etag", "public_fields"]
 
@@ -45,29 +47,25 @@ logger = logging.getLogger("resilient_s3")
 VERIFIED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
 _CONDITIONAL = frozenset({"PutObject", "CompleteMultipartUpload"})
 _PASSED_ON = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
-_CONFLICT_STATUSES = frozenset({409, 412})
 
-#: ``invoke(method_name, params, fresh_until)``: a retried call through the facade.
-Invoke = Callable[[str, dict[str, Any], "float | None"], dict[str, Any]]
+#: ``send(operation, params, fresh_until)``: the facade's send step (one retried request; a 404
+#: retried until ``fresh_until``; a GetObject body resumable).
+Send = Callable[[str, dict[str, Any], "float | None"], dict[str, Any]]
 #: ``write(extra_params)``: send the same write again (body rewound), retried.
-Write = Callable[[dict[str, Any]], dict[str, Any]]
+Write = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 class Verifier:
     """Checks the writes of one client; shares its stats."""
 
-    def __init__(
-        self, policy: VerifyPolicy, retry: RetryPolicy, stats: Stats, invoke: Invoke
-    ) -> None:
+    def __init__(self, policy: VerifyPolicy, retry: RetryPolicy, stats: Stats, send: Send) -> None:
         self.policy = policy
         self._clock = retry.clock
         self._stats = stats
-        self._invoke = invoke
-        self._conditional_writes = policy.conditional_reupload
+        self._send = send
+        self._writes = ConditionalWrites(policy.conditional_reupload)
         self._listing = (
-            ListingCoalescer(
-                lambda params: invoke("list_objects_v2", params, None), policy.coalesce
-            )
+            ListingCoalescer(lambda params: send("ListObjectsV2", params, None), policy.coalesce)
             if policy.mode == "head" and policy.coalesce
             else None
         )
@@ -160,14 +158,14 @@ class Verifier:
         if any(name.startswith("Checksum") for name in expected):
             query["ChecksumMode"] = "ENABLED"
         until = self._clock() + self.policy.visibility_timeout
-        method = "get_object" if expected.get("md5") else "head_object"
+        operation = "GetObject" if expected.get("md5") else "HeadObject"
         try:
-            found = self._invoke(method, query, until)
+            found = self._send(operation, query, until)
         except ClientError as exc:
             if classify(exc) is ErrorKind.NOT_FOUND:
                 return None
             raise
-        if method == "get_object":
+        if operation == "GetObject":
             found["md5"] = hashlib.md5(found["Body"].read(), usedforsecurity=False).hexdigest()
         return found
 
@@ -191,33 +189,21 @@ class Verifier:
     ) -> dict[str, Any] | None:
         """The re-upload's response, or ``None`` when the conditional re-upload found that our
         own object is there after all."""
-        conditional = (
-            self._conditional_writes
-            and operation in _CONDITIONAL
-            and not {"IfMatch", "IfNoneMatch"} & params.keys()
-        )
+        conditional = operation in _CONDITIONAL
         try:
-            return write({"IfNoneMatch": "*"} if conditional else {})
+            again = self._writes.reupload(write, params, conditional)
         except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = exc.response.get("Error", {}).get("Code")
-            if conditional and status in _CONFLICT_STATUSES:
-                self._settle_conflict(params, expected, exc)
-                return None
-            if conditional and (status == 501 or code == "NotImplemented"):
-                logger.warning(
-                    "the server does not support conditional writes (If-None-Match): lost "
-                    "writes are re-uploaded unconditionally (docs/consistency.md)"
-                )
-                self._conditional_writes = False
-                return write({})
-            if code == "NoSuchUpload":
+            if error_code(exc) == "NoSuchUpload":
                 raise VerificationError(
                     params["Bucket"], params["Key"], "lost", public_fields(expected), None,
                     "the multipart upload was completed on the client's side but no object "
                     "exists and the upload is gone: upload the object again",
                 ) from exc  # fmt: skip
             raise
+        if isinstance(again, KeyTaken):
+            self._settle_conflict(params, expected, again.error)
+            return None
+        return again
 
     def _settle_conflict(
         self, params: Mapping[str, Any], expected: dict[str, Any], exc: ClientError

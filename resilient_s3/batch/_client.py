@@ -1,7 +1,8 @@
 """``s3.batch``: put, get, delete, copy and head many objects; sync methods and ``_async`` twins.
 
-``BatchClient(s3)`` takes a resilient_s3 facade; it is cheap to create (its shared state lives
-with the facade's boto3 client), so ``s3.batch`` may make a new one on every access.
+``s3.batch`` is the facade's :class:`BatchClient`, made on first use; the state its batches
+share (limiters, adaptive rate, background loop) is the facade's too, shared with the clients
+``with_options`` derives.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from collections.abc import AsyncIterable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._client import ResilientS3Client
 from ._engine.plans import copy_plan, delete_plan, get_plan, head_plan, put_plan
 from ._engine.runner import Plan, run_plan, run_sync
-from ._engine.state import client_state
 from ._inputs.items import Body, CopyItem, PutItem
 from ._inputs.sources import listed_keys, walk_files
 from ._options import Options, VerifyArg
@@ -24,6 +23,8 @@ from ._report.report import BatchReport
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from .._client import ResilientS3Client
+    from ._engine.state import ClientState
     from ._options import BatchOptions
 
 __all__ = ["BatchClient", "CopyItems", "Keys", "PutItems"]
@@ -53,14 +54,9 @@ class BatchClient:
     ``report.raise_for_failures()``). Bad arguments raise before any request.
     """
 
-    def __init__(self, s3: ResilientS3Client) -> None:
-        if not isinstance(s3, ResilientS3Client):
-            raise TypeError(
-                "BatchClient takes a resilient_s3 client; wrap a boto3 client with "
-                f"resilient_s3.wrap(client) first (got {type(s3).__name__})"
-            )
+    def __init__(self, s3: ResilientS3Client, state: ClientState) -> None:
         self._s3 = s3
-        self._state = client_state(s3.inner)
+        self._state = state
 
     def __repr__(self) -> str:
         return f"<BatchClient over {self._s3!r}>"

@@ -108,7 +108,7 @@ def test_adaptive_rate_slows_down_to_what_the_server_accepts(
     policy = dataclasses.replace(quick_policy, budget=None)  # 404s would spend a budget
 
     def fresh() -> BatchClient:  # a client each: the adaptive rate is per client
-        return BatchClient(resilient_s3.client("s3", retry=policy, **proxy.client_kwargs()))
+        return resilient_s3.client("s3", retry=policy, **proxy.client_kwargs()).batch
 
     fixed = fresh().head(s3_bucket, keys, concurrency=16, adaptive=False)
     fixed_throttled = proxy.counters["throttle"]

@@ -13,7 +13,7 @@ from .conftest import make_bodies
 def test_calls_outside_batch_workers_are_neither_paced_nor_counted(
     rs3: Any, fault_proxy: Any, s3_bucket: str
 ) -> None:
-    report = BatchClient(rs3).put(s3_bucket, make_bodies(5, size=1), rate_limit=5)
+    report = rs3.batch.put(s3_bucket, make_bodies(5, size=1), rate_limit=5)
     assert report.stats.requests == 6  # five puts and one list page
 
     started = time.monotonic()

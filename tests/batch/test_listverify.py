@@ -84,7 +84,7 @@ def test_a_mismatch_beyond_the_reupload_limit_fails_the_item(
         yield from make_bodies(30, size=1).items()
         s3_server_client.put_object(Bucket=s3_bucket, Key="changed", Body=b"theirs!")
 
-    report = BatchClient(s3).put(s3_bucket, items(), concurrency=4)
+    report = s3.batch.put(s3_bucket, items(), concurrency=4)
 
     (failure,) = report.failed
     assert isinstance(failure.error, VerificationError)

@@ -14,10 +14,9 @@ from botocore.config import Config
 
 import resilient_s3
 from resilient_s3 import RetryPolicy
-from resilient_s3._factory import rebuilder
-from resilient_s3.batch import BatchClient, BatchError
-from resilient_s3.batch._engine.state import client_state
-from resilient_s3.batch._planes.botocore.pool import pool_size, with_pool
+from resilient_s3._client import pool_size
+from resilient_s3.batch import BatchError
+from resilient_s3.batch._planes.botocore.pool import with_pool
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies
@@ -49,11 +48,11 @@ def test_a_batch_above_the_pool_size_runs_on_a_bigger_pool_copy(
     assert pool_size(rs3.inner) == 64
     before = rs3.stats.calls
 
-    report = BatchClient(rs3).put(s3_bucket, make_bodies(100, size=1), concurrency=80)
+    report = rs3.batch.put(s3_bucket, make_bodies(100, size=1), concurrency=80)
 
     assert report.ok
     assert "Connection pool is full" not in caplog.text
-    copy = client_state(rs3.inner)._pools[80]
+    copy = rs3.with_options(max_pool_connections=80).inner  # the one the batch built
     assert pool_size(copy) == 80
     assert copy.meta.endpoint_url == fault_proxy.endpoint_url
     assert copy.meta.region_name == rs3.inner.meta.region_name
@@ -61,9 +60,9 @@ def test_a_batch_above_the_pool_size_runs_on_a_bigger_pool_copy(
 
 
 def test_every_request_of_the_batch_goes_through_the_bigger_pool(rs3: Any, s3_bucket: str) -> None:
-    batch = BatchClient(rs3)
+    batch = rs3.batch
     assert batch.put(s3_bucket, {"warm": b"x"}, concurrency=80).ok  # builds the copy
-    copy = client_state(rs3.inner)._pools[80]
+    copy = rs3.with_options(max_pool_connections=80).inner
     on_copy, on_first = SentCounter(copy), SentCounter(rs3.inner)
 
     report = batch.put(s3_bucket, make_bodies(50, size=1), concurrency=80)
@@ -77,7 +76,7 @@ def test_every_request_of_the_batch_goes_through_the_bigger_pool(rs3: Any, s3_bu
 
 
 def test_the_copy_shares_stats_budget_and_recent_writes(rs3: Any, s3_bucket: str) -> None:
-    state = client_state(rs3.inner)
+    state = rs3.batch._state
     assert with_pool(rs3, 64, state) is rs3
     bigger = with_pool(rs3, 65, state)
 
@@ -102,10 +101,7 @@ def test_the_copy_is_built_by_the_session_with_the_callers_arguments(fault_proxy
         connect_timeout=3, s3={"addressing_style": "path"}, retries={"mode": "standard"}
     )
     s3 = resilient_s3.client(session=session, config=config, **kwargs)
-    build = rebuilder(s3.inner)
-    assert build is not None
-
-    copy = build(Config(max_pool_connections=99))
+    copy = s3.with_options(max_pool_connections=99).inner
 
     built: Any = copy.meta.config
     assert built.max_pool_connections == 99
@@ -116,7 +112,7 @@ def test_the_copy_is_built_by_the_session_with_the_callers_arguments(fault_proxy
     assert copy.meta.endpoint_url == fault_proxy.endpoint_url
     credentials: Any = copy._get_credentials()  # type: ignore[attr-defined]
     assert credentials is session._session.get_credentials()  # the session's, refreshing alike
-    copy.close()
+    s3.close()
 
 
 def test_the_copy_keeps_botocore_retries_off(fault_proxy: Any, s3_bucket: str) -> None:
@@ -129,9 +125,9 @@ def test_the_copy_keeps_botocore_retries_off(fault_proxy: Any, s3_bucket: str) -
         [Fault(FaultKind.SLOWDOWN, limit=1, operations=frozenset({"PutObject"}))]
     )
 
-    report = BatchClient(s3).put(s3_bucket, {"k": b"v"}, concurrency=80)
+    report = s3.batch.put(s3_bucket, {"k": b"v"}, concurrency=80)
 
-    assert 80 in client_state(s3.inner)._pools
+    assert s3.with_options(max_pool_connections=80).inner is not s3.inner
     (failure,) = report.failed  # one attempt: neither we nor botocore retried
     assert failure.attempts == 1
     assert fault_proxy.counters["op:PutObject"] == 1
@@ -144,16 +140,16 @@ def test_a_wrapped_client_runs_on_its_own_pool_with_one_warning(
                          **fault_proxy.client_kwargs())  # fmt: skip
     s3 = resilient_s3.wrap(plain, retry=RetryPolicy.no_retries())
     assert pool_size(plain) == 10
-    assert rebuilder(plain) is None
+    with pytest.raises(ValueError, match=r"Config\(max_pool_connections=16\)"):
+        s3.with_options(max_pool_connections=16)  # no recipe to rebuild it by
     sent = SentCounter(plain)
 
-    first = BatchClient(s3).put(s3_bucket, make_bodies(40, size=1), concurrency=16)
-    second = BatchClient(s3).get(s3_bucket, list(make_bodies(40)), concurrency=32)
+    first = s3.batch.put(s3_bucket, make_bodies(40, size=1), concurrency=16)
+    second = s3.batch.get(s3_bucket, list(make_bodies(40)), concurrency=32)
 
     assert first.ok
     assert second.ok
     assert sent.count == first.stats.requests + second.stats.requests  # all on `plain`
-    assert client_state(plain)._pools == {}
     warnings = [r for r in warnings_log.records if r.levelno >= logging.WARNING
                 and r.name == "resilient_s3"]  # fmt: skip
     (warning,) = warnings  # once per client
@@ -168,7 +164,7 @@ def test_a_wrapped_client_keeps_botocore_retries_off(fault_proxy: Any, s3_bucket
         [Fault(FaultKind.SLOWDOWN, limit=1, operations=frozenset({"PutObject"}))]
     )
 
-    report = BatchClient(s3).put(s3_bucket, {"k": b"v"}, concurrency=16)
+    report = s3.batch.put(s3_bucket, {"k": b"v"}, concurrency=16)
 
     (failure,) = report.failed
     assert failure.attempts == 1
@@ -180,9 +176,6 @@ def test_no_repr_str_log_or_error_shows_the_credentials(
 ) -> None:
     kwargs = {**fault_proxy.client_kwargs(), "aws_secret_access_key": _SECRET}
     s3 = resilient_s3.client(aws_session_token=_TOKEN, **kwargs)
-    build = rebuilder(s3.inner)
-    assert build is not None
-
     report = s3.batch.put(s3_bucket, make_bodies(20, size=1), concurrency=80)
     missing = s3.batch.put("no-such-bucket-here", {"k": b"v"}, concurrency=80)
     with pytest.raises(BatchError) as raised:
@@ -190,8 +183,8 @@ def test_no_repr_str_log_or_error_shows_the_credentials(
 
     assert report.ok
     assert not missing.ok
-    bigger = with_pool(s3, 80, client_state(s3.inner))
-    shown = [repr(build), str(build), repr(s3), str(s3), repr(s3.batch), repr(bigger),
+    bigger = with_pool(s3, 80, s3.batch._state)
+    shown = [repr(s3), str(s3), repr(s3.batch), repr(bigger),
              repr(report), report.summary(), repr(missing), missing.summary(),
              str(raised.value), repr(raised.value), str(missing.failed[0].error),
              warnings_log.text]  # fmt: skip

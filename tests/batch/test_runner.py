@@ -9,25 +9,24 @@ from typing import Any
 import pytest
 
 import resilient_s3
-from resilient_s3.batch import BatchClient, BatchEvent
-from resilient_s3.batch._engine.state import client_state
+from resilient_s3.batch import BatchEvent
 
 
 def test_sync_batches_of_a_client_share_one_background_loop(rs3: Any, s3_bucket: str) -> None:
-    batch = BatchClient(rs3)
+    batch = rs3.batch
     threads: list[str] = []
 
     def progress(event: BatchEvent) -> None:
         threads.append(threading.current_thread().name)
 
     batch.head(s3_bucket, ["a"], progress=progress)
-    BatchClient(rs3).head(s3_bucket, ["b"], progress=progress)
+    rs3.batch.head(s3_bucket, ["b"], progress=progress)
     assert set(threads) == {"resilient-s3-batch-loop"}
-    assert client_state(rs3.inner) is client_state(rs3.with_options(verify=False).inner)
+    assert rs3.batch._state is rs3.with_options(verify=False).batch._state
 
 
 def test_a_sync_call_from_the_batch_loop_is_refused(rs3: Any, s3_bucket: str) -> None:
-    batch = BatchClient(rs3)
+    batch = rs3.batch
 
     def progress(event: BatchEvent) -> None:
         if event.kind == "started":
@@ -39,8 +38,8 @@ def test_a_sync_call_from_the_batch_loop_is_refused(rs3: Any, s3_bucket: str) ->
 
 def test_the_state_and_its_loop_go_with_the_client(fault_proxy: Any, s3_bucket: str) -> None:
     s3 = resilient_s3.client("s3", **fault_proxy.client_kwargs())
-    BatchClient(s3).head(s3_bucket, ["a"])
-    loop_thread = client_state(s3.inner).background().thread
+    s3.batch.head(s3_bucket, ["a"])
+    loop_thread = s3.batch._state.background().thread
     assert loop_thread.is_alive()
 
     del s3
@@ -50,11 +49,3 @@ def test_the_state_and_its_loop_go_with_the_client(fault_proxy: Any, s3_bucket: 
         if not loop_thread.is_alive():
             break
     assert not loop_thread.is_alive()
-
-
-def test_batch_client_takes_a_resilient_client() -> None:
-    import boto3
-
-    plain = boto3.client("s3", region_name="us-east-1")
-    with pytest.raises(TypeError, match=r"resilient_s3\.wrap"):
-        BatchClient(plain)  # type: ignore[arg-type]

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..._errors import VerificationError
+from ..._fields import http_status
 from ..._verify.listing import listing_params
 from ..._verify.policy import VerifyPolicy
+from ..._verify.reupload import ConditionalWrites, KeyTaken
 from ..._verify.verifier import normal_etag, public_fields
 from .._pacing.limiter import BatchCancelled
 from .._report.report import ItemResult
@@ -46,12 +48,14 @@ Found = tuple[int | None, str | None]
 class Pending:
     """A write waiting for verification.
 
-    ``rewrite(conditional)`` writes the item again (in a worker thread) and returns the new
-    result; ``memory`` is the body bytes held in memory until the key is verified.
+    ``rewrite(extra)`` writes the item again with ``extra`` parameters (``IfNoneMatch``) in a
+    worker thread and returns the new result; ``params`` are the write's own parameters;
+    ``memory`` is the body bytes held in memory until the key is verified.
     """
 
     result: ItemResult
-    rewrite: Callable[[bool], ItemResult]
+    rewrite: Callable[[Mapping[str, Any]], ItemResult]
+    params: Mapping[str, Any]
     round: int = 0
     memory: int = 0
 
@@ -65,7 +69,7 @@ class ListVerifier:
         # A HeadObject check wants the truth now: no read-your-writes retries of a 404
         self._head_s3 = s3.with_options(verify=VerifyPolicy(mode="off", read_your_writes=0.0))
         self.max_reuploads = max_reuploads
-        self.conditional = conditional
+        self._writes = ConditionalWrites(conditional)
         self._windows: dict[str, dict[str, Pending]] = {}
         self._memory: dict[str, int] = {}
         self._checking: dict[int, dict[str, Pending]] = {}
@@ -135,7 +139,7 @@ class ListVerifier:
             try:
                 answer = self._head_s3.head_object(Bucket=result.bucket, Key=result.key)
             except ClientError as error:
-                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                if http_status(error) == 404:
                     return None
                 raise
             return answer.get("ContentLength"), answer.get("ETag")
@@ -180,21 +184,15 @@ class ListVerifier:
 
     def _rewrite_job(self, pending: Pending, conditional: bool) -> Job:
         def rewrite() -> ItemResult:
-            use = conditional and self.conditional
-            try:
-                return pending.rewrite(use)
-            except ClientError as error:
-                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                code = error.response.get("Error", {}).get("Code")
-                if use and status in (409, 412):
-                    return pending.result  # it exists after all: check it again as it was
-                if use and (status == 501 or code == "NotImplemented"):
-                    self.conditional = False  # the server has no conditional writes
-                    return pending.rewrite(False)
-                raise
+            again = self._writes.reupload(pending.rewrite, pending.params, conditional)
+            if isinstance(again, KeyTaken):
+                return pending.result  # it exists after all: check it again as it was
+            return again
 
         async def rewritten(result: ItemResult) -> None:
-            again = Pending(result, pending.rewrite, pending.round + 1, pending.memory)
+            again = Pending(
+                result, pending.rewrite, pending.params, pending.round + 1, pending.memory
+            )
             await self.written(again)
 
         return Job(pending.result.bucket, (pending.result.key,), rewrite, rewritten)

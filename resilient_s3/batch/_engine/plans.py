@@ -42,7 +42,6 @@ from .runner import Plan
 __all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
 
 _LOCAL_ERRORS = (TypeError, ValueError, OSError)
-_CONDITIONS = frozenset({"IfMatch", "IfNoneMatch"})
 _DELETE_CHUNK = 1000
 
 
@@ -79,17 +78,14 @@ def put_plan(
                     bucket, (item.key,), call, _counted(engine) if mode == "object" else None
                 )
 
-            def rewrite(conditional: bool) -> ItemResult:
-                extra: Mapping[str, Any] = item.extra_args
-                if conditional and not _CONDITIONS & extra.keys():
-                    extra = {**extra, "IfNoneMatch": "*"}
-                again = PutItem(item.key, item.body, extra)
+            def rewrite(extra: Mapping[str, Any]) -> ItemResult:
+                again = PutItem(item.key, item.body, {**item.extra_args, **extra})
                 return put_one(s3, bucket, again, position, multipart)
 
             memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
 
             async def written(result: ItemResult) -> None:
-                await verifier.written(Pending(result, rewrite, 0, memory))
+                await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
 
             return Job(bucket, (item.key,), call, written)
 
@@ -117,7 +113,7 @@ def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options:
                 return Job(item.dst_bucket, (item.dst_key,), call, done)
 
             async def written(result: ItemResult) -> None:
-                await verifier.written(Pending(result, lambda _conditional: call(), 0, 0))
+                await verifier.written(Pending(result, lambda _extra: call(), {}, 0, 0))
 
             return Job(item.dst_bucket, (item.dst_key,), call, written)
 

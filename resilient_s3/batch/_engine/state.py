@@ -1,15 +1,14 @@
-"""What the batches of one client share, kept per boto3 client without changing the facade.
+"""What the batches of one client share.
 
-A :class:`ClientState` is looked up by the facade's inner boto3 client (shared by the clients
-``with_options`` derives, so they share it too) in a ``WeakKeyDictionary``: it disappears with
-the client. It holds:
+A :class:`ClientState` is a lazy part of the facade: made on the first ``s3.batch`` use, shared
+by the clients ``with_options`` derives, and closed with the client (or when it is collected).
+It holds:
 
 - the adaptive rate per :class:`AdaptivePolicy` (thread-safe, shared across event loops: the
   server throttles the client, whichever loop it runs on);
 - the limiters per event loop (an ``AsyncLimiter`` belongs to one loop);
 - the background event loop thread on which the sync methods run, so that concurrent sync
   batches of a client share its limiters, and that they work inside a running loop (Jupyter);
-- the boto3 clients with a bigger connection pool (``_pool``), built once per size;
 - which one-time warnings were logged already.
 """
 
@@ -18,14 +17,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable
-
-from botocore.client import BaseClient
 
 from .._pacing.adaptive import AdaptivePolicy, AdaptiveRate
 from .._pacing.limiter import LoopLimiters
 
-__all__ = ["BackgroundLoop", "ClientState", "client_state"]
+__all__ = ["BackgroundLoop", "ClientState"]
 
 
 class BackgroundLoop:
@@ -61,7 +57,6 @@ class ClientState:
             weakref.WeakKeyDictionary()
         )
         self._background: BackgroundLoop | None = None
-        self._pools: dict[int, BaseClient] = {}
         self._warned: set[str] = set()
 
     def adaptive(self, policy: AdaptivePolicy) -> AdaptiveRate:
@@ -87,14 +82,6 @@ class ClientState:
                 self._background = BackgroundLoop()
             return self._background
 
-    def pooled(self, size: int, build: Callable[[], BaseClient]) -> BaseClient:
-        """The client with a pool of ``size`` connections, built by ``build`` once."""
-        with self._lock:
-            client = self._pools.get(size)
-            if client is None:
-                client = self._pools[size] = build()
-            return client
-
     def first_warning(self, topic: str) -> bool:
         """True the first time it is asked about ``topic`` (log a warning once per client)."""
         with self._lock:
@@ -103,22 +90,6 @@ class ClientState:
             return first
 
     def close(self) -> None:
-        """Stop the background loop and close the pooled clients (the client is gone)."""
+        """Stop the background loop (the client is closed or gone)."""
         if self._background is not None:
             self._background.stop()
-        for client in self._pools.values():
-            client.close()
-
-
-_registry: weakref.WeakKeyDictionary[BaseClient, ClientState] = weakref.WeakKeyDictionary()
-_registry_lock = threading.Lock()
-
-
-def client_state(inner: BaseClient) -> ClientState:
-    """The :class:`ClientState` of the boto3 client ``inner``, created on first use."""
-    with _registry_lock:
-        state = _registry.get(inner)
-        if state is None:
-            state = _registry[inner] = ClientState()
-            weakref.finalize(inner, state.close)
-        return state

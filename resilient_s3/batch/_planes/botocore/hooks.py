@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from ...._fields import error_code
 from ...._retry.classify import ErrorKind, ErrorTables, classify_code
 from ...._retry.policy import RetryEvent
 from ..._pacing.limiter import Pacer
@@ -127,5 +128,5 @@ def _response_received(
     context = current_context()
     if context is None or response_dict is None:
         return  # not a batch worker, or no answer at all (a network error)
-    code = str((parsed_response or {}).get("Error", {}).get("Code", ""))
+    code = error_code(parsed_response)
     context.answered(int(response_dict.get("status_code", 0)), code)

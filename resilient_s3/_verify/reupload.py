@@ -1,0 +1,83 @@
+"""The one conditional re-upload: a lost write sent again with ``IfNoneMatch="*"``.
+
+``If-None-Match: *`` makes the server refuse the write (409 or 412) when an object exists at
+the key, so a re-upload never clobbers a newer write by someone else. Whether that object is
+ours (an earlier attempt landed after all) or another writer's is for the caller to judge. A
+server without conditional writes (501, ``NotImplemented``) is learnt once per client: the write
+is sent plainly from then on, and that is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from .._fields import error_code, http_status
+
+__all__ = ["CONDITIONS", "ConditionalWrites", "KeyTaken"]
+
+logger = logging.getLogger("resilient_s3")
+
+T = TypeVar("T")
+#: Statuses of a conditional write refused because an object exists at the key.
+_TAKEN_STATUSES = frozenset({409, 412})
+#: Write parameters that already carry a condition of the caller's (left as they are).
+CONDITIONS = frozenset({"IfMatch", "IfNoneMatch"})
+
+
+@dataclass(frozen=True)
+class KeyTaken:
+    """The conditional re-upload was refused: an object exists at the key (``error`` says so)."""
+
+    error: ClientError
+
+
+class ConditionalWrites:
+    """Re-uploads of one client, conditional while the server supports it (thread-safe)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether re-uploads carry ``IfNoneMatch="*"``."""
+        return self._enabled
+
+    def reupload(
+        self,
+        write: Callable[[Mapping[str, Any]], T],
+        params: Mapping[str, Any],
+        conditional: bool = True,
+    ) -> T | KeyTaken:
+        """``write(extra)`` again, ``extra`` being ``{"IfNoneMatch": "*"}`` when ``conditional``,
+        the server supports it and ``params`` carry no condition of their own.
+
+        Returns the write's result, or :class:`KeyTaken` when the server refused it because an
+        object exists at the key; raises what else the write raised.
+        """
+        use = conditional and self._enabled and not CONDITIONS & params.keys()
+        try:
+            return write({"IfNoneMatch": "*"} if use else {})
+        except ClientError as exc:
+            if use and http_status(exc) in _TAKEN_STATUSES:
+                return KeyTaken(exc)
+            if use and (http_status(exc) == 501 or error_code(exc) == "NotImplemented"):
+                self._turn_off()
+                return write({})
+            raise
+
+    def _turn_off(self) -> None:
+        with self._lock:
+            if not self._enabled:
+                return
+            self._enabled = False
+        logger.warning(
+            "the server does not support conditional writes (If-None-Match): lost writes are "
+            "re-uploaded unconditionally (docs/consistency.md)"
+        )
