@@ -25,6 +25,7 @@ from ._bodies.reopen import body_span, make_reopen
 from ._bodies.request import prepare_body
 from ._bodies.resumable import ResumableBody
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
+from ._config import pool_size
 from ._retry.budget import RetryBudget
 from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
@@ -45,15 +46,9 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-__all__ = ["Rebuild", "ResilientS3Client", "pool_size"]
+__all__ = ["Rebuild", "ResilientS3Client"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
-
-
-def pool_size(client: BaseClient) -> int:
-    """A boto3 client's ``max_pool_connections`` (botocore's default: 10)."""
-    size = getattr(client.meta.config, "max_pool_connections", None)
-    return int(size) if size else 10
 
 
 #: ``build(overrides)``: a new boto3 client made as the inner one was, its ``Config`` merged with

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_MAX_POOL_CONNECTIONS",
     "DEFAULT_READ_TIMEOUT",
     "disable_botocore_retries",
+    "pool_size",
     "resilient_config",
 ]
 
@@ -72,3 +73,9 @@ def disable_botocore_retries(client: BaseClient) -> None:
             pool,
             DEFAULT_MAX_POOL_CONNECTIONS,
         )
+
+
+def pool_size(client: BaseClient) -> int:
+    """A boto3 client's ``max_pool_connections`` (botocore's default: 10)."""
+    size = getattr(client.meta.config, "max_pool_connections", None)
+    return int(size) if size else 10

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from .._verify.policy import VerifyPolicy
-from ._engine.engine import EngineOptions
 from ._pacing.adaptive import AdaptivePolicy
 from ._report.progress import ProgressArg
 
@@ -56,7 +55,7 @@ class BatchOptions(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class Options:
-    """Checked :class:`BatchOptions`."""
+    """Checked :class:`BatchOptions`: what the plans, the runner and the engine read."""
 
     concurrency: int = DEFAULT_CONCURRENCY
     rate_limit: float | None = None
@@ -94,11 +93,6 @@ class Options:
             fail_fast=bool(options.get("fail_fast", False)),
             cancel_grace=grace,
         )
-
-    @property
-    def engine(self) -> EngineOptions:
-        """The engine's share."""
-        return EngineOptions(self.concurrency, self.keep_results, self.fail_fast, self.cancel_grace)
 
 
 def _number(

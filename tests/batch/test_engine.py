@@ -14,7 +14,8 @@ import pytest
 
 from resilient_s3 import DEFAULT_TABLES
 from resilient_s3.batch import BatchClient, BatchEvent, BatchReport
-from resilient_s3.batch._engine.engine import Engine, EngineOptions
+from resilient_s3.batch._engine.engine import Engine
+from resilient_s3.batch._options import Options
 from resilient_s3.batch._pacing.limiter import LoopLimiters, Pacer
 from resilient_s3.batch._planes.botocore.hooks import WorkerContext
 from resilient_s3.batch._report.progress import Progress
@@ -167,7 +168,7 @@ def test_failures_beyond_the_kept_tracebacks_lose_their_traceback() -> None:
     try:
         pacer = Pacer(loop, LoopLimiters(), None, None, None)
         engine = Engine(
-            "put", WorkerContext(pacer, DEFAULT_TABLES), EngineOptions(1, False, False, 0.0),
+            "put", WorkerContext(pacer, DEFAULT_TABLES), Options(concurrency=1, cancel_grace=0.0),
             Progress("put", False, None), lambda *_: None,
         )  # fmt: skip
         errors = []

@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from urllib3.exceptions import HTTPError
 
 from ..._errors import ResilientS3Error
+from .._options import Options
 from .._pacing.limiter import BatchCancelled
 from .._planes.botocore.hooks import WorkerContext, set_context
 from .._report.progress import Progress
@@ -43,7 +44,7 @@ from .._report.report import (
     attach_report,
 )
 
-__all__ = ["ITEM_ERRORS", "BadItem", "Engine", "EngineOptions", "Job"]
+__all__ = ["ITEM_ERRORS", "BadItem", "Engine", "Job"]
 
 logger = logging.getLogger("resilient_s3")
 
@@ -74,16 +75,6 @@ class Job:
     done: Callable[[Any], Awaitable[None]] | None = None
 
 
-@dataclass(frozen=True)
-class EngineOptions:
-    """The engine's share of the batch options."""
-
-    concurrency: int
-    keep_results: bool
-    fail_fast: bool
-    cancel_grace: float
-
-
 class Engine:
     """Runs one batch on the running event loop (see the module docstring)."""
 
@@ -91,7 +82,7 @@ class Engine:
         self,
         operation: str,
         context: WorkerContext,
-        options: EngineOptions,
+        options: Options,
         progress: Progress,
         abort_upload: Callable[[str, str, str], None],
     ) -> None:

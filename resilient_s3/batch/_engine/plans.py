@@ -11,9 +11,8 @@ import functools
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..._client import ResilientS3Client
 from ..._verify.policy import VerifyPolicy
 from .._inputs.items import (
     PutItem,
@@ -38,6 +37,9 @@ from .._report.report import ItemResult
 from .engine import BadItem, Engine, Job
 from .listverify import ListVerifier, Pending
 from .runner import Plan
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
 

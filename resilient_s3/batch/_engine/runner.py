@@ -15,9 +15,8 @@ import dataclasses
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..._client import ResilientS3Client
 from ..._retry.policy import RetryEvent
 from ..._verify.policy import VerifyPolicy
 from .._options import Options
@@ -28,6 +27,9 @@ from .._report.progress import Progress
 from .._report.report import BatchReport, attach_report
 from .engine import Engine, Job
 from .state import ClientState
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = ["Plan", "run_plan", "run_sync"]
 
@@ -73,7 +75,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
         batch_s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
     progress = Progress(plan.operation, options.progress, plan.total)
-    engine = Engine(plan.operation, context, options.engine, progress, abort)
+    engine = Engine(plan.operation, context, options, progress, abort)
     source, make_job = plan.setup(engine, batch_s3)
     return await engine.run(source, make_job)
 

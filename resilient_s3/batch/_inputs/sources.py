@@ -9,11 +9,13 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..._client import ResilientS3Client
 from .._engine.engine import Engine
 from .items import PutItem, raw_items
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = ["chunks", "listed_keys", "source", "walk_files"]
 

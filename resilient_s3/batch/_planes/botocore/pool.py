@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ...._client import pool_size
+from ...._config import pool_size
 
 if TYPE_CHECKING:
     from ...._client import ResilientS3Client
