@@ -4,11 +4,14 @@
     s3 = resilient_s3.client("s3", endpoint_url=..., region_name=...)   # was: boto3.client(...)
 
 Every S3 operation, paginator, waiter, presign and managed transfer works as with boto3; errors
-are classified (:func:`classify`) and retried per kind (:class:`RetryPolicy`), GetObject bodies
-resume after a connection fails mid-body, and ``s3.stats`` counts what happened.
+are classified (:func:`classify`) and retried per kind (:class:`RetryPolicy`), writes are read
+back (:class:`VerifyPolicy`), GetObject bodies resume after a connection fails mid-body, and
+``s3.stats`` counts what happened. Many objects at once: ``s3.batch`` (:mod:`resilient_s3.batch`).
+A fault bench for your own tests: :mod:`resilient_s3.testing`.
+
+The floor plan is in docs/architecture.md.
 """
 
-from ._bodies.resumable import ResumableBody
 from ._client import ResilientS3Client
 from ._errors import (
     ObjectChangedError,
@@ -17,46 +20,21 @@ from ._errors import (
     VerificationError,
 )
 from ._factory import client, wrap
-from ._retry.classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
-from ._retry.policy import (
-    NON_IDEMPOTENT_OPERATIONS,
-    Backoff,
-    BudgetPolicy,
-    RetryEvent,
-    RetryPolicy,
-)
+from ._retry.classify import ErrorKind, ErrorTables, classify
+from ._retry.policy import Backoff, BudgetPolicy, RetryEvent, RetryPolicy
 from ._stats import StatsSnapshot
 from ._verify.policy import VerifyPolicy
 
 __version__ = "0.1.0"
 
-#: Names of resilient_s3.batch re-exported here, imported on first use (PEP 562).
-_BATCH_NAMES = frozenset({"BatchError", "BatchReport", "CopyItem", "PutItem"})
-
-
-def __getattr__(name: str) -> object:
-    if name in _BATCH_NAMES:
-        from . import batch
-
-        return getattr(batch, name)
-    raise AttributeError(f"module 'resilient_s3' has no attribute {name!r}")
-
-
 __all__ = [
-    "DEFAULT_TABLES",
-    "NON_IDEMPOTENT_OPERATIONS",
     "Backoff",
-    "BatchError",
-    "BatchReport",
     "BudgetPolicy",
-    "CopyItem",
     "ErrorKind",
     "ErrorTables",
     "ObjectChangedError",
-    "PutItem",
     "ResilientS3Client",
     "ResilientS3Error",
-    "ResumableBody",
     "RetryEvent",
     "RetryPolicy",
     "StatsSnapshot",
@@ -68,3 +46,10 @@ __all__ = [
     "client",
     "wrap",
 ]
+
+# One home per public name: shown as resilient_s3.RetryPolicy, not resilient_s3._retry.policy
+# (as httpx/__init__.py does).
+for _name in __all__:
+    if not _name.startswith("__"):
+        globals()[_name].__module__ = __name__
+del _name

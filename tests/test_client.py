@@ -14,7 +14,8 @@ import pytest
 from botocore import exceptions as bce
 
 import resilient_s3
-from resilient_s3 import Backoff, ErrorKind, ResumableBody, RetryPolicy, UnreplayableBodyError
+from resilient_s3 import Backoff, ErrorKind, RetryPolicy, UnreplayableBodyError
+from resilient_s3._bodies.resumable import ResumableBody
 from resilient_s3.testing import Fault, FaultKind, mixed_faults
 
 from .bodies.test_request import Pipe

@@ -1,41 +1,73 @@
-"""The public surface: ``__all__`` complete, without duplicates, every name importable."""
+"""The public surface: three public modules, each ``__all__`` complete and minimal, one home per
+name, and every private module declaring its own ``__all__``."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
+import subprocess
+import sys
+from types import ModuleType
 
 import resilient_s3
+import resilient_s3.batch
 import resilient_s3.testing
 
-
-def public_names(module: object) -> set[str]:
-    """Names defined in the package (not imported from elsewhere) without a leading underscore."""
-    names = set()
-    for name, value in vars(module).items():
-        if name.startswith("_") or inspect.ismodule(value):
-            continue
-        origin = getattr(value, "__module__", None)
-        if origin is None or origin.startswith(module.__name__):  # type: ignore[attr-defined]
-            names.add(name)
-    return names
+PUBLIC = (resilient_s3, resilient_s3.batch, resilient_s3.testing)
 
 
-def test_all_is_complete_and_sorted() -> None:
-    for module in (resilient_s3, resilient_s3.testing):
-        exported = set(module.__all__)
-        assert public_names(module) - {"annotations"} <= exported
-        assert all(hasattr(module, name) for name in module.__all__)
-        assert len(set(module.__all__)) == len(module.__all__)  # order: ruff's RUF022
+def defined_here(module: ModuleType) -> set[str]:
+    """Public names whose home (``__module__``) is ``module``."""
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(value, "__module__", None) == module.__name__
+    }
+
+
+def test_all_is_complete_minimal_and_sorted() -> None:
+    for module in PUBLIC:
+        exported = set(module.__all__) - {"__version__"}
+        assert defined_here(module) <= exported, module.__name__  # complete
+        for name in exported:  # minimal: each exported name is at home here
+            value = getattr(module, name)
+            home = getattr(value, "__module__", None)
+            if isinstance(value, type) or inspect.isfunction(value):
+                assert home == module.__name__, (module.__name__, name, home)
+        assert list(module.__all__) == sorted(module.__all__, key=_ruff_order), module.__name__
+
+
+def _ruff_order(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+
+def test_one_home_per_public_name() -> None:
+    seen: dict[str, str] = {}
+    for module in PUBLIC:
+        for name in module.__all__:
+            assert name not in seen or name == "__version__", (name, seen.get(name))
+            seen[name] = module.__name__
+
+
+def test_about_a_dozen_names_at_the_top() -> None:
+    assert 10 <= len(resilient_s3.__all__) <= 18
 
 
 def test_private_modules_declare_all() -> None:
-    import importlib
-    import pkgutil
+    for info in pkgutil.walk_packages(resilient_s3.__path__, "resilient_s3."):
+        if info.name.endswith("__main__") or info.name.endswith("pytest_plugin"):
+            continue
+        module = importlib.import_module(info.name)
+        assert isinstance(getattr(module, "__all__", None), list), info.name
 
-    for info in pkgutil.iter_modules(resilient_s3.__path__):
-        if info.name.startswith("_") and info.name != "__main__":
-            module = importlib.import_module(f"resilient_s3.{info.name}")
-            assert isinstance(getattr(module, "__all__", None), list), info.name
+
+def test_importing_the_package_imports_no_batch_machinery() -> None:
+    code = "import resilient_s3, sys; print(sorted(m for m in sys.modules if 'batch' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_version() -> None:

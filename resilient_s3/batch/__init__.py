@@ -1,7 +1,6 @@
 """``s3.batch``: many objects at once, concurrent, rate-limited, verified, with a report.
 
-    from resilient_s3.batch import BatchClient
-    report = BatchClient(s3).put("bucket", {"a": b"1", "b": b"2"})   # s3.batch.put(...)
+    report = s3.batch.put("bucket", {"a": b"1", "b": b"2"})   # s3: a resilient_s3 client
     report.raise_for_failures()
 
 Sync methods (``put``, ``get``, ``delete``, ``copy``, ``head``, ``upload_dir``,
@@ -34,3 +33,10 @@ __all__ = [
     "PutItems",
     "VerifyArg",
 ]
+
+# One home per public name (type aliases have no __module__ of their own to set).
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type):
+        _value.__module__ = __name__
+del _name, _value

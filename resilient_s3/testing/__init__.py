@@ -34,3 +34,10 @@ __all__ = [
     "mixed_faults",
     "parse_faults",
 ]
+
+# One home per public name: resilient_s3.testing.FaultProxy, not its private module.
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type) or callable(_value):
+        _value.__module__ = __name__
+del _name, _value

@@ -13,7 +13,6 @@ from typing import IO, Any, cast
 import pytest
 from botocore.exceptions import ClientError
 
-import resilient_s3
 from resilient_s3 import (
     ErrorKind,
     ResilientS3Error,
@@ -358,10 +357,3 @@ class _Pipe(io.RawIOBase):
         data = self._data.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
-
-
-def test_the_package_exports_the_batch_names() -> None:
-    assert resilient_s3.PutItem is PutItem
-    assert resilient_s3.CopyItem is CopyItem
-    assert resilient_s3.BatchError is BatchError
-    assert resilient_s3.BatchReport is resilient_s3.batch.BatchReport

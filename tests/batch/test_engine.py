@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from resilient_s3 import DEFAULT_TABLES
+from resilient_s3 import ErrorTables
 from resilient_s3.batch import BatchClient, BatchEvent, BatchReport
 from resilient_s3.batch._engine.engine import Engine
 from resilient_s3.batch._options import Options
@@ -168,7 +168,7 @@ def test_failures_beyond_the_kept_tracebacks_lose_their_traceback() -> None:
     try:
         pacer = Pacer(loop, LoopLimiters(), None, None, None)
         engine = Engine(
-            "put", WorkerContext(pacer, DEFAULT_TABLES), Options(concurrency=1, cancel_grace=0.0),
+            "put", WorkerContext(pacer, ErrorTables()), Options(concurrency=1, cancel_grace=0.0),
             Progress("put", False, None), lambda *_: None,
         )  # fmt: skip
         errors = []

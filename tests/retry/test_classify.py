@@ -11,7 +11,9 @@ import pytest
 from botocore import exceptions as bce
 from urllib3 import exceptions as u3e
 
-from resilient_s3 import DEFAULT_TABLES, ErrorKind, classify
+from resilient_s3 import ErrorKind, ErrorTables, classify
+
+DEFAULT_TABLES = ErrorTables()
 
 
 def client_error(code: str, status: int, operation: str = "GetObject") -> bce.ClientError:
