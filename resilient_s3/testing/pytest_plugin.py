@@ -1,8 +1,9 @@
 """pytest fixtures for testing S3 code against a real server, with and without injected faults.
 
-Registered through the ``pytest11`` entry point, so installing resilient-s3 makes them available in
-every pytest run. Loading it imports only the standard library (and the ``resilient_s3`` package):
-boto3 is imported when a client fixture first runs, and moto only runs in the server's process.
+Opt-in: ``pytest_plugins = ["resilient_s3.testing.pytest_plugin"]`` in a ``conftest.py`` (or
+``pytest -p resilient_s3.testing.pytest_plugin``); installing resilient-s3 loads nothing into
+pytest runs that do not ask. Loading it imports the ``resilient_s3`` package (botocore, boto3);
+moto only runs in the server's process.
 
 Fixtures:
     ``s3_server`` (session): a running :class:`~resilient_s3.testing.S3Server`.
