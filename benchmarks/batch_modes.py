@@ -97,7 +97,7 @@ def cpu(args: argparse.Namespace) -> None:
         aws_access_key_id="k",
         aws_secret_access_key="s",
         endpoint_url="http://127.0.0.1:9",
-        verify=False,
+        verify_writes=False,
     )
     s3.inner.meta.events.register("before-send.s3", _answer)
     inner: Any = s3.inner
@@ -124,7 +124,7 @@ def cpu(args: argparse.Namespace) -> None:
         (f"facade, {args.concurrency} threads", pool),
         (
             f"s3.batch verify off, concurrency {args.concurrency}",
-            lambda: batch.put("b", bodies, verify="off", concurrency=args.concurrency),
+            lambda: batch.put("b", bodies, verify_writes="off", concurrency=args.concurrency),
         ),
     ]
     print(

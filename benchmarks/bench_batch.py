@@ -117,7 +117,7 @@ class Bench:
                 self.batch.put(
                     self.bucket,
                     bodies,
-                    verify=verify,  # type: ignore[arg-type]
+                    verify_writes=verify,  # type: ignore[arg-type]
                     concurrency=self.concurrency,
                 )
             )

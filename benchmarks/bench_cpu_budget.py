@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     with SeaweedFSServer() as server:
         kwargs = server.client_kwargs()
         naive = boto3.client("s3", **kwargs)
-        facade = resilient_s3.client("s3", verify=False, **kwargs)
+        facade = resilient_s3.client("s3", verify_writes=False, **kwargs)
         bucket = f"cpu-{uuid.uuid4().hex[:8]}"
         naive.create_bucket(Bucket=bucket)
         clients = {

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             server = SeaweedFSServer() if args.server == "seaweedfs" else S3Server()
             kwargs = dict(stack.enter_context(server).client_kwargs())
         clients = {
-            mode: resilient_s3.client("s3", verify=policy, **kwargs)
+            mode: resilient_s3.client("s3", verify_writes=policy, **kwargs)
             for mode, policy in POLICIES.items()
         }
         bucket = f"bench-{uuid.uuid4().hex[:12]}"

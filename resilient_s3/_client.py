@@ -122,7 +122,7 @@ class ResilientS3Client(_Base):
         self,
         inner: BaseClient,
         retry: RetryPolicy | None = None,
-        verify: VerifyPolicy | bool | None = None,
+        verify_writes: VerifyPolicy | bool | None = None,
         *,
         _rebuild: Rebuild | None = None,
         _shared: _Shared | None = None,
@@ -132,7 +132,7 @@ class ResilientS3Client(_Base):
                 f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
             )
         policy = retry if retry is not None else RetryPolicy()
-        verify_policy = VerifyPolicy.coerce(verify)
+        verify_policy = VerifyPolicy.coerce(verify_writes)
         if _shared is None:
             _shared = _Shared(policy, verify_policy, _rebuild)
         self._inner = inner
@@ -177,11 +177,11 @@ class ResilientS3Client(_Base):
         self,
         *,
         retry: RetryPolicy | None = None,
-        verify: VerifyPolicy | bool | None = None,
+        verify_writes: VerifyPolicy | bool | None = None,
         max_pool_connections: int | None = None,
     ) -> ResilientS3Client:
         """A client sharing this one's stats, retry budget and recent writes, with another retry
-        or verify policy: ``s3.with_options(verify=False).put_object(...)``.
+        or verify-after-put policy: ``s3.with_options(verify_writes=False).put_object(...)``.
 
         ``max_pool_connections`` larger than this client's pool gives a client over a copy of
         the boto3 client with that pool size (built once per size, closed with this client);
@@ -195,7 +195,7 @@ class ResilientS3Client(_Base):
         return ResilientS3Client(
             inner,
             retry if retry is not None else self._retrier.policy,
-            verify if verify is not None else self._verify_policy,
+            verify_writes if verify_writes is not None else self._verify_policy,
             _shared=self._shared,
         )
 

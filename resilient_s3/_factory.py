@@ -3,7 +3,6 @@ takes one already built."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import boto3
@@ -17,15 +16,13 @@ from ._verify.policy import VerifyPolicy
 
 __all__ = ["client", "wrap"]
 
-logger = logging.getLogger("resilient_s3")
-
 
 def client(
     service_name: str = "s3",
     region_name: str | None = None,
     api_version: str | None = None,
-    use_ssl: bool | None = None,
-    verify: VerifyPolicy | bool | str | None = None,
+    use_ssl: bool = True,
+    verify: bool | str | None = None,
     endpoint_url: str | None = None,
     aws_access_key_id: str | None = None,
     aws_secret_access_key: str | None = None,
@@ -35,29 +32,24 @@ def client(
     *,
     session: boto3.Session | None = None,
     retry: RetryPolicy | None = None,
+    verify_writes: VerifyPolicy | bool | None = None,
     max_pool_connections: int | None = None,
-    tls_verify: bool | str | None = None,
 ) -> ResilientS3Client:
-    """Create a resilient S3 client; takes every keyword ``boto3.client`` takes.
+    """Create a resilient S3 client; takes every keyword ``boto3.client`` takes, with boto3's
+    meaning: ``verify`` is TLS certificate verification (``None``: on, with ``AWS_CA_BUNDLE``
+    or the config file's ``ca_bundle`` if set; ``False``: off; a ``str``: a CA bundle path).
 
     Keyword-only extras: ``session`` (a ``boto3.Session``; default: boto3's default session),
     ``retry`` (a :class:`~resilient_s3.RetryPolicy`; default ``RetryPolicy()``),
-    ``max_pool_connections`` (default 64, or what ``config`` sets) and ``tls_verify``.
-    botocore's own retries are switched off; see docs/configuration.md.
-
-    ``verify`` is verify-after-put: a :class:`~resilient_s3.VerifyPolicy`, ``True``/``None``
-    (the default policy: on) or ``False`` (off). TLS certificate verification, which boto3
-    calls ``verify``, is ``tls_verify`` here (on by default); a ``str`` passed as ``verify``
-    is a CA bundle path, as in boto3, and goes to TLS.
+    ``verify_writes`` (verify-after-put: a :class:`~resilient_s3.VerifyPolicy`,
+    ``True``/``None`` for the default policy, ``False`` for off) and ``max_pool_connections``
+    (default 64, or what ``config`` sets). botocore's own retries are switched off; see
+    docs/configuration.md.
     """
-    if isinstance(verify, str):
-        if tls_verify is not None:
-            raise ValueError("pass the CA bundle as tls_verify= or verify=, not both")
-        tls_verify, verify = verify, None
-    elif verify is False:
-        logger.warning(
-            "verify=False turns off verify-after-put; TLS certificate verification stays on "
-            "(pass tls_verify=False to turn that off, as boto3's verify=False does)"
+    if isinstance(verify, VerifyPolicy):
+        raise TypeError(
+            "verify= is TLS certificate verification, as in boto3 (False, None or a CA bundle "
+            "path); pass the VerifyPolicy as verify_writes="
         )
     if service_name != "s3":
         raise ValueError(f"resilient_s3.client() makes S3 clients only, got {service_name!r}")
@@ -70,7 +62,7 @@ def client(
         region_name=region_name,
         api_version=api_version,
         use_ssl=use_ssl,
-        verify=tls_verify,
+        verify=verify,
         endpoint_url=endpoint_url,
         aws_access_key_id=aws_access_key_id,
         aws_secret_access_key=aws_secret_access_key,
@@ -89,17 +81,18 @@ def client(
         )
         return rebuilt
 
-    return ResilientS3Client(inner, retry, verify, _rebuild=rebuild)
+    return ResilientS3Client(inner, retry, verify_writes, _rebuild=rebuild)
 
 
 def wrap(
     inner: BaseClient,
     *,
     retry: RetryPolicy | None = None,
-    verify: VerifyPolicy | bool | None = None,
+    verify_writes: VerifyPolicy | bool | None = None,
 ) -> ResilientS3Client:
     """Wrap an existing boto3 S3 client. Its own botocore retries are switched off (they would
-    stack with ours), so keep using it through the returned facade."""
-    facade = ResilientS3Client(inner, retry, verify)  # checks that it is an S3 client
+    stack with ours), so keep using it through the returned facade. ``verify_writes`` is
+    verify-after-put, as in :func:`client`; TLS is as the client was built."""
+    facade = ResilientS3Client(inner, retry, verify_writes)  # checks that it is an S3 client
     disable_botocore_retries(inner)
     return facade

@@ -140,7 +140,7 @@ def _print_report(
     print(f"        endpoint_url={_python(endpoint.url)},")
     print(f"        region_name={_python(endpoint.region)},")
     if not endpoint.verify:
-        print("        tls_verify=False,  # resilient_s3's verify= is verify-after-put")
+        print("        verify=False,  # TLS certificate checks off, as with boto3")
     print("        config=Config(")
     for name, value in config.items():
         print(f"            {name}={_python(value)},")

@@ -66,7 +66,7 @@ class Endpoint:
             region_name=self.region,
             config=self.config(**config),
             session=self.session,
-            tls_verify=self.verify,  # resilient_s3's verify= is verify-after-put
+            verify=self.verify,
         )
 
 

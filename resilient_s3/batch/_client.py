@@ -68,7 +68,7 @@ class BatchClient:
         bucket: str,
         items: PutItems,
         *,
-        verify: VerifyArg = "list",
+        verify_writes: VerifyArg = "list",
         multipart_threshold: int = 64 * _MIB,
         part_size: int = 16 * _MIB,
         **options: Unpack[BatchOptions],
@@ -76,12 +76,12 @@ class BatchClient:
         """Upload ``items`` (mapping key -> body, ``(key, body[, extra_args])`` tuples or
         :class:`PutItem`; a body is bytes, str, a path or a binary file object).
 
-        ``verify``: ``"list"`` (default: confirmed by ListObjectsV2 pages, missing or different
-        keys uploaded again), ``"object"`` (the facade's read-back after each put, or pass a
-        :class:`~resilient_s3.VerifyPolicy`), ``"off"``/``False``. Bodies of
+        ``verify_writes``: ``"list"`` (default: confirmed by ListObjectsV2 pages, missing or
+        different keys uploaded again), ``"object"`` (the facade's read-back after each put,
+        or pass a :class:`~resilient_s3.VerifyPolicy`), ``"off"``/``False``. Bodies of
         ``multipart_threshold`` bytes or more go up in parts of ``part_size``.
         """
-        plan = self._put(bucket, items, verify, multipart_threshold, part_size, options)
+        plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
         return self._sync(plan)
 
     async def put_async(
@@ -89,13 +89,13 @@ class BatchClient:
         bucket: str,
         items: PutItems,
         *,
-        verify: VerifyArg = "list",
+        verify_writes: VerifyArg = "list",
         multipart_threshold: int = 64 * _MIB,
         part_size: int = 16 * _MIB,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`put` on the running event loop."""
-        plan = self._put(bucket, items, verify, multipart_threshold, part_size, options)
+        plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
         return await self._async(plan)
 
     def upload_dir(
@@ -104,12 +104,12 @@ class BatchClient:
         bucket: str,
         prefix: str = "",
         *,
-        verify: VerifyArg = "list",
+        verify_writes: VerifyArg = "list",
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """Upload every file under the directory ``path`` to ``prefix`` + its relative path
         (``/``-separated), walking the tree lazily."""
-        return self.put(bucket, self._walk(path, prefix), verify=verify, **options)
+        return self.put(bucket, self._walk(path, prefix), verify_writes=verify_writes, **options)
 
     async def upload_dir_async(
         self,
@@ -117,11 +117,13 @@ class BatchClient:
         bucket: str,
         prefix: str = "",
         *,
-        verify: VerifyArg = "list",
+        verify_writes: VerifyArg = "list",
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`upload_dir` on the running event loop."""
-        return await self.put_async(bucket, self._walk(path, prefix), verify=verify, **options)
+        return await self.put_async(
+            bucket, self._walk(path, prefix), verify_writes=verify_writes, **options
+        )
 
     # get ------------------------------------------------------------------------------------
 
@@ -182,17 +184,25 @@ class BatchClient:
         return await self._async(delete_plan(bucket, keys, Options.of(options)))
 
     def copy(
-        self, pairs: CopyItems, *, verify: VerifyArg = "list", **options: Unpack[BatchOptions]
+        self,
+        pairs: CopyItems,
+        *,
+        verify_writes: VerifyArg = "list",
+        **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """Copy ``(src_bucket, src_key, dst_bucket, dst_key)`` items (or :class:`CopyItem`)
         with CopyObject (objects up to 5 GiB), verified like :meth:`put`."""
-        return self._sync(copy_plan(self._s3, pairs, verify, Options.of(options)))
+        return self._sync(copy_plan(self._s3, pairs, verify_writes, Options.of(options)))
 
     async def copy_async(
-        self, pairs: CopyItems, *, verify: VerifyArg = "list", **options: Unpack[BatchOptions]
+        self,
+        pairs: CopyItems,
+        *,
+        verify_writes: VerifyArg = "list",
+        **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`copy` on the running event loop."""
-        return await self._async(copy_plan(self._s3, pairs, verify, Options.of(options)))
+        return await self._async(copy_plan(self._s3, pairs, verify_writes, Options.of(options)))
 
     def head(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
         """HeadObject ``keys`` (metadata in ``report.results`` with ``keep_results=True``;

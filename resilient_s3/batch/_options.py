@@ -18,7 +18,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resol
 
 #: Items in flight at once by default (the facade's pool holds 64 connections).
 DEFAULT_CONCURRENCY = 32
-#: What ``verify=`` takes for put and copy.
+#: What ``verify_writes=`` takes for put and copy.
 VerifyArg = Literal["list", "object", "off"] | bool | VerifyPolicy | None
 
 
@@ -123,5 +123,5 @@ def resolve_verify(verify: VerifyArg, client_policy: VerifyPolicy) -> tuple[str,
     if verify is False or verify is None or verify == "off":
         return "off", VerifyPolicy(mode="off")
     raise ValueError(
-        f"verify must be 'list', 'object', 'off', a bool or a VerifyPolicy, got {verify!r}"
+        f"verify_writes must be 'list', 'object', 'off', a bool or a VerifyPolicy, got {verify!r}"
     )

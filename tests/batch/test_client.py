@@ -33,7 +33,7 @@ def test_2000_objects_put_then_get_under_mixed_faults_and_lost_writes(
     bodies = make_bodies(2000)
     # Re-uploads are lost at 2% too: with the default 2, some key is lost 3 times in a row in
     # ~1.6% of runs (2000 * 0.02**3), a correct per-item failure; 4 make that ~1 in 160,000.
-    batch = rs3.with_options(verify=VerifyPolicy(max_reuploads=4)).batch
+    batch = rs3.with_options(verify_writes=VerifyPolicy(max_reuploads=4)).batch
 
     put = batch.put(s3_bucket, bodies, concurrency=32)
 
@@ -107,7 +107,7 @@ def test_other_verify_modes(
     fault_proxy.set_faults([Fault(FaultKind.LOST_WRITE, limit=2)])
     bodies = make_bodies(30, size=10)
 
-    report = batch.put(s3_bucket, bodies, verify=verify)
+    report = batch.put(s3_bucket, bodies, verify_writes=verify)
 
     assert report.ok
     counters = fault_proxy.counters
@@ -137,7 +137,7 @@ def test_generator_input_is_consumed_lazily(
     def progress(event: Any) -> None:
         ahead.append(consumed - event.done)
 
-    report = batch.put(s3_bucket, items(), concurrency=8, verify="off", progress=progress)
+    report = batch.put(s3_bucket, items(), concurrency=8, verify_writes="off", progress=progress)
 
     assert report.ok
     assert report.succeeded == 200
@@ -291,7 +291,7 @@ def test_sync_methods_work_inside_a_running_loop_and_from_threads(
         (lambda b, k: b.get(k, "just-one-key"), TypeError),
         (lambda b, k: b.get(k, ["a"], dest=__file__), NotADirectoryError),
         (lambda b, k: b.upload_dir(__file__, k), NotADirectoryError),
-        (lambda b, k: b.put(k, {"a": b"1"}, verify="sometimes"), ValueError),
+        (lambda b, k: b.put(k, {"a": b"1"}, verify_writes="sometimes"), ValueError),
     ],
 )
 def test_bad_input_fails_before_any_request(
@@ -318,7 +318,7 @@ def test_a_bad_item_from_a_generator_fails_alone(batch: BatchClient, s3_bucket: 
 def test_a_non_replayable_stream_is_accepted_without_verification(
     batch: BatchClient, s3_server_client: Any, s3_bucket: str
 ) -> None:
-    report = batch.put(s3_bucket, [("piped", cast(IO[bytes], _Pipe()))], verify=False)
+    report = batch.put(s3_bucket, [("piped", cast(IO[bytes], _Pipe()))], verify_writes=False)
 
     assert report.ok
     assert s3_server_client.get_object(Bucket=s3_bucket, Key="piped")["Body"].read() == b"pipe"

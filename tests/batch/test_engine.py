@@ -60,7 +60,12 @@ def test_task_cancellation_stops_sending_and_reports_what_completed(
     events: list[BatchEvent] = []
     bodies = make_bodies(400, size=10)
     coroutine = batch.put_async(
-        s3_bucket, bodies, rate_limit=40, verify="off", keep_results=True, progress=events.append
+        s3_bucket,
+        bodies,
+        rate_limit=40,
+        verify_writes="off",
+        keep_results=True,
+        progress=events.append,
     )
 
     report, took = _cancel_after(1.0, coroutine)
@@ -116,7 +121,7 @@ def test_requests_outliving_the_grace_period_are_abandoned(
     slow = Fault(FaultKind.LATENCY, seconds=3.0, operations=frozenset({"PutObject"}))
     fault_proxy.set_faults([slow])
     coroutine = batch.put_async(
-        s3_bucket, make_bodies(20, size=1), concurrency=4, verify="off", cancel_grace=0.2
+        s3_bucket, make_bodies(20, size=1), concurrency=4, verify_writes="off", cancel_grace=0.2
     )
 
     report, took = _cancel_after(0.5, coroutine)
@@ -136,7 +141,7 @@ def test_ctrl_c_during_a_sync_batch(
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt) as interrupted:
-            batch.put(s3_bucket, make_bodies(400, size=10), rate_limit=40, verify="off")
+            batch.put(s3_bucket, make_bodies(400, size=10), rate_limit=40, verify_writes="off")
     finally:
         timer.cancel()
 
@@ -157,7 +162,7 @@ def test_an_error_from_the_progress_callback_stops_the_batch_and_propagates(
             raise RuntimeError("callback failed")
 
     with pytest.raises(RuntimeError, match="callback failed") as raised:
-        batch.put(s3_bucket, make_bodies(100, size=1), verify="off", progress=progress)
+        batch.put(s3_bucket, make_bodies(100, size=1), verify_writes="off", progress=progress)
     report: BatchReport = raised.value.resilient_s3_report  # type: ignore[attr-defined]
     assert report.stopped == "error"
     assert report.succeeded < 100

@@ -54,7 +54,9 @@ def test_every_request_counts_verification_included(
     batch: BatchClient, fault_proxy: Any, s3_bucket: str
 ) -> None:
     one_head_each = VerifyPolicy(coalesce=0)
-    report = batch.put(s3_bucket, make_bodies(15, size=1), verify=one_head_each, rate_limit=20)
+    report = batch.put(
+        s3_bucket, make_bodies(15, size=1), verify_writes=one_head_each, rate_limit=20
+    )
 
     assert report.ok
     assert report.stats.requests == fault_proxy.counters["requests"] == 30  # PUT + HEAD each
@@ -79,7 +81,7 @@ def test_concurrent_batches_of_one_client_share_the_limit(
 
 def test_bytes_per_second_bounds_upload_bytes(batch: BatchClient, s3_bucket: str) -> None:
     report = batch.put(
-        s3_bucket, make_bodies(8, size=50_000), bytes_per_second=200_000, verify="off"
+        s3_bucket, make_bodies(8, size=50_000), bytes_per_second=200_000, verify_writes="off"
     )
 
     assert report.ok

@@ -75,7 +75,7 @@ def test_a_mismatch_beyond_the_reupload_limit_fails_the_item(
     fault_proxy: Any, quick_policy: Any, s3_server_client: Any, s3_bucket: str
 ) -> None:
     s3 = resilient_s3.client(
-        "s3", retry=quick_policy, verify=VerifyPolicy(max_reuploads=0),
+        "s3", retry=quick_policy, verify_writes=VerifyPolicy(max_reuploads=0),
         **fault_proxy.client_kwargs(),
     )  # fmt: skip
 

@@ -69,5 +69,5 @@ def test_resolve_verify() -> None:
     custom = VerifyPolicy(mode="read")
     assert resolve_verify(custom, client) == ("object", custom)
     assert resolve_verify(VerifyPolicy(mode="off"), client)[0] == "off"
-    with pytest.raises(ValueError, match="verify must be"):
+    with pytest.raises(ValueError, match="verify_writes must be"):
         resolve_verify("always", client)  # type: ignore[arg-type]

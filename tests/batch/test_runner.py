@@ -22,7 +22,7 @@ def test_sync_batches_of_a_client_share_one_background_loop(rs3: Any, s3_bucket:
     batch.head(s3_bucket, ["a"], progress=progress)
     rs3.batch.head(s3_bucket, ["b"], progress=progress)
     assert set(threads) == {"resilient-s3-batch-loop"}
-    assert rs3.batch._state is rs3.with_options(verify=False).batch._state
+    assert rs3.batch._state is rs3.with_options(verify_writes=False).batch._state
 
 
 def test_a_sync_call_from_the_batch_loop_is_refused(rs3: Any, s3_bucket: str) -> None:

@@ -39,7 +39,7 @@ def test_delete_async_takes_an_async_generator_lazily(
     batch: BatchClient, fault_proxy: Any, s3_server_client: Any, s3_bucket: str
 ) -> None:
     existing = {f"del/{i:04d}": b"x" for i in range(30)}
-    assert batch.put(s3_bucket, existing, verify="off").ok
+    assert batch.put(s3_bucket, existing, verify_writes="off").ok
     consumed = 0
     ahead: list[int] = []
 

@@ -139,7 +139,7 @@ def test_lost_writes_and_stale_reads_lose_nothing(
     verify = resilient_s3.VerifyPolicy(max_reuploads=4)
     with (
         FaultProxy(real_s3_server.endpoint_url, faults, seed=7) as proxy,
-        resilient_s3.client("s3", verify=verify, **proxy.client_kwargs()) as s3,
+        resilient_s3.client("s3", verify_writes=verify, **proxy.client_kwargs()) as s3,
     ):
         result = run_field_scenario(
             s3, real_s3_server_client, real_s3_bucket, label="resilient_s3", seed=7
@@ -156,7 +156,7 @@ def test_lost_writes_and_stale_reads_lose_nothing(
 @pytest.mark.parametrize("mode", ["head", "read"])
 def test_verify_modes(real_s3_server: ManagedServer, real_s3_bucket: str, mode: str) -> None:
     verify = resilient_s3.VerifyPolicy(mode=mode)
-    with resilient_s3.client("s3", verify=verify, **real_s3_server.client_kwargs()) as s3:
+    with resilient_s3.client("s3", verify_writes=verify, **real_s3_server.client_kwargs()) as s3:
         s3.put_object(Bucket=real_s3_bucket, Key=f"v/{mode}", Body=b"checked" * 100)
         s3.copy_object(
             Bucket=real_s3_bucket,

@@ -27,7 +27,7 @@ def stepped_policy(fake_time: FakeTime) -> RetryPolicy:
 
 
 def make(proxy: Any, retry: RetryPolicy, verify: Any = None) -> Any:
-    return resilient_s3.client("s3", retry=retry, verify=verify, **proxy.client_kwargs())
+    return resilient_s3.client("s3", retry=retry, verify_writes=verify, **proxy.client_kwargs())
 
 
 def stored(s3_server_client: Any, bucket: str, key: str) -> bytes | None:
@@ -144,25 +144,10 @@ def test_verification_off_reads_nothing_back(
     fault_proxy.set_faults([only(FaultKind.LOST_WRITE, "PutObject", limit=1)])
     s3.put_object(Bucket=s3_bucket, Key="unchecked", Body=b"x")  # lost, and nobody looks
     assert fault_proxy.counters["op:HeadObject"] == 0
-    verified = s3.with_options(verify=True)
+    verified = s3.with_options(verify_writes=True)
     verified.put_object(Bucket=s3_bucket, Key="checked", Body=b"x")
     assert fault_proxy.counters["op:HeadObject"] == 1
     assert s3.stats.verified == 1  # derived clients share the stats
-
-
-def test_verify_false_keeps_tls_verification_on(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("WARNING", logger="resilient_s3")
-    s3 = resilient_s3.client("s3", region_name="us-east-1", verify=False)
-    assert s3.verify_policy.mode == "off"
-    inner: Any = s3.inner
-    assert inner._endpoint.http_session._verify not in (False, None)  # True or a CA bundle
-    plain: Any = boto3.client("s3", region_name="us-east-1", verify=False)
-    assert plain._endpoint.http_session._verify is False  # what boto3's verify=False does
-    assert "tls_verify=False" in caplog.text
-    bundle = resilient_s3.client("s3", region_name="us-east-1", verify="/tmp/ca.pem")
-    assert bundle.verify_policy.enabled
-    inner = bundle.inner
-    assert inner._endpoint.http_session._verify == "/tmp/ca.pem"
 
 
 def test_multipart_upload_file_of_20_mib_is_verified(
@@ -205,7 +190,9 @@ def test_field_scenario_with_lost_writes_and_stale_reads(
     # key of 400 is lost 3 times in a row (a VerificationError naming it) in ~5% of runs
     # (400 * 0.05**3); 4 re-uploads make that ~1 run in 8,000.
     verify = VerifyPolicy(max_reuploads=4)
-    s3 = resilient_s3.client("s3", retry=policy, verify=verify, **fault_proxy.client_kwargs())
+    s3 = resilient_s3.client(
+        "s3", retry=policy, verify_writes=verify, **fault_proxy.client_kwargs()
+    )
     result = run_field_scenario(s3, s3_server_client, s3_bucket, label="resilient_s3", seed=5)
     assert result.errors == {}
     assert result.lost_nothing
@@ -329,7 +316,9 @@ def test_with_coalesce_zero_every_write_is_read_back_with_head(
     fault_proxy.set_faults(
         [Fault(FaultKind.LATENCY, seconds=0.05, operations=frozenset({"HeadObject"}))]
     )
-    s3 = resilient_s3.client("s3", verify=VerifyPolicy(coalesce=0), **fault_proxy.client_kwargs())
+    s3 = resilient_s3.client(
+        "s3", verify_writes=VerifyPolicy(coalesce=0), **fault_proxy.client_kwargs()
+    )
     _put_concurrently(s3, s3_bucket, 100, 32)
     counters = fault_proxy.counters
     assert (counters["op:HeadObject"], counters["op:ListObjectsV2"]) == (100, 0)

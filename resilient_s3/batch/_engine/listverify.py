@@ -67,7 +67,9 @@ class ListVerifier:
         self.engine = engine
         self.s3 = s3
         # A HeadObject check wants the truth now: no read-your-writes retries of a 404
-        self._head_s3 = s3.with_options(verify=VerifyPolicy(mode="off", read_your_writes=0.0))
+        self._head_s3 = s3.with_options(
+            verify_writes=VerifyPolicy(mode="off", read_your_writes=0.0)
+        )
         self.max_reuploads = max_reuploads
         self._writes = ConditionalWrites(conditional)
         self._windows: dict[str, dict[str, Pending]] = {}

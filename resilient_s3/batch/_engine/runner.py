@@ -69,7 +69,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     retry = dataclasses.replace(
         base.retry_policy, on_retry=_chain(base.retry_policy.on_retry, context.on_retry)
     )
-    batch_s3 = base.with_options(retry=retry, verify=plan.verify)
+    batch_s3 = base.with_options(retry=retry, verify_writes=plan.verify)
 
     def abort(bucket: str, key: str, upload_id: str) -> None:
         batch_s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)

@@ -138,7 +138,7 @@ def check_body(item: PutItem, replayable: bool) -> None:
         raise UnreplayableBodyError(
             f"put {item.key!r}: the body is a non-seekable stream, which cannot be uploaded "
             "again if verification finds the write lost; pass bytes, a path or a seekable "
-            "file, or verify=False"
+            "file, or verify_writes=False"
         )
 
 
