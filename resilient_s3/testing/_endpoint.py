@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
+import ssl
 from types import TracebackType
 from typing import TypedDict, TypeVar
 
@@ -70,9 +71,16 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def http_answers(port: int, path: str) -> bool:
-    """Whether an HTTP server on 127.0.0.1:``port`` answers ``GET path`` (with any status)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+def http_answers(port: int, path: str, *, tls: bool = False) -> bool:
+    """Whether an HTTP server on 127.0.0.1:``port`` answers ``GET path`` (with any status);
+    ``tls``: over https, whatever its certificate."""
+    conn: http.client.HTTPConnection
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=2, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     with contextlib.closing(conn):
         try:
             conn.request("GET", path)

@@ -146,7 +146,7 @@ class ManagedServer(StartStop):
                 return f"{self.name} exited with code {code} before serving S3"
             if not answered:
                 answered = self._answers(self._port)
-            if answered and _serves_s3(self.client_kwargs()):
+            if answered and _serves_s3(self.client_kwargs(), self.ca_bundle):
                 return None
             if time.monotonic() > deadline:
                 return (
@@ -190,6 +190,12 @@ class ManagedServer(StartStop):
     def endpoint_url(self) -> str:
         """The S3 endpoint, ``"http://127.0.0.1:PORT"`` (:class:`RuntimeError` if not started)."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The CA bundle that verifies the server's TLS certificate, for boto3's ``verify=``;
+        ``None`` when :attr:`endpoint_url` is http."""
+        return None
 
     @property
     def scratch_dir(self) -> str:
@@ -270,14 +276,15 @@ def _exited(pid: int, timeout: float | None) -> bool:
         time.sleep(0.05)
 
 
-def _serves_s3(kwargs: ClientKwargs) -> bool:
-    """Whether the server completes one S3 round trip: create a bucket, write, read, delete."""
+def _serves_s3(kwargs: ClientKwargs, verify: str | None) -> bool:
+    """Whether the server completes one S3 round trip: create a bucket, write, read, delete
+    (``verify``: boto3's, a CA bundle for a self-signed https server)."""
     import boto3
     import botocore.exceptions
     from botocore.config import Config
 
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
-    s3 = boto3.client("s3", config=config, **kwargs)
+    s3 = boto3.client("s3", config=config, verify=verify, **kwargs)
     bucket = f"ready-probe-{uuid.uuid4().hex[:12]}"
     try:
         s3.create_bucket(Bucket=bucket)

@@ -22,6 +22,7 @@ from ._endpoint import (
     http_answers,
 )
 from ._process import ManagedServer, ServerUnavailable
+from ._tls import CERT_FILE, write_self_signed_certificate
 
 __all__ = [
     "TEST_ACCESS_KEY_ID",
@@ -47,6 +48,9 @@ class S3Server(ManagedServer):
             before moto could bind it).
         start_timeout: Seconds to wait until the server serves S3.
         stop_timeout: Seconds to wait after SIGTERM before SIGKILL.
+        tls: Serve https with a new self-signed certificate for 127.0.0.1 (moto's
+            ``--ssl-cert``/``--ssl-key``): :attr:`endpoint_url` is ``https://``, and
+            :attr:`ca_bundle` is the certificate's file, for boto3's ``verify=``.
 
     :meth:`start` raises :class:`~resilient_s3.testing.ServerUnavailable` (a
     :class:`RuntimeError`) when moto's server is not installed.
@@ -60,10 +64,28 @@ class S3Server(ManagedServer):
     name = "moto"
 
     def __init__(
-        self, *, port: int | None = None, start_timeout: float = 30.0, stop_timeout: float = 10.0
+        self,
+        *,
+        port: int | None = None,
+        start_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+        tls: bool = False,
     ) -> None:
         super().__init__(start_timeout=start_timeout, stop_timeout=stop_timeout)
         self._requested_port = port
+        self.tls = tls
+
+    @property
+    def endpoint_url(self) -> str:
+        """``"http://127.0.0.1:PORT"``, or ``https://`` with ``tls`` (:class:`RuntimeError` if
+        not started)."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """With ``tls``: the self-signed certificate's file (in :attr:`scratch_dir`), which
+        verifies the server; ``None`` without."""
+        return os.path.join(self.scratch_dir, CERT_FILE) if self.tls else None
 
     def _check_prerequisites(self) -> None:
         """Check that moto and its server's Flask are importable."""
@@ -80,8 +102,11 @@ class S3Server(ManagedServer):
         """``python -m moto.server`` on the requested or a free port, in our environment."""
         port = self._requested_port or free_port()
         argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        if self.tls:
+            cert, key = write_self_signed_certificate(scratch)
+            argv += ["--ssl-cert", cert, "--ssl-key", key]
         return argv, dict(os.environ), port
 
     def _answers(self, port: int) -> bool:
         """Whether moto's HTTP side answers (any status)."""
-        return http_answers(port, "/moto-api/")
+        return http_answers(port, "/moto-api/", tls=self.tls)
