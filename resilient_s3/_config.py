@@ -2,8 +2,9 @@
 
 Precedence, lowest first: our defaults (below) < what the caller's ``Config`` set explicitly <
 the ``max_pool_connections=`` keyword. Whatever the caller set, botocore's own retries are
-switched off (``total_max_attempts=1``), so retries never stack; the rest of the caller's
-``retries`` dict (``mode``) is kept.
+switched off (``total_max_attempts=1``), so retries never stack; an attempt count the caller
+set there is ignored with a WARNING, the rest of the caller's ``retries`` dict (``mode``) is
+kept.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 
 
+#: ``Config(retries=...)`` keys that set botocore's attempt count: replaced by ours.
+_ATTEMPT_KEYS = frozenset({"max_attempts", "total_max_attempts"})
+
+
 def resilient_config(user: Config | None, max_pool_connections: int | None) -> Config:
     """Merge the caller's ``Config`` with our defaults and switch botocore's retries off."""
     if max_pool_connections is not None and max_pool_connections < 1:
@@ -49,7 +54,15 @@ def resilient_config(user: Config | None, max_pool_connections: int | None) -> C
     if user is not None:
         config = config.merge(user)
         user_retries = getattr(user, "retries", None) or {}
-        retries = {k: v for k, v in user_retries.items() if k != "max_attempts"}
+        retries = {k: v for k, v in user_retries.items() if k not in _ATTEMPT_KEYS}
+        ignored = {k: v for k, v in user_retries.items() if k in _ATTEMPT_KEYS}
+        if ignored:
+            logger.warning(
+                "Config(retries=%r) is ignored: botocore's retries are off and "
+                "resilient_s3.RetryPolicy decides (pass retry=RetryPolicy(...), or "
+                "RetryPolicy.no_retries() for one attempt per call)",
+                ignored,
+            )
     retries["total_max_attempts"] = 1
     config = config.merge(Config(retries=retries))  # type: ignore[arg-type]
     if max_pool_connections is not None:
