@@ -11,6 +11,7 @@ import boto3
 import pytest
 import urllib3
 from botocore import exceptions as bce
+from botocore.client import BaseClient
 from botocore.config import Config
 
 import resilient_s3
@@ -79,7 +80,7 @@ def test_aws_max_attempts_and_retry_mode_in_the_environment(
     }
 
 
-PER_ATTEMPT = ("request-created", "before-send", "needs-retry")
+PER_ATTEMPT = ("request-created", "before-sign", "before-send", "needs-retry")
 PER_CALL = ("provide-client-params", "before-parameter-build", "before-call", "after-call")
 
 
@@ -143,7 +144,16 @@ def test_get_waiter_polls_through_the_retries(rs3: Any, fault_proxy: Any, s3_buc
     rs3.get_waiter("object_exists").wait(Bucket=s3_bucket, Key="w")
     assert fault_proxy.counters["op:HeadObject"] == 2  # the 503 was retried inside one poll
     rs3.delete_object(Bucket=s3_bucket, Key="w")
+    fault_proxy.reset_counters()
     rs3.get_waiter("object_not_exists").wait(Bucket=s3_bucket, Key="w")
+    assert fault_proxy.counters["op:HeadObject"] == 1  # our own delete: the 404 is believed
+    rs3.put_object(Bucket=s3_bucket, Key="gone", Body=b"x")
+    boto3.client("s3", **fault_proxy.client_kwargs()).delete_object(Bucket=s3_bucket, Key="gone")
+    fault_proxy.reset_counters()
+    rs3.get_waiter("object_not_exists").wait(Bucket=s3_bucket, Key="gone")
+    # Deleted behind this client's back within read-your-writes: the 404 is waited out first
+    # (on the fixture's fake clock, so at once here; up to 10 s for real).
+    assert fault_proxy.counters["op:HeadObject"] > 1
 
 
 def test_presigned_url_and_post_are_boto3s_and_send_nothing(
@@ -185,3 +195,8 @@ def test_with_block_closes_the_client(fault_proxy: Any, s3_bucket: str) -> None:
         s3.head_bucket(Bucket=s3_bucket)
         assert established_to(fault_proxy.port) >= 1
     assert established_to(fault_proxy.port) == 0
+
+
+def test_the_facade_is_not_a_botocore_client(rs3: Any) -> None:
+    assert not isinstance(rs3, BaseClient)
+    assert isinstance(rs3.inner, BaseClient)
