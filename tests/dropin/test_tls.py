@@ -109,3 +109,19 @@ def count_sends(s3: Any) -> list[str]:
     sends: list[str] = []
     s3.meta.events.register("before-send.s3", lambda **kw: sends.append("send"))
     return sends
+
+
+def test_the_cli_no_verify_ssl_flag_is_boto3s_verify_false(
+    https_server: S3Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from resilient_s3._cli import main
+
+    kwargs = https_server.client_kwargs()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", kwargs["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", kwargs["aws_secret_access_key"])
+    code = main(["doctor", "--endpoint-url", https_server.endpoint_url, "--no-verify-ssl"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "        verify=False,  # TLS certificate checks off, as with boto3\n" in out
+    assert main(["doctor", "--endpoint-url", https_server.endpoint_url]) == 1  # TLS checks on
+    assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
