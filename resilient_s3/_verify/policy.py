@@ -70,6 +70,4 @@ class VerifyPolicy:
             return cls()
         if value is False:
             return cls(mode="off")
-        raise TypeError(
-            f"verify_writes must be a VerifyPolicy, True, False or None, got {value!r}"
-        )
+        raise TypeError(f"verify_writes must be a VerifyPolicy, True, False or None, got {value!r}")

@@ -64,9 +64,7 @@ def write_self_signed_certificate(directory: str, host: str = "127.0.0.1") -> tu
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path = os.path.join(directory, CERT_FILE)
