@@ -200,3 +200,19 @@ def test_with_block_closes_the_client(fault_proxy: Any, s3_bucket: str) -> None:
 def test_the_facade_is_not_a_botocore_client(rs3: Any) -> None:
     assert not isinstance(rs3, BaseClient)
     assert isinstance(rs3.inner, BaseClient)
+
+
+def test_event_handlers_and_batches_above_the_pool_size(
+    fault_proxy: Any, s3_bucket: str, quick_policy: RetryPolicy
+) -> None:
+    s3 = resilient_s3.client(
+        "s3", retry=quick_policy, max_pool_connections=4, **fault_proxy.client_kwargs()
+    )
+    sends: list[str] = []
+    s3.meta.events.register("before-send.s3.PutObject", lambda **_: sends.append("put"))
+    bodies = {f"b/{i}": b"x" for i in range(8)}
+    assert s3.batch.put(s3_bucket, bodies, concurrency=4, verify_writes="off").ok
+    assert len(sends) == 8  # within the pool size: this client's handlers fire
+    assert s3.batch.put(s3_bucket, bodies, concurrency=8, verify_writes="off").ok
+    assert len(sends) == 8  # above it: a bigger-pool copy sends, without your handlers
+    s3.close()

@@ -41,7 +41,10 @@ def round_trip(s3: Any, bucket: str) -> bytes:
     return body
 
 
-def test_the_server_is_https_with_a_certificate_of_its_own(https_server: S3Server) -> None:
+def test_the_server_is_https_with_a_certificate_of_its_own(
+    https_server: S3Server, s3_server: S3Server
+) -> None:
+    assert (s3_server.endpoint_url.startswith("http://"), s3_server.ca_bundle) == (True, None)
     assert https_server.endpoint_url.startswith("https://127.0.0.1:")
     assert https_server.ca_bundle is not None
     with open(https_server.ca_bundle) as pem:
