@@ -39,6 +39,11 @@ def reachability(endpoint: Endpoint, samples: int = 5) -> list[Finding]:
                 conn.request("GET", "/")
                 response = conn.getresponse()
                 response.read()
+            except ssl.SSLCertVerificationError as exc:
+                raise CliError(
+                    f"cannot reach {endpoint.url}: {exc} (a self-signed test server? "
+                    "--no-verify-ssl skips the check, as boto3's verify=False)"
+                ) from None
             except (OSError, http.client.HTTPException) as exc:
                 raise CliError(f"cannot reach {endpoint.url}: {exc}") from None
             elapsed = time.perf_counter() - started

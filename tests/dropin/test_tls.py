@@ -127,4 +127,6 @@ def test_the_cli_no_verify_ssl_flag_is_boto3s_verify_false(
     assert code == 0, out + err
     assert "        verify=False,  # TLS certificate checks off, as with boto3\n" in out
     assert main(["doctor", "--endpoint-url", https_server.endpoint_url]) == 1  # TLS checks on
-    assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "CERTIFICATE_VERIFY_FAILED" in err
+    assert "--no-verify-ssl skips the check" in err
