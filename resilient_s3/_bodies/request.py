@@ -2,7 +2,10 @@
 
 - ``bytes``, ``bytearray``, ``memoryview`` and ``str`` are resent as they are.
 - A seekable file object is rewound before each retry to the position it had when the call
-  started (not to 0: a caller may upload from the middle of a file).
+  started (not to 0: a caller may upload from the middle of a file). One that does not start at
+  0 is sent through a :class:`_Window` whose position 0 is that start, because botocore's CRT
+  signer (used whenever awscrt is installed) seeks a body to 0 and would send the bytes before
+  it too: plain boto3 does, with awscrt installed.
 - A non-seekable stream (a pipe, a socket, a generator-backed reader) is read into memory if it
   holds at most ``RetryPolicy.body_spool_limit`` bytes, so every attempt sends the same bytes;
   a larger one raises :class:`~resilient_s3.UnreplayableBodyError` before any request is sent.
@@ -40,6 +43,9 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
     if isinstance(body, _REPLAYABLE):
         return PreparedBody(_nothing, memoryview(body).nbytes)
     start = _start_position(body)
+    if start:
+        body = params["Body"] = _Window(body, start)
+        start = 0
     if start is not None:
         seek = body.seek
         end = seek(0, 2)
@@ -82,3 +88,34 @@ def _start_position(body: Any) -> int | None:
 
 def _nothing() -> None:
     return None
+
+
+class _Window:
+    """A seekable binary file seen from ``start`` on: position 0 is ``start`` of the file."""
+
+    def __init__(self, raw: Any, start: int) -> None:
+        self._raw = raw
+        self._start = start
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._raw.read(size)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 0:
+            position: int = self._raw.seek(self._start + max(0, offset))
+        else:
+            position = self._raw.seek(offset, whence)
+        if position < self._start:
+            position = self._raw.seek(self._start)
+        return position - self._start
+
+    def tell(self) -> int:
+        position: int = self._raw.tell()
+        return position - self._start
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True

@@ -75,3 +75,22 @@ def test_no_body_needs_no_rewind() -> None:
 
 def test_a_str_body_counts_its_utf8_bytes() -> None:
     assert prepare_body("PutObject", {"Body": "héllo"}, 10).length == 6
+
+
+def test_a_body_starting_mid_file_is_seen_from_its_start() -> None:
+    """botocore's CRT signer seeks a body to 0: the body it gets must start where the caller's
+    file was, so 0 is that position (and nothing before it can be read)."""
+    raw = io.BytesIO(b"0123456789")
+    raw.seek(4)
+    params: dict[str, Any] = {"Bucket": "b", "Key": "k", "Body": raw}
+    prepared = prepare_body("PutObject", params, spool_limit=0)
+    body = params["Body"]
+    assert prepared.length == 6
+    assert body.tell() == 0
+    assert body.read() == b"456789"
+    assert body.seek(0) == 0
+    assert body.read(2) == b"45"
+    assert body.seek(-100, 1) == 0  # never before the start
+    assert body.seek(0, 2) == 6
+    prepared.rewind()
+    assert body.read() == b"456789"
