@@ -23,6 +23,7 @@ from ._factory import client, wrap
 from ._retry.classify import ErrorKind, ErrorTables, classify
 from ._retry.policy import Backoff, BudgetPolicy, RetryEvent, RetryPolicy
 from ._stats import StatsSnapshot
+from ._telemetry import TelemetryPolicy
 from ._verify.policy import VerifyPolicy
 
 __version__ = "0.1.0"
@@ -38,6 +39,7 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "StatsSnapshot",
+    "TelemetryPolicy",
     "UnreplayableBodyError",
     "VerificationError",
     "VerifyPolicy",

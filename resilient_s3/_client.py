@@ -31,6 +31,7 @@ from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
 from ._retry.retrier import Retrier
 from ._stats import Stats, StatsSnapshot
+from ._telemetry import TelemetryPolicy, start
 from ._verify.policy import VerifyPolicy
 from ._verify.recent import RecentWrites
 from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
@@ -38,6 +39,7 @@ from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from ._telemetry.telemetry import Telemetry
     from .batch._client import BatchClient
     from .batch._engine.state import ClientState
 
@@ -59,11 +61,18 @@ Rebuild = Callable[[Config], BaseClient]
 
 class _Shared:
     """What a client and the clients derived from it with ``with_options`` share: counters,
-    retry budget, recent writes, the recipe of the inner client and its bigger-pool copies, and
-    the batches' state (built on first use)."""
+    retry budget, recent writes, telemetry, the recipe of the inner client and its bigger-pool
+    copies, and the batches' state (built on first use)."""
 
-    def __init__(self, policy: RetryPolicy, verify: VerifyPolicy, rebuild: Rebuild | None) -> None:
-        self.stats = Stats()
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        verify: VerifyPolicy,
+        rebuild: Rebuild | None,
+        telemetry: Telemetry | None,
+    ) -> None:
+        self.telemetry = telemetry  # None: off, or opentelemetry-api not installed
+        self.stats = Stats(telemetry)
         self.budget = RetryBudget(policy.budget)
         self.recent = RecentWrites(verify.recent_keys, policy.clock)
         self.rebuild = rebuild
@@ -110,12 +119,14 @@ class ResilientS3Client(_Base):
     reads resume.
 
     Build one with :func:`client` or :func:`wrap`. Use it exactly like the boto3 client; the
-    additions are ``stats``, ``retry_policy``, ``verify_policy``, ``with_options``, ``batch``
-    and ``inner``. A ``with`` block closes the inner client.
+    additions are ``stats``, ``retry_policy``, ``verify_policy``, ``telemetry_policy``,
+    ``with_options``, ``batch`` and ``inner``. A ``with`` block closes the inner client.
 
     A call goes through three steps: *prepare* (the request body made replayable, the key's
     read-your-writes window looked up), *send* (one retried request, :meth:`_send`) and the
     *after-steps* (a write verified, a GetObject body made resumable, recent writes noted).
+    With telemetry, a call and each of the verifier's read-backs is a span
+    (docs/observability.md).
     """
 
     def __init__(
@@ -124,6 +135,7 @@ class ResilientS3Client(_Base):
         retry: RetryPolicy | None = None,
         verify_writes: VerifyPolicy | bool | None = None,
         *,
+        telemetry: TelemetryPolicy | bool | None = None,
         _rebuild: Rebuild | None = None,
         _shared: _Shared | None = None,
     ) -> None:
@@ -134,14 +146,16 @@ class ResilientS3Client(_Base):
         policy = retry if retry is not None else RetryPolicy()
         verify_policy = VerifyPolicy.coerce(verify_writes)
         if _shared is None:
-            _shared = _Shared(policy, verify_policy, _rebuild)
+            meta = inner.meta
+            reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
+            _shared = _Shared(policy, verify_policy, _rebuild, reporter)
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
         self._retrier = Retrier(policy, _shared.stats, _shared.budget)
         self._verify_policy = verify_policy
         self._verifier = (
-            Verifier(verify_policy, policy, _shared.stats, self._send)
+            Verifier(verify_policy, policy, _shared.stats, self._read_back)
             if verify_policy.enabled
             else None
         )
@@ -160,6 +174,13 @@ class ResilientS3Client(_Base):
     def verify_policy(self) -> VerifyPolicy:
         """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
         return self._verify_policy
+
+    @property
+    def telemetry_policy(self) -> TelemetryPolicy | None:
+        """The :class:`~resilient_s3.TelemetryPolicy` this client reports under; ``None`` when
+        it reports nothing (``telemetry=False``, or opentelemetry-api not installed)."""
+        telemetry = self._shared.telemetry
+        return telemetry.policy if telemetry is not None else None
 
     @functools.cached_property
     def batch(self) -> BatchClient:
@@ -180,8 +201,8 @@ class ResilientS3Client(_Base):
         verify_writes: VerifyPolicy | bool | None = None,
         max_pool_connections: int | None = None,
     ) -> ResilientS3Client:
-        """A client sharing this one's stats, retry budget and recent writes, with another retry
-        or verify-after-put policy: ``s3.with_options(verify_writes=False).put_object(...)``.
+        """A client sharing this one's stats, retry budget, recent writes and telemetry, with
+        another retry or verify-after-put policy: ``s3.with_options(verify_writes=False)...``.
 
         ``max_pool_connections`` larger than this client's pool gives a client over a copy of
         the boto3 client with that pool size (built once per size, closed with this client);
@@ -227,6 +248,27 @@ class ResilientS3Client(_Base):
         return call
 
     def _call(self, operation: str, params: dict[str, Any]) -> Any:
+        """One call, traced when the client reports to OpenTelemetry."""
+        return self._traced(operation, params, False, lambda: self._steps(operation, params))
+
+    def _read_back(self, operation: str, params: dict[str, Any], fresh_until: float | None) -> Any:
+        """The verifier's send step (read-backs, listing pages), traced as a call of its own."""
+        return self._traced(
+            operation, params, True, lambda: self._send(operation, params, fresh_until)
+        )
+
+    def _traced(
+        self, operation: str, params: dict[str, Any], read_back: bool, run: Callable[[], Any]
+    ) -> Any:
+        telemetry = self._shared.telemetry
+        if telemetry is None:
+            return run()
+        with telemetry.call(operation, params, read_back) as scope:
+            response = run()
+            scope.answered(response)
+            return response
+
+    def _steps(self, operation: str, params: dict[str, Any]) -> Any:
         """prepare -> send -> after-steps (see the class docstring)."""
         recent = self._shared.recent
         bucket, key = params.get("Bucket"), params.get("Key")
@@ -283,6 +325,7 @@ class ResilientS3Client(_Base):
         etag, span, body = response.get("ETag"), body_span(response), response.get("Body")
         if not etag or span is None or body is None:
             return  # nothing to pin a resumed read to: the body stays botocore's
+        telemetry = self._shared.telemetry
         response["Body"] = ResumableBody(
             body,
             span[1] - span[0] + 1,
@@ -291,6 +334,7 @@ class ResilientS3Client(_Base):
             params.get("Bucket"),
             params.get("Key"),
             self._verify_policy.visibility_timeout,
+            telemetry.resumer(params) if telemetry is not None else None,
         )
 
     def _get_paginator(self, operation_name: str) -> Any:

@@ -12,6 +12,7 @@ from botocore.config import Config
 from ._client import ResilientS3Client
 from ._config import disable_botocore_retries, resilient_config
 from ._retry.policy import RetryPolicy
+from ._telemetry import TelemetryPolicy
 from ._verify.policy import VerifyPolicy
 
 __all__ = ["client", "wrap"]
@@ -34,6 +35,7 @@ def client(
     retry: RetryPolicy | None = None,
     verify_writes: VerifyPolicy | bool | None = None,
     max_pool_connections: int | None = None,
+    telemetry: TelemetryPolicy | bool | None = None,
 ) -> ResilientS3Client:
     """Create a resilient S3 client; takes every keyword ``boto3.client`` takes, with boto3's
     meaning: ``verify`` is TLS certificate verification (``None``: on, with ``AWS_CA_BUNDLE``
@@ -42,9 +44,11 @@ def client(
     Keyword-only extras: ``session`` (a ``boto3.Session``; default: boto3's default session),
     ``retry`` (a :class:`~resilient_s3.RetryPolicy`; default ``RetryPolicy()``),
     ``verify_writes`` (verify-after-put: a :class:`~resilient_s3.VerifyPolicy`,
-    ``True``/``None`` for the default policy, ``False`` for off) and ``max_pool_connections``
-    (default 64, or what ``config`` sets). botocore's own retries are switched off; see
-    docs/configuration.md.
+    ``True``/``None`` for the default policy, ``False`` for off), ``max_pool_connections``
+    (default 64, or what ``config`` sets) and ``telemetry`` (a
+    :class:`~resilient_s3.TelemetryPolicy`; default: OpenTelemetry spans and metrics through the
+    global providers when opentelemetry-api is installed; ``False``: off;
+    docs/observability.md). botocore's own retries are switched off; see docs/configuration.md.
     """
     if isinstance(verify, VerifyPolicy):
         raise TypeError(
@@ -81,7 +85,7 @@ def client(
         )
         return rebuilt
 
-    return ResilientS3Client(inner, retry, verify_writes, _rebuild=rebuild)
+    return ResilientS3Client(inner, retry, verify_writes, telemetry=telemetry, _rebuild=rebuild)
 
 
 def wrap(
@@ -89,10 +93,12 @@ def wrap(
     *,
     retry: RetryPolicy | None = None,
     verify_writes: VerifyPolicy | bool | None = None,
+    telemetry: TelemetryPolicy | bool | None = None,
 ) -> ResilientS3Client:
     """Wrap an existing boto3 S3 client. Its own botocore retries are switched off (they would
     stack with ours), so keep using it through the returned facade. ``verify_writes`` is
-    verify-after-put, as in :func:`client`; TLS is as the client was built."""
-    facade = ResilientS3Client(inner, retry, verify_writes)  # checks that it is an S3 client
+    verify-after-put and ``telemetry`` OpenTelemetry, as in :func:`client`; TLS is as the
+    client was built."""
+    facade = ResilientS3Client(inner, retry, verify_writes, telemetry=telemetry)  # S3 only
     disable_botocore_retries(inner)
     return facade

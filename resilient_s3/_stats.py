@@ -1,4 +1,8 @@
-"""Counters of what a client did, and the frozen snapshot ``s3.stats`` returns."""
+"""Counters of what a client did, and the frozen snapshot ``s3.stats`` returns.
+
+Every count is also passed to the client's :class:`Reporter`, if it has one (its telemetry:
+metrics that match these counters one for one, marks on the current call's span).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,25 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._retry.classify import ErrorKind
+if TYPE_CHECKING:
+    from ._retry.policy import RetryEvent
 
-__all__ = ["Stats", "StatsSnapshot"]
+__all__ = ["Reporter", "Stats", "StatsSnapshot"]
+
+
+class Reporter(Protocol):
+    """Where a :class:`Stats` passes on what it counts (resilient_s3/_telemetry)."""
+
+    def count(self, name: str, n: int) -> None:
+        """The counter ``name`` moved by ``n``."""
+
+    def seconds(self, seconds: float) -> None:
+        """``verify_seconds`` grew by ``seconds``."""
+
+    def retried(self, event: RetryEvent) -> None:
+        """A retry is about to sleep."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +86,11 @@ class StatsSnapshot:
 
 
 class Stats:
-    """Thread-safe counters; :meth:`snapshot` freezes them."""
+    """Thread-safe counters; :meth:`snapshot` freezes them. Each count is passed on to
+    ``reporter`` (outside the lock)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reporter: Reporter | None = None) -> None:
+        self.reporter = reporter
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._seconds = 0.0
@@ -80,16 +100,22 @@ class Stats:
         """Add ``n`` to the counter ``name`` (a :class:`StatsSnapshot` field)."""
         with self._lock:
             self._counts[name] += n
+        if self.reporter is not None:
+            self.reporter.count(name, n)
 
     def add_seconds(self, seconds: float) -> None:
         """Add to ``verify_seconds``."""
         with self._lock:
             self._seconds += seconds
+        if self.reporter is not None:
+            self.reporter.seconds(seconds)
 
-    def retry(self, kind: ErrorKind) -> None:
-        """Count one retry after an error of ``kind``."""
+    def retry(self, event: RetryEvent) -> None:
+        """Count one retry after an error of ``event.kind``."""
         with self._lock:
-            self._retries[kind.value] += 1
+            self._retries[event.kind.value] += 1
+        if self.reporter is not None:
+            self.reporter.retried(event)
 
     def snapshot(self) -> StatsSnapshot:
         """The counters as they are now."""

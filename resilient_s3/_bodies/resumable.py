@@ -12,6 +12,7 @@ against the expected length: short data is never returned silently.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from botocore import exceptions as bce
@@ -44,6 +45,7 @@ class ResumableBody(StreamingBody):
         bucket: str | None,
         key: str | None,
         stale_for: float = 0.0,
+        traced: Callable[[int], AbstractContextManager[object]] | None = None,
     ) -> None:
         super().__init__(body, length)  # type: ignore[arg-type]
         self._stale_for = stale_for
@@ -54,6 +56,8 @@ class ResumableBody(StreamingBody):
         self._bucket = bucket
         self._key = key
         self._delivered = 0
+        #: ``traced(offset)``: the telemetry scope of a resumed read (its span), if any.
+        self._traced = traced
 
     def read(self, amt: int | None = None) -> bytes:
         """Read at most ``amt`` bytes (all that is left if ``amt`` is ``None`` or negative)."""
@@ -106,9 +110,11 @@ class ResumableBody(StreamingBody):
         # A 404 while resuming an object that answered a moment ago is a stale read: retried
         # for ``stale_for`` seconds.
         fresh_until = self._retrier.policy.clock() + self._stale_for if self._stale_for else None
-        return self._retrier.call(
-            "GetObject", self._bucket, self._key, attempt, counted=False, fresh_until=fresh_until
-        )
+        with self._traced(self._delivered) if self._traced is not None else nullcontext():
+            return self._retrier.call(
+                "GetObject", self._bucket, self._key, attempt, counted=False,
+                fresh_until=fresh_until,
+            )  # fmt: skip
 
     def _drop_body(self) -> None:
         body, self._body = self._body, None

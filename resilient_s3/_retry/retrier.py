@@ -106,7 +106,12 @@ class Retrier:
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
         delay = retry_state.upcoming_sleep
-        self.stats.retry(kind)
+        event = None
+        if error is not None:
+            event = RetryEvent(
+                state.operation, state.bucket, state.key, len(state.kinds), kind, delay, error
+            )
+            self.stats.retry(event)
         logger.info(
             "retrying %s bucket=%s key=%s attempt=%d kind=%s delay=%.3fs error=%s",
             state.operation,
@@ -117,12 +122,8 @@ class Retrier:
             delay,
             _error_name(error),
         )
-        if self.policy.on_retry is not None and error is not None:
-            self.policy.on_retry(
-                RetryEvent(
-                    state.operation, state.bucket, state.key, len(state.kinds), kind, delay, error
-                )
-            )
+        if self.policy.on_retry is not None and event is not None:
+            self.policy.on_retry(event)
 
     def _failed(self, exc: Exception, state: CallState) -> None:
         """Annotate the error that ends a call, and count and log it if retries gave up."""
