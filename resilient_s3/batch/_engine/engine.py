@@ -19,6 +19,7 @@ worker thread, every outcome settled into counts (successes) or failures.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -142,12 +143,18 @@ class Engine:
 
     async def run_in_worker(self, call: Callable[[], Any]) -> Any:
         """Run ``call`` in a worker thread without a slot (an input listing: the feed holds one)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await self._in_worker(call)
 
     async def run_in_slot(self, call: Callable[[], Any]) -> Any:
         """Run ``call`` in a worker thread, holding a slot."""
         async with self._slots:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+            return await self._in_worker(call)
+
+    def _in_worker(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        """``call`` in a worker thread, in a copy of this task's context (as
+        ``asyncio.to_thread`` does): the batch's telemetry span is its calls' parent."""
+        context = contextvars.copy_context()
+        return asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
 
     def spawn(self, coroutine: Awaitable[None], keys: tuple[str, ...] = ()) -> None:
         """Run ``coroutine`` as a task of this batch (awaited before the batch ends)."""
@@ -207,9 +214,8 @@ class Engine:
                 return
 
     async def _run_job(self, job: Job) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self._executor, job.call)
+            result = await self._in_worker(job.call)
         except BatchCancelled:
             self._incomplete.extend(job.keys)
             return

@@ -93,7 +93,7 @@ def put_plan(
 
         return source(items), make_job
 
-    return Plan("put", options, _facade_verify(mode, policy), total, setup)
+    return Plan("put", options, _facade_verify(mode, policy), total, setup, bucket)
 
 
 def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options: Options) -> Plan:
@@ -153,7 +153,7 @@ def get_plan(
         items = listing(engine, s3) if listing is not None else source(keys)
         return items, make_job
 
-    return Plan("get", options, VerifyPolicy(mode="off"), total, setup)
+    return Plan("get", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
 def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
@@ -171,7 +171,7 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
 
         return source(keys), make_job
 
-    return Plan("head", options, VerifyPolicy(mode="off"), total, setup)
+    return Plan("head", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
 def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
@@ -200,7 +200,7 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
 
         return chunks(source(keys), _DELETE_CHUNK), make_job
 
-    return Plan("delete", options, VerifyPolicy(mode="off"), total, setup)
+    return Plan("delete", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
 def _counted(engine: Engine) -> Callable[[ItemResult], Any]:

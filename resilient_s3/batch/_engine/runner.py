@@ -11,6 +11,7 @@ errors. Ctrl-C while waiting cancels the batch on the background loop, waits for
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -46,6 +47,8 @@ class Plan:
         verify: the facade's verify policy for the batch's calls (off for list-based).
         total: the item count, when known.
         setup: ``setup(engine, s3) -> (source, make_job)``, with the batch's facade.
+        bucket: the bucket, for the batch's span (``None`` for copy: several may be involved).
+        plane: the data plane that sends the requests, for the batch's span.
     """
 
     operation: str
@@ -53,6 +56,8 @@ class Plan:
     verify: VerifyPolicy
     total: int | None
     setup: Callable[[Engine, ResilientS3Client], tuple[Source, Callable[[Any], Job]]]
+    bucket: str | None = None
+    plane: str = "botocore"
 
 
 async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> BatchReport:
@@ -77,7 +82,15 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     progress = Progress(plan.operation, options.progress, plan.total)
     engine = Engine(plan.operation, context, options, progress, abort)
     source, make_job = plan.setup(engine, batch_s3)
-    return await engine.run(source, make_job)
+    telemetry = s3._shared.telemetry
+    if telemetry is None:
+        return await engine.run(source, make_job)
+    if adaptive is not None:
+        telemetry.watch_rate(adaptive)
+    with telemetry.batch(plan.operation, plan.bucket, plan.plane) as scope:
+        report = await engine.run(source, make_job)
+        scope.finished(report)
+    return report
 
 
 def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) -> BatchReport:
@@ -105,7 +118,8 @@ def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) ->
         holder["task"] = task
         task.add_done_callback(lambda _: done.set())
 
-    background.loop.call_soon_threadsafe(start)
+    # The caller's context goes with the batch (its current span is the batch span's parent).
+    background.loop.call_soon_threadsafe(start, context=contextvars.copy_context())
     try:
         done.wait()
     except KeyboardInterrupt as interrupt:
