@@ -90,7 +90,7 @@ def botocore_spans(otel: Otel) -> Iterator[None]:
     """opentelemetry-instrumentation-botocore on ``otel``'s tracer provider, for this test."""
     from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 
-    instrumentor = BotocoreInstrumentor()
+    instrumentor = BotocoreInstrumentor()  # type: ignore[no-untyped-call]
     instrumentor.instrument(tracer_provider=otel.tracer_provider)
     yield
     instrumentor.uninstrument()
