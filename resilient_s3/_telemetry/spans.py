@@ -65,6 +65,8 @@ class CallScope:
 
     def __enter__(self) -> CallScope:
         self._started = time.perf_counter()
+        if self.span is not None and not self.span.get_span_context().is_valid:
+            self.span = None  # OpenTelemetry's no-op (no SDK): nothing to carry or to end
         if self.span is not None:
             self._attached = context.attach(trace.set_span_in_context(self.span))
         self._token = _current.set(self)
@@ -93,7 +95,8 @@ class CallScope:
         if span.is_recording():
             if self._timed:
                 span.set_attribute(ATTEMPTS, self.attempts)
-            span.set_attribute("resilient_s3.retries", self.retries)
+            if self.retries:
+                span.set_attribute("resilient_s3.retries", self.retries)
             if error is not None:
                 _record_error(span, error)
         span.end()
