@@ -221,6 +221,31 @@ def test_metrics_match_stats(
     assert otel.total("resilient_s3.call.duration") == stats.calls - stats.reuploads
 
 
+def test_the_requests_of_a_managed_transfer_are_children_of_the_callers_span(
+    otel: Otel, traced: Any, s3_bucket: str, tmp_path: Any
+) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    path = tmp_path / "six-mib"
+    path.write_bytes(os.urandom(6 * 1024 * 1024))
+    config = TransferConfig(
+        multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+    )
+    app = otel.tracer_provider.get_tracer("app")
+    with app.start_as_current_span("upload") as upload:
+        traced.upload_file(str(path), s3_bucket, "six-mib", Config=config)
+
+    names = sorted(
+        s.name for s in otel.ours() if not dict(s.attributes or {}).get("resilient_s3.read_back")
+    )
+    assert names == [
+        "S3.CompleteMultipartUpload", "S3.CreateMultipartUpload", "S3.UploadPart", "S3.UploadPart",
+    ]  # fmt: skip
+    parent = upload.get_span_context().span_id
+    calls = [s for s in otel.ours() if not dict(s.attributes or {}).get("resilient_s3.read_back")]
+    assert all(s.parent is not None and s.parent.span_id == parent for s in calls)
+
+
 def test_telemetry_false_reports_nothing(
     otel: Otel, fault_proxy: Any, s3_bucket: str, stepped: RetryPolicy
 ) -> None:
