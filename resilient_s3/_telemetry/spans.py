@@ -16,9 +16,18 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
-from .attributes import ATTEMPTS, ERROR_KIND, ERROR_TYPE, REQUEST_ID, error_type, request_id
+from .attributes import (
+    ATTEMPTS,
+    ERROR_KIND,
+    ERROR_TYPE,
+    REQUEST_ID,
+    batch_attributes,
+    error_type,
+    request_id,
+)
 from .metrics import Instruments
 
 __all__ = ["BatchScope", "CallScope", "current_call", "quiet_calls"]
@@ -60,7 +69,7 @@ class CallScope:
         self.attempts = 0
         self.retries = 0
         self._started = 0.0
-        self._attached: object = None
+        self._attached: Token[Context] | None = None
         self._token: Token[CallScope | None] | None = None
 
     def __enter__(self) -> CallScope:
@@ -91,7 +100,8 @@ class CallScope:
         span = self.span
         if span is None:
             return
-        context.detach(self._attached)  # type: ignore[arg-type]
+        if self._attached is not None:
+            context.detach(self._attached)
         if span.is_recording():
             if self._timed:
                 span.set_attribute(ATTEMPTS, self.attempts)
@@ -126,7 +136,7 @@ class BatchScope:
         self.span = span
         self._operation = operation
         self._item_spans = item_spans
-        self._attached: object = None
+        self._attached: Token[Context] | None = None
         self._quiet_token: Token[bool] | None = None
         self._finished = False
 
@@ -137,8 +147,6 @@ class BatchScope:
 
     def finished(self, report: Any) -> None:
         """Record a :class:`~resilient_s3.batch.BatchReport`: span attributes and item counts."""
-        from .attributes import batch_attributes
-
         if self._finished:
             return
         self._finished = True
@@ -163,7 +171,8 @@ class BatchScope:
     def __exit__(self, exc_type: Any, error: BaseException | None, tb: Any) -> None:
         if self._quiet_token is not None:
             _quiet.reset(self._quiet_token)
-        context.detach(self._attached)  # type: ignore[arg-type]
+        if self._attached is not None:
+            context.detach(self._attached)
         if error is not None:
             report = getattr(error, "resilient_s3_report", None)
             if report is not None:

@@ -151,10 +151,9 @@ class Engine:
             return await self._in_worker(call)
 
     def _in_worker(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
-        """``call`` in a worker thread, in a copy of this task's context (as
-        ``asyncio.to_thread`` does): the batch's telemetry span is its calls' parent."""
-        context = contextvars.copy_context()
-        return asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
+        """``call`` in a worker, in this task's context (the batch span is its calls' parent)."""
+        run = contextvars.copy_context().run  # as asyncio.to_thread does
+        return asyncio.get_running_loop().run_in_executor(self._executor, run, call)
 
     def spawn(self, coroutine: Awaitable[None], keys: tuple[str, ...] = ()) -> None:
         """Run ``coroutine`` as a task of this batch (awaited before the batch ends)."""
