@@ -99,7 +99,7 @@ class _Shared:
             if self._batch_state is None:
                 from .batch._engine.state import ClientState  # asyncio, aiolimiter: on first use
 
-                self._batch_state = ClientState()
+                self._batch_state = ClientState(self.telemetry)
                 weakref.finalize(self, self._batch_state.close)
             return self._batch_state
 

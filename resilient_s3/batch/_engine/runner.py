@@ -82,7 +82,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     progress = Progress(plan.operation, options.progress, plan.total)
     engine = Engine(plan.operation, context, options, progress, abort)
     source, make_job = plan.setup(engine, batch_s3)
-    telemetry = s3._shared.telemetry
+    telemetry = state.telemetry
     if telemetry is None:
         return await engine.run(source, make_job)
     if adaptive is not None:

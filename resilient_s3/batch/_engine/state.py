@@ -9,7 +9,8 @@ It holds:
 - the limiters per event loop (an ``AsyncLimiter`` belongs to one loop);
 - the background event loop thread on which the sync methods run, so that concurrent sync
   batches of a client share its limiters, and that they work inside a running loop (Jupyter);
-- which one-time warnings were logged already.
+- which one-time warnings were logged already;
+- the client's telemetry, if it reports to OpenTelemetry (a span per batch, the adaptive rate).
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from typing import TYPE_CHECKING
 
 from .._pacing.adaptive import AdaptivePolicy, AdaptiveRate
 from .._pacing.limiter import LoopLimiters
+
+if TYPE_CHECKING:
+    from ..._telemetry.telemetry import Telemetry
 
 __all__ = ["BackgroundLoop", "ClientState"]
 
@@ -50,7 +55,9 @@ class BackgroundLoop:
 class ClientState:
     """The shared batch state of one boto3 client (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, telemetry: Telemetry | None = None) -> None:
+        #: The client's telemetry (a span per batch, the adaptive rate as a gauge), if any.
+        self.telemetry = telemetry
         self._lock = threading.Lock()
         self._adaptive: dict[AdaptivePolicy, AdaptiveRate] = {}
         self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLimiters] = (
