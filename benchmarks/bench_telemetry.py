@@ -7,6 +7,7 @@ facade, and whatever telemetry adds. Verify-after-put is off (one request per ca
 Phase 1, in this process, the clients interleaved in short chunks so that the noise of a shared
 machine falls on every setup alike (no global provider is set here):
 
+- ``botocore``: the bare boto3 client under the facade (its retries off), for scale;
 - ``off``: ``telemetry=False`` (the same code path as opentelemetry not installed);
 - ``api``: the API without an SDK: OpenTelemetry's no-op global providers, what a library user
   pays by default;
@@ -110,8 +111,10 @@ def _sdk(batch: bool) -> tuple[Any, Any]:
 def in_process(calls: int, rounds: int) -> None:
     sdk, simple = _sdk(batch=False)
     sdk_batch, batched = _sdk(batch=True)
+    off = _client(False)
     clients = {
-        "off": _client(False),
+        "botocore": off.inner,  # the bare boto3 client under the facade, for scale
+        "off": off,
         "api": _client(True),
         "sdk": _client(sdk),
         "sdk-batch": _client(sdk_batch),
