@@ -246,6 +246,21 @@ def test_the_requests_of_a_managed_transfer_are_children_of_the_callers_span(
     assert all(s.parent is not None and s.parent.span_id == parent for s in calls)
 
 
+def test_wrap_and_with_options_share_the_clients_telemetry(
+    otel: Otel, fault_proxy: Any, s3_bucket: str, stepped: RetryPolicy
+) -> None:
+    import boto3
+
+    plain = boto3.client("s3", **fault_proxy.client_kwargs())
+    s3 = resilient_s3.wrap(plain, retry=stepped, telemetry=otel.policy())
+    assert s3.telemetry_policy is not None
+    s3.with_options(verify=False).put_object(Bucket=s3_bucket, Key="derived", Body=b"x")
+    paginator = s3.get_paginator("list_objects_v2")
+    pages = list(paginator.paginate(Bucket=s3_bucket, PaginationConfig={"PageSize": 1}))
+    assert [s.name for s in otel.ours()] == ["S3.PutObject"] + ["S3.ListObjectsV2"] * len(pages)
+    assert otel.total("resilient_s3.calls") == s3.stats.calls == 1 + len(pages)
+
+
 def test_telemetry_false_reports_nothing(
     otel: Otel, fault_proxy: Any, s3_bucket: str, stepped: RetryPolicy
 ) -> None:
