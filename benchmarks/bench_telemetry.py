@@ -60,7 +60,7 @@ def _client(telemetry: Any) -> Any:
         aws_access_key_id="k",
         aws_secret_access_key="s",
         endpoint_url="http://127.0.0.1:9",
-        verify=False,
+        verify_writes=False,
         telemetry=telemetry,
     )
     s3.inner.meta.events.register("before-send.s3", _answer)

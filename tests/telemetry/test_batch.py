@@ -87,7 +87,7 @@ def test_the_adaptive_rate_is_a_gauge(
     adaptive = AdaptivePolicy(threshold=0.0, increase=0.001, min_rate=25.0)
     report = traced.batch.put(
         s3_bucket, {f"a/{i}": b"x" for i in range(60)}, concurrency=8, adaptive=adaptive,
-        verify="off",
+        verify_writes="off",
     )  # fmt: skip
     rate = report.stats.adaptive_rate
     assert rate is not None  # throttled half the time: the rate came down

@@ -254,7 +254,7 @@ def test_wrap_and_with_options_share_the_clients_telemetry(
     plain = boto3.client("s3", **fault_proxy.client_kwargs())
     s3 = resilient_s3.wrap(plain, retry=stepped, telemetry=otel.policy())
     assert s3.telemetry_policy is not None
-    s3.with_options(verify=False).put_object(Bucket=s3_bucket, Key="derived", Body=b"x")
+    s3.with_options(verify_writes=False).put_object(Bucket=s3_bucket, Key="derived", Body=b"x")
     paginator = s3.get_paginator("list_objects_v2")
     pages = list(paginator.paginate(Bucket=s3_bucket, PaginationConfig={"PageSize": 1}))
     assert [s.name for s in otel.ours()] == ["S3.PutObject"] + ["S3.ListObjectsV2"] * len(pages)
