@@ -9,7 +9,9 @@ policy asks for it. Pure functions: importing this module imports no OpenTelemet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +32,7 @@ __all__ = [
     "client_attributes",
     "error_type",
     "request_id",
+    "scope_version",
 ]
 
 SYSTEM, SERVICE, METHOD = "rpc.system", "rpc.service", "rpc.method"
@@ -42,6 +45,15 @@ ERROR_KIND = "resilient_s3.error.kind"
 READ_BACK = "resilient_s3.read_back"
 RESUME_OFFSET = "resilient_s3.resume.offset"
 BATCH_PREFIX = "resilient_s3.batch."
+
+
+@functools.cache
+def scope_version() -> str | None:
+    """The installed resilient-s3 version, for the tracer's and meter's instrumentation scope."""
+    try:
+        return metadata.version("resilient-s3")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return None
 
 
 def client_attributes(region: str | None, endpoint_url: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from .. import __version__
+from .attributes import scope_version
 
 __all__ = ["COUNTERS", "Instruments", "instruments"]
 
@@ -93,6 +93,6 @@ def instruments(provider: Any) -> Instruments:
     with _made_lock:
         made = _made.get(provider)
         if made is None:
-            meter = provider.get_meter("resilient_s3", __version__)
+            meter = provider.get_meter("resilient_s3", scope_version())
             made = _made[provider] = Instruments(meter)
         return made

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
-from .. import __version__
 from .attributes import (
     BATCH_PREFIX,
     BUCKET,
@@ -25,6 +24,7 @@ from .attributes import (
     RESUME_OFFSET,
     call_attributes,
     error_type,
+    scope_version,
 )
 from .metrics import instruments
 from .policy import TelemetryPolicy
@@ -54,7 +54,7 @@ class Telemetry:
     def __init__(self, policy: TelemetryPolicy, base: Mapping[str, Any]) -> None:
         self.policy = policy
         self._tracer = trace.get_tracer(
-            "resilient_s3", __version__, tracer_provider=policy.tracer_provider
+            "resilient_s3", scope_version(), tracer_provider=policy.tracer_provider
         )
         self.instruments = instruments(policy.meter_provider)
         self._base = dict(base)
