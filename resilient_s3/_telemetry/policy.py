@@ -6,7 +6,7 @@ where ``opentelemetry-api`` is not installed (then nothing is reported, whatever
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["TelemetryPolicy"]
@@ -35,8 +35,8 @@ class TelemetryPolicy:
     """
 
     enabled: bool = True
-    tracer_provider: Any = field(default=None, compare=False)
-    meter_provider: Any = field(default=None, compare=False)
+    tracer_provider: Any = None
+    meter_provider: Any = None
     record_keys: bool = False
     batch_item_spans: bool = False
 
