@@ -18,6 +18,8 @@ __all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resol
 
 #: Items in flight at once by default (the facade's pool holds 64 connections).
 DEFAULT_CONCURRENCY = 32
+#: The data planes ``data_plane=`` names.
+DataPlane = Literal["crt", "botocore"]
 #: What ``verify_writes=`` takes for put and copy.
 VerifyArg = Literal["list", "object", "off"] | bool | VerifyPolicy | None
 
@@ -41,6 +43,10 @@ class BatchOptions(TypedDict, total=False):
         fail_fast: stop pulling new items after the first failure (default ``False``).
         cancel_grace: seconds requests in flight may take to finish once the batch is cancelled
             (default 5.0; ``0``: abandon them at once).
+        data_plane: which client sends the items' requests: ``"crt"`` (awscrt's native S3
+            client, with resilient_s3's retries, pacing and verification), ``"botocore"`` (the
+            facade in worker threads), or ``None`` (default: the CRT when awscrt is importable
+            and the batch asks for nothing it cannot serve; see docs/batch.md).
     """
 
     concurrency: int
@@ -51,6 +57,7 @@ class BatchOptions(TypedDict, total=False):
     keep_results: bool
     fail_fast: bool
     cancel_grace: float
+    data_plane: DataPlane | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Options:
     keep_results: bool = False
     fail_fast: bool = False
     cancel_grace: float = 5.0
+    data_plane: DataPlane | None = None
 
     @classmethod
     def of(cls, options: Mapping[str, Any]) -> Options:
@@ -81,6 +89,9 @@ class Options:
         progress = options.get("progress", False)
         if not isinstance(progress, bool) and not callable(progress):
             raise TypeError(f"progress must be a bool or a callable, got {progress!r}")
+        plane = options.get("data_plane")
+        if plane not in (None, "crt", "botocore"):
+            raise ValueError(f"data_plane must be 'crt', 'botocore' or None, got {plane!r}")
         grace = _number(options, "cancel_grace", 5.0, minimum=0.0)
         assert grace is not None
         return cls(
@@ -92,6 +103,7 @@ class Options:
             keep_results=bool(options.get("keep_results", False)),
             fail_fast=bool(options.get("fail_fast", False)),
             cancel_grace=grace,
+            data_plane=plane,
         )
 
 

@@ -34,6 +34,7 @@ from urllib3.exceptions import HTTPError
 from ..._errors import ResilientS3Error
 from .._options import Options
 from .._pacing.limiter import BatchCancelled
+from .._planes.base import Plane
 from .._planes.botocore.hooks import WorkerContext, set_context
 from .._report.progress import Progress
 from .._report.report import (
@@ -65,7 +66,8 @@ class BadItem(Exception):
 
 @dataclass
 class Job:
-    """Work for one worker thread: ``call()`` for ``keys`` (one key, or a delete chunk).
+    """Work for ``keys`` (one key, or a delete chunk): ``call()`` in a worker thread, or, when
+    ``awaited``, ``await call()`` on the loop (the CRT plane).
 
     ``done(result)`` continues on the loop after success (default: the item succeeded).
     """
@@ -74,6 +76,7 @@ class Job:
     keys: tuple[str, ...]
     call: Callable[[], Any]
     done: Callable[[Any], Awaitable[None]] | None = None
+    awaited: bool = False
 
 
 class Engine:
@@ -86,9 +89,12 @@ class Engine:
         options: Options,
         progress: Progress,
         abort_upload: Callable[[str, str, str], None],
+        plane: Plane | None = None,
     ) -> None:
         self.operation = operation
         self.context = context
+        #: The data plane the plans make their jobs with (``None`` only in engine unit tests).
+        self.plane = plane
         self.options = options
         self.progress = progress
         self._abort_upload = abort_upload
@@ -214,7 +220,10 @@ class Engine:
 
     async def _run_job(self, job: Job) -> None:
         try:
-            result = await self._in_worker(job.call)
+            if job.awaited:
+                result = await job.call()
+            else:
+                result = await self._in_worker(job.call)
         except BatchCancelled:
             self._incomplete.extend(job.keys)
             return
@@ -290,6 +299,7 @@ class Engine:
             reuploads=self.reuploads,
             list_requests=context.list_requests,
             adaptive_rate=adaptive.rate if adaptive is not None else None,
+            plane=self.plane.name if self.plane is not None else "botocore",
         )
         return BatchReport(
             self.operation, self._succeeded, tuple(self._failures), stats,

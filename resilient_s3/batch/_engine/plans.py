@@ -24,15 +24,8 @@ from .._inputs.items import (
 )
 from .._inputs.sources import chunks, source
 from .._options import Options, VerifyArg, resolve_verify
-from .._planes.botocore.ops import (
-    Multipart,
-    copy_one,
-    delete_chunk,
-    get_one,
-    head_one,
-    local_path,
-    put_one,
-)
+from .._planes.base import Plane
+from .._planes.botocore.ops import Multipart, delete_chunk, local_path
 from .._report.report import ItemResult
 from .engine import BadItem, Engine, Job
 from .listverify import ListVerifier, Pending
@@ -74,26 +67,29 @@ def put_plan(
                 position = _position(item.body)
             except _LOCAL_ERRORS as error:
                 raise BadItem(bucket, _key_of(raw), error) from error
-            call = functools.partial(put_one, s3, bucket, item, position, multipart)
+            plane = _plane(engine)
+            call = plane.put(bucket, item, position, multipart)
             if verifier is None:
-                return Job(
-                    bucket, (item.key,), call, _counted(engine) if mode == "object" else None
-                )
+                done = _counted(engine) if mode == "object" else None
+                return Job(bucket, (item.key,), call, done, plane.awaited)
 
             def rewrite(extra: Mapping[str, Any]) -> ItemResult:
                 again = PutItem(item.key, item.body, {**item.extra_args, **extra})
-                return put_one(s3, bucket, again, position, multipart)
+                return plane.put_now(bucket, again, position, multipart)
 
             memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
 
             async def written(result: ItemResult) -> None:
                 await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
 
-            return Job(bucket, (item.key,), call, written)
+            return Job(bucket, (item.key,), call, written, plane.awaited)
 
         return source(items), make_job
 
-    return Plan("put", options, _facade_verify(mode, policy), total, setup, bucket)
+    return Plan(
+        "put", options, _facade_verify(mode, policy), total, setup, bucket,
+        crt_refusal=_refusal(mode),
+    )  # fmt: skip
 
 
 def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options: Options) -> Plan:
@@ -109,19 +105,25 @@ def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options:
                 item = to_copy_item(raw)
             except _LOCAL_ERRORS as error:
                 raise BadItem(None, _key_of(raw, 3), error) from error
-            call = functools.partial(copy_one, s3, item)
+            plane = _plane(engine)
+            call = plane.copy(item)
             if verifier is None:
                 done = _counted(engine) if mode == "object" else None
-                return Job(item.dst_bucket, (item.dst_key,), call, done)
+                return Job(item.dst_bucket, (item.dst_key,), call, done, plane.awaited)
+
+            def again(_extra: Mapping[str, Any]) -> ItemResult:
+                return plane.copy_now(item)
 
             async def written(result: ItemResult) -> None:
-                await verifier.written(Pending(result, lambda _extra: call(), {}, 0, 0))
+                await verifier.written(Pending(result, again, {}, 0, 0))
 
-            return Job(item.dst_bucket, (item.dst_key,), call, written)
+            return Job(item.dst_bucket, (item.dst_key,), call, written, plane.awaited)
 
         return source(pairs), make_job
 
-    return Plan("copy", options, _facade_verify(mode, policy), total, setup)
+    return Plan(
+        "copy", options, _facade_verify(mode, policy), total, setup, crt_refusal=_refusal(mode)
+    )
 
 
 def get_plan(
@@ -148,7 +150,8 @@ def get_plan(
                 key, target = check(raw)
             except _LOCAL_ERRORS as error:
                 raise BadItem(bucket, _key_of(raw), error) from error
-            return Job(bucket, (key,), functools.partial(get_one, s3, bucket, key, target))
+            plane = _plane(engine)
+            return Job(bucket, (key,), plane.get(bucket, key, target), None, plane.awaited)
 
         items = listing(engine, s3) if listing is not None else source(keys)
         return items, make_job
@@ -167,7 +170,8 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
                 key = to_key(raw)
             except _LOCAL_ERRORS as error:
                 raise BadItem(bucket, _key_of(raw), error) from error
-            return Job(bucket, (key,), functools.partial(head_one, s3, bucket, key))
+            plane = _plane(engine)
+            return Job(bucket, (key,), plane.head(bucket, key), None, plane.awaited)
 
         return source(keys), make_job
 
@@ -203,12 +207,24 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
+def _plane(engine: Engine) -> Plane:
+    assert engine.plane is not None, "the runner gives every engine a plane"
+    return engine.plane
+
+
 def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
     async def verified(result: ItemResult) -> None:
         engine.verified += 1
         engine.succeed(result)
 
     return verified
+
+
+def _refusal(mode: str) -> str | None:
+    """Why the CRT plane cannot serve a write batch verified in ``mode``, or ``None``."""
+    if mode == "object":
+        return "verify='object' is the facade's read-back after each write (use 'list')"
+    return None
 
 
 def _facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:

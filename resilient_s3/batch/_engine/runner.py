@@ -24,6 +24,7 @@ from .._options import Options
 from .._pacing.limiter import Pacer
 from .._planes.botocore.hooks import WorkerContext, install_hooks
 from .._planes.botocore.pool import with_pool
+from .._planes.crt.plane import choose_plane
 from .._report.progress import Progress
 from .._report.report import BatchReport, attach_report
 from .engine import Engine, Job
@@ -49,6 +50,7 @@ class Plan:
         setup: ``setup(engine, s3) -> (source, make_job)``, with the batch's facade.
         bucket: the bucket, for the batch's span (``None`` for copy: several may be involved).
         plane: the data plane that sends the requests, for the batch's span.
+        crt_refusal: why the CRT data plane cannot serve this batch, or ``None``.
     """
 
     operation: str
@@ -58,6 +60,7 @@ class Plan:
     setup: Callable[[Engine, ResilientS3Client], tuple[Source, Callable[[Any], Job]]]
     bucket: str | None = None
     plane: str = "botocore"
+    crt_refusal: str | None = None
 
 
 async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> BatchReport:
@@ -79,8 +82,11 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     def abort(bucket: str, key: str, upload_id: str) -> None:
         batch_s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
+    plane = choose_plane(
+        options.data_plane, plan.crt_refusal, batch_s3, state, context, options.concurrency
+    )
     progress = Progress(plan.operation, options.progress, plan.total)
-    engine = Engine(plan.operation, context, options, progress, abort)
+    engine = Engine(plan.operation, context, options, progress, abort, plane)
     source, make_job = plan.setup(engine, batch_s3)
     telemetry = state.telemetry
     if telemetry is None:

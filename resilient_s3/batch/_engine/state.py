@@ -10,6 +10,7 @@ It holds:
 - the background event loop thread on which the sync methods run, so that concurrent sync
   batches of a client share its limiters, and that they work inside a running loop (Jupyter);
 - which one-time warnings were logged already;
+- the CRT plane's ``awscrt.s3.S3Client`` per settings and its request builder, built once;
 - the client's telemetry, if it reports to OpenTelemetry (a span per batch, the adaptive rate).
 """
 
@@ -18,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .._pacing.adaptive import AdaptivePolicy, AdaptiveRate
 from .._pacing.limiter import LoopLimiters
@@ -65,6 +67,7 @@ class ClientState:
         )
         self._background: BackgroundLoop | None = None
         self._warned: set[str] = set()
+        self._crt: dict[object, Any] = {}
 
     def adaptive(self, policy: AdaptivePolicy) -> AdaptiveRate:
         """The client's adaptive rate under ``policy``."""
@@ -88,6 +91,21 @@ class ClientState:
             if self._background is None or not self._background.thread.is_alive():
                 self._background = BackgroundLoop()
             return self._background
+
+    def crt_client(self, settings: object, build: Callable[[], Any]) -> Any:
+        """The CRT client for ``settings`` (hashable), built by ``build`` once."""
+        return self._once(("client", settings), build)
+
+    def crt_builder(self, build: Callable[[], Any]) -> Any:
+        """The CRT plane's request builder, built by ``build`` once."""
+        return self._once(("builder",), build)
+
+    def _once(self, key: object, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._crt.get(key)
+            if found is None:
+                found = self._crt[key] = build()
+            return found
 
     def first_warning(self, topic: str) -> bool:
         """True the first time it is asked about ``topic`` (log a warning once per client)."""

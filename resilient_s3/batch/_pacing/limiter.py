@@ -102,6 +102,7 @@ class Pacer:
         self.cancelled = threading.Event()
         self._lock = threading.Lock()
         self._waiting: set[concurrent.futures.Future[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def wait(self, requests: int, nbytes: int) -> None:
         """Block the calling (worker) thread until ``requests`` requests carrying ``nbytes``
@@ -123,13 +124,35 @@ class Pacer:
             with self._lock:
                 self._waiting.discard(future)
 
+    async def acquire(self, requests: int, nbytes: int) -> None:
+        """:meth:`wait` for a task on the batch's loop (the CRT plane): the same limits, the
+        same :class:`BatchCancelled` once the batch is cancelled (waiters are woken)."""
+        if self.cancelled.is_set():
+            raise BatchCancelled
+        adaptive_rate = self.adaptive.rate if self.adaptive is not None else None
+        idle = self.rate_limit is None and adaptive_rate is None
+        if idle and (self.bytes_per_second is None or not nbytes):
+            return
+        task = asyncio.ensure_future(self._acquire(requests, nbytes))
+        self._tasks.add(task)
+        try:
+            await task
+        except asyncio.CancelledError:
+            if self.cancelled.is_set() and task.cancelled():
+                raise BatchCancelled from None
+            raise
+        finally:
+            self._tasks.discard(task)
+
     def cancel(self) -> None:
-        """Refuse every later request and wake the threads waiting for a token."""
+        """Refuse every later request and wake the threads and tasks waiting for a token."""
         self.cancelled.set()
         with self._lock:
             waiting = list(self._waiting)
         for future in waiting:
             future.cancel()
+        for task in list(self._tasks):  # cancel() runs on the loop: tasks are the loop's
+            task.cancel()
 
     async def _acquire(self, requests: int, nbytes: int) -> None:
         if self.rate_limit is not None and requests:

@@ -107,6 +107,7 @@ class BatchStats:
         list_requests: ListObjectsV2 pages read by list-based verification.
         adaptive_rate: the adaptive rate (requests/s) when the batch ended; ``None``: it was not
             limiting.
+        plane: the data plane that sent the items' requests: ``"crt"`` or ``"botocore"``.
     """
 
     items: int = 0
@@ -121,6 +122,7 @@ class BatchStats:
     reuploads: int = 0
     list_requests: int = 0
     adaptive_rate: float | None = None
+    plane: str = "botocore"
 
     @property
     def items_per_second(self) -> float:

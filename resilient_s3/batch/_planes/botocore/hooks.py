@@ -51,6 +51,18 @@ class WorkerContext:
             self.pacer.wait(1, nbytes)  # raises BatchCancelled once the batch is cancelled
             if self.pacer.adaptive is not None:
                 self.pacer.adaptive.sent()
+        self.count(operation)
+
+    async def before_request_async(self, operation: str, nbytes: int) -> None:
+        """:meth:`before_request` for a task on the batch's loop (the CRT plane)."""
+        if operation not in _ALWAYS_SENT:
+            await self.pacer.acquire(1, nbytes)  # raises BatchCancelled once cancelled
+            if self.pacer.adaptive is not None:
+                self.pacer.adaptive.sent()
+        self.count(operation)
+
+    def count(self, operation: str) -> None:
+        """Count one request of ``operation`` sent."""
         with self._lock:
             self.requests += 1
             if operation == "ListObjectsV2":

@@ -1,0 +1,136 @@
+"""One CRT request awaited on an asyncio loop.
+
+The CRT calls back on its own event-loop threads; the answer is handed to the loop with
+``call_soon_threadsafe`` and nothing else crosses threads. While a request runs:
+
+- a **read timeout** (the boto3 client's ``read_timeout``) is kept here, as the CRT S3 client
+  has none: a request that has received nothing (headers, body bytes, upload progress) for that
+  long is cancelled and fails with botocore's ``ReadTimeoutError``;
+- **cancelling** the awaiting task cancels the CRT request at once (its late completion is
+  ignored), so a cancelled batch leaves nothing running.
+
+The body of an answer goes to ``sink`` (a callable run on the CRT thread), or is collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from awscrt import s3 as crt_s3
+from awscrt.http import HttpRequest
+from botocore.exceptions import ReadTimeoutError
+
+__all__ = ["Answer", "send"]
+
+
+@dataclass
+class Answer:
+    """What came back: status, headers, and the body (when no sink took it)."""
+
+    status: int = 0
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    received: int = 0
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class _Exchange:
+    """The callbacks of one request; they run on CRT threads."""
+
+    __slots__ = ("answer", "future", "last", "loop", "sink")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, sink: Callable[[bytes, int], None] | None
+    ) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[Answer] = loop.create_future()
+        self.answer = Answer()
+        self.sink = sink
+        self.last = time.monotonic()
+
+    def on_headers(self, status_code: int, headers: list[tuple[str, str]], **_: Any) -> None:
+        self.answer.status, self.answer.headers = status_code, headers
+        self.last = time.monotonic()
+
+    def on_body(self, chunk: Any, offset: int, **_: Any) -> None:
+        data = bytes(chunk)
+        if self.sink is not None:
+            self.sink(data, offset)
+        else:
+            self.answer.chunks.append(data)
+        self.answer.received += len(data)
+        self.last = time.monotonic()
+
+    def on_progress(self, progress: int, **_: Any) -> None:
+        self.last = time.monotonic()
+
+    def on_done(
+        self, error: BaseException | None = None, status_code: Any = None, **_: Any
+    ) -> None:
+        if status_code and not self.answer.status:
+            self.answer.status = int(status_code)
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            self.loop.call_soon_threadsafe(self._settle, error)
+
+    def _settle(self, error: BaseException | None) -> None:
+        if self.future.done():
+            return
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(self.answer)
+
+
+async def send(
+    client: crt_s3.S3Client,
+    request: HttpRequest,
+    operation: str,
+    read_timeout: float,
+    endpoint: str,
+    *,
+    sink: Callable[[bytes, int], None] | None = None,
+    **options: Any,
+) -> Answer:
+    """Send ``request`` and wait for its answer; raises the CRT's error (translate it with
+    ``outcome.translate``), or ``ReadTimeoutError`` after ``read_timeout`` s of silence."""
+    exchange = _Exchange(asyncio.get_running_loop(), sink)
+    kind = _TYPES.get(operation, crt_s3.S3RequestType.DEFAULT)
+    crt_request = client.make_request(
+        type=kind,
+        request=request,
+        operation_name=operation,
+        on_headers=exchange.on_headers,
+        on_body=exchange.on_body,
+        on_done=exchange.on_done,
+        on_progress=exchange.on_progress,
+        **options,
+    )
+    try:
+        while True:
+            quiet = time.monotonic() - exchange.last
+            wait = read_timeout - quiet
+            if wait <= 0:
+                crt_request.cancel()
+                raise ReadTimeoutError(endpoint_url=endpoint, error="no data for read_timeout")
+            done, _ = await asyncio.wait((exchange.future,), timeout=wait)
+            if done:
+                return exchange.future.result()
+    except BaseException:
+        if not exchange.future.done():
+            crt_request.cancel()
+            exchange.future.cancel()
+        raise
+
+
+_TYPES = {
+    "GetObject": crt_s3.S3RequestType.GET_OBJECT,
+    "PutObject": crt_s3.S3RequestType.PUT_OBJECT,
+}

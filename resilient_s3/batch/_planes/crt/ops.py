@@ -1,0 +1,267 @@
+"""One item's work on the CRT plane, awaited on the batch's loop.
+
+Each attempt builds its request anew (a fresh body stream from the item's start), takes its
+tokens from the batch's pacer (``rate_limit``, adaptive rate, ``bytes_per_second``: every CRT
+request counted as every botocore request is), is sent by the CRT with its retries off, and its
+outcome is translated into botocore's exception (``outcome.py``), which the facade's own retry
+policy classifies and retries (``retry.py``). Answers count towards the adaptive rate.
+
+Puts record the key as freshly written (read-your-writes for the facade and later gets); gets and
+heads of a fresh key wait out a 404 as the facade does. Results are the botocore plane's
+:class:`ItemResult` with the same fields.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from awscrt import s3 as crt_s3
+from awscrt.auth import AwsSigningConfig
+from botocore.exceptions import ClientError
+
+from ...._client import ResilientS3Client
+from ..._inputs.items import CopyItem, PutItem
+from ..._report.report import ItemResult
+from ..botocore.hooks import WorkerContext
+from ..botocore.ops import Multipart
+from .bridge import Answer, send
+from .client import CrtSettings
+from .fields import fields_of
+from .outcome import translate
+from .requests import RequestBuilder
+from .retry import AsyncRetrier
+
+__all__ = ["CrtOps"]
+
+#: PutObject parameters that carry a whole-object checksum already: the CRT adds none then.
+_CHECKSUM_VALUES = frozenset(
+    {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"}
+)
+
+
+class CrtOps:
+    """The CRT plane's per-item operations for one batch."""
+
+    def __init__(
+        self,
+        s3: ResilientS3Client,
+        crt: crt_s3.S3Client,
+        settings: CrtSettings,
+        builder: RequestBuilder,
+        context: WorkerContext,
+    ) -> None:
+        self.s3 = s3
+        self.crt = crt
+        self.settings = settings
+        self.builder = builder
+        self.context = context
+        self.retrier = AsyncRetrier(s3.retry_policy, s3._shared.stats, s3._shared.budget)
+        self._recent = s3._shared.recent
+        self._inner = s3.inner
+        self._server = _server_of(str(s3.inner.meta.endpoint_url or ""))
+        config = s3.inner.meta.config
+        self._checksums = getattr(config, "request_checksum_calculation", None) != "when_required"
+
+    # -- operations ------------------------------------------------------------------------
+
+    async def put(
+        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+    ) -> ItemResult:
+        """PutObject ``item`` (multipart by the CRT from ``multipart.threshold`` bytes)."""
+        params = {**item.extra_args, "Bucket": bucket, "Key": item.key}
+        options = self._put_options(params, multipart)
+        body: Any = item.body
+        size: int | None = None
+        if position is None and hasattr(body, "read"):  # a non-seekable stream: read it once
+            body = _spooled(body, self.s3.retry_policy.body_spool_limit, bucket, item.key)
+
+        async def attempt() -> dict[str, Any]:
+            nonlocal size
+            stream, length, path = _open_body(body, position)
+            size = length
+            extra = dict(options, send_filepath=path) if path is not None else options
+            answer = await self._send("PutObject", params, stream, length, **extra)
+            return fields_of(self._inner, "PutObject").parse(answer.status, answer.headers)
+
+        response = await self.retrier.acall("PutObject", bucket, item.key, attempt)
+        self._recent.wrote(bucket, item.key)
+        return _result(bucket, item.key, size, response)
+
+    async def get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
+        """GetObject ``key`` into ``target`` (a temporary file renamed at the end) or memory."""
+        params = {"Bucket": bucket, "Key": key}
+        validate = crt_s3.S3ChecksumConfig(
+            validate_response=True,
+            response_validation_mode=crt_s3.S3ChecksumValidationMode.REQUEST_ONLY,
+        )
+
+        async def attempt() -> tuple[Answer, Path | None]:
+            partial = None
+            options: dict[str, Any] = {"checksum_config": validate}
+            if target is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+                options["recv_filepath"] = str(partial)
+            try:
+                return await self._send("GetObject", params, None, 0, **options), partial
+            except BaseException:
+                if partial is not None:
+                    partial.unlink(missing_ok=True)
+                raise
+
+        answer, partial = await self.retrier.acall(
+            "GetObject", bucket, key, attempt, fresh_until=self._fresh(bucket, key)
+        )
+        response = fields_of(self._inner, "GetObject").parse(answer.status, answer.headers)
+        size = int(response.get("ContentLength") or answer.received)
+        await self.context.pacer.acquire(0, size)
+        if target is None:
+            return _result(bucket, key, size, response, data=answer.body)
+        assert partial is not None
+        os.replace(partial, target)
+        return _result(bucket, key, size, response)
+
+    async def head(self, bucket: str, key: str) -> ItemResult:
+        """HeadObject ``key``."""
+        params = {"Bucket": bucket, "Key": key}
+
+        async def attempt() -> dict[str, Any]:
+            answer = await self._send("HeadObject", params, None, 0)
+            return fields_of(self._inner, "HeadObject").parse(answer.status, answer.headers)
+
+        response = await self.retrier.acall(
+            "HeadObject", bucket, key, attempt, fresh_until=self._fresh(bucket, key)
+        )
+        return _result(bucket, key, response.get("ContentLength"), response)
+
+    async def copy(self, item: CopyItem) -> ItemResult:
+        """CopyObject (objects up to 5 GiB); the answer's XML parsed by botocore."""
+        params = {
+            **item.extra_args,
+            "Bucket": item.dst_bucket,
+            "Key": item.dst_key,
+            "CopySource": {"Bucket": item.src_bucket, "Key": item.src_key},
+        }
+
+        async def attempt() -> dict[str, Any]:
+            answer = await self._send("CopyObject", params, None, 0)
+            return self._parsed("CopyObject", answer)
+
+        response = await self.retrier.acall("CopyObject", item.dst_bucket, item.dst_key, attempt)
+        self._recent.wrote(item.dst_bucket, item.dst_key)
+        etag = response.get("CopyObjectResult", {}).get("ETag")
+        return _result(item.dst_bucket, item.dst_key, None, response, etag=etag)
+
+    # -- one attempt -----------------------------------------------------------------------
+
+    async def _send(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        body: IO[bytes] | None,
+        length: int,
+        **options: Any,
+    ) -> Answer:
+        request, endpoint = self.builder.build(operation, params, body, length)
+        if endpoint.region is not None and endpoint.region != self.settings.region:
+            options["signing_config"] = AwsSigningConfig(region=endpoint.region)
+        await self.context.before_request_async(operation, length)
+        try:
+            answer = await send(
+                self.crt, request, operation, self.settings.read_timeout, self._server, **options
+            )
+        except Exception as error:
+            translated = translate(error, self._inner, operation, self._server)
+            if isinstance(translated, ClientError):
+                meta = translated.response.get("ResponseMetadata", {})
+                code = str(translated.response.get("Error", {}).get("Code", ""))
+                self.context.answered(int(meta.get("HTTPStatusCode", 0)), code)
+            if translated is error:
+                raise
+            raise translated from error
+        self.context.answered(answer.status, "")
+        return answer
+
+    def _parsed(self, operation: str, answer: Answer) -> dict[str, Any]:
+        from botocore.awsrequest import HeadersDict
+
+        model = self._inner.meta.service_model.operation_model(operation)
+        parser: Any = self._inner._response_parser  # type: ignore[attr-defined]
+        response = {
+            "headers": HeadersDict([(k.lower(), v) for k, v in answer.headers]),
+            "status_code": answer.status,
+            "body": answer.body,
+        }
+        parsed: dict[str, Any] = parser.parse(response, model.output_shape)
+        return parsed
+
+    def _put_options(self, params: dict[str, Any], multipart: Multipart) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "part_size": multipart.part_size,
+            "multipart_upload_threshold": multipart.threshold,
+        }
+        algorithm = params.get("ChecksumAlgorithm")
+        if _CHECKSUM_VALUES & params.keys() or (algorithm is None and not self._checksums):
+            return options
+        name = str(algorithm or "CRC32").upper()
+        options["checksum_config"] = crt_s3.S3ChecksumConfig(
+            algorithm=crt_s3.S3ChecksumAlgorithm[name],
+            location=crt_s3.S3ChecksumLocation.HEADER,
+        )
+        return options
+
+    def _fresh(self, bucket: str, key: str) -> float | None:
+        window = self.s3.verify_policy.read_your_writes
+        return self._recent.fresh_until(bucket, key, window)
+
+
+def _spooled(body: IO[bytes], limit: int, bucket: str, key: str) -> bytes:
+    """A non-seekable body read into memory (at most ``limit`` bytes), so it can be resent."""
+    data = body.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(
+            f"s3://{bucket}/{key}: a non-seekable body larger than body_spool_limit={limit} "
+            "bytes cannot be resent on a retry; pass a seekable file or a path"
+        )
+    return bytes(data)
+
+
+def _open_body(body: Any, position: int | None) -> tuple[IO[bytes] | None, int, str | None]:
+    """``(stream, length, send_filepath)`` for one attempt, from the body's start."""
+    if isinstance(body, os.PathLike):
+        path = os.fspath(body)
+        return None, os.path.getsize(path), str(path)
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return io.BytesIO(body), memoryview(body).nbytes, None
+    start = position or 0
+    size = body.seek(0, io.SEEK_END) - start
+    body.seek(start)
+    return body, size, None
+
+
+def _server_of(url: str) -> str:
+    """Scheme, host and port of ``url`` (for error messages: no path, no query)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _result(
+    bucket: str,
+    key: str,
+    size: int | None,
+    response: Mapping[str, Any],
+    *,
+    etag: str | None = None,
+    data: bytes | None = None,
+) -> ItemResult:
+    kept = {k: v for k, v in response.items() if k not in ("ResponseMetadata", "Body")}
+    return ItemResult(key, bucket, size, etag or response.get("ETag"), kept, data)

@@ -1,0 +1,150 @@
+"""CRT outcomes translated, at this one boundary, into what botocore would have raised.
+
+A failed CRT request becomes the botocore exception the same failure raises on the botocore
+plane, so the existing :func:`~resilient_s3.classify` tables sort it into the same
+:class:`~resilient_s3.ErrorKind` and callers catch the same types:
+
+- an error answer (``S3ResponseError``: status, headers, XML body) is parsed by botocore's own
+  response parser into the operation's ``ClientError`` subclass (``NoSuchKey``, a ``SlowDown``
+  ``ClientError`` with its ``Retry-After`` headers, a HeadObject's bare ``404``...);
+- a network failure is sorted by the CRT error name: the tables below say whether the request
+  can have reached the server (connect, DNS, TLS handshake: it cannot) and whether it is a
+  certificate problem (never retried, as on the botocore plane);
+- a checksum mismatch on a download is botocore's ``FlexibleChecksumError``;
+- anything else stays an ``AwsCrtError`` (not retried: unknown errors are permanent).
+
+The CRT error is kept as ``__cause__``. Messages carry the CRT's name and text, never a URL.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from typing import Any
+
+from awscrt.exceptions import AwsCrtError
+from awscrt.s3 import S3ResponseError
+from botocore import exceptions as bce
+from botocore.awsrequest import HeadersDict
+from botocore.client import BaseClient
+
+__all__ = [
+    "AFTER_SEND_ERRORS",
+    "BEFORE_SEND_ERRORS",
+    "CERTIFICATE_ERRORS",
+    "TIMEOUT_ERRORS",
+    "translate",
+]
+
+#: CRT errors of a request that never reached the server: no connection was made.
+BEFORE_SEND_ERRORS: frozenset[str] = frozenset(
+    {
+        "AWS_IO_SOCKET_CONNECTION_REFUSED",
+        "AWS_IO_SOCKET_NO_ROUTE_TO_HOST",
+        "AWS_IO_SOCKET_NETWORK_DOWN",
+        "AWS_IO_SOCKET_CONNECT_ABORTED",
+        "AWS_IO_DNS_QUERY_FAILED",
+        "AWS_IO_DNS_NO_ADDRESS_FOR_HOST",
+        "AWS_IO_DNS_QUERY_AGAIN",
+        "AWS_IO_DNS_HOST_REMOVED_FROM_CACHE",
+        "AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE",
+        "AWS_IO_TLS_NEGOTIATION_TIMEOUT",
+        "AWS_ERROR_HTTP_CONNECTION_MANAGER_ACQUISITION_TIMEOUT",
+        "AWS_ERROR_HTTP_PROXY_CONNECT_FAILED_RETRYABLE",
+    }
+)
+#: CRT errors of a certificate that does not verify: the next attempt fails the same way.
+CERTIFICATE_ERRORS: frozenset[str] = frozenset(
+    {
+        "AWS_IO_TLS_UNKNOWN_ROOT_CERTIFICATE",
+        "AWS_IO_TLS_NO_ROOT_CERTIFICATE_FOUND",
+        "AWS_IO_TLS_CERTIFICATE_EXPIRED",
+        "AWS_IO_TLS_CERTIFICATE_NOT_YET_VALID",
+        "AWS_IO_TLS_BAD_CERTIFICATE",
+        "AWS_IO_TLS_PEER_CERTIFICATE_EXPIRED",
+        "AWS_IO_TLS_BAD_PEER_CERTIFICATE",
+        "AWS_IO_TLS_PEER_CERTIFICATE_REVOKED",
+        "AWS_IO_TLS_PEER_CERTIFICATE_UNKNOWN",
+        "AWS_IO_TLS_INVALID_CERTIFICATE_CHAIN",
+        "AWS_IO_TLS_HOST_NAME_MISMATCH",
+        "AWS_IO_TLS_ERROR_DEFAULT_TRUST_STORE_NOT_FOUND",
+    }
+)
+#: CRT errors of a connection that failed after the request may have reached the server.
+AFTER_SEND_ERRORS: frozenset[str] = frozenset(
+    {
+        "AWS_IO_SOCKET_CLOSED",
+        "AWS_IO_SOCKET_NOT_CONNECTED",
+        "AWS_IO_BROKEN_PIPE",
+        "AWS_IO_TLS_ERROR_READ_FAILURE",
+        "AWS_IO_TLS_ERROR_WRITE_FAILURE",
+        "AWS_IO_TLS_CLOSED_ABORT",
+        "AWS_IO_TLS_ALERT_NOT_GRACEFUL",
+        "AWS_ERROR_HTTP_CONNECTION_CLOSED",
+        "AWS_ERROR_HTTP_SERVER_CLOSED",
+        "AWS_ERROR_HTTP_PROTOCOL_ERROR",
+        "AWS_ERROR_S3_INCORRECT_CONTENT_LENGTH",
+        "AWS_ERROR_S3_MISSING_CONTENT_LENGTH_HEADER",
+        "AWS_ERROR_S3_INVALID_CONTENT_LENGTH_HEADER",
+        "AWS_ERROR_S3_MISSING_ETAG",
+    }
+)
+#: CRT errors of an answer that did not come in time (read timeouts).
+TIMEOUT_ERRORS: frozenset[str] = frozenset(
+    {
+        "AWS_IO_SOCKET_TIMEOUT",
+        "AWS_ERROR_HTTP_RESPONSE_FIRST_BYTE_TIMEOUT",
+        "AWS_ERROR_S3_REQUEST_TIMEOUT",
+    }
+)
+_CHECKSUM_ERRORS = frozenset(
+    {"AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH", "AWS_ERROR_S3_RESUMED_PART_CHECKSUM_MISMATCH"}
+)
+
+
+def translate(
+    error: BaseException, inner: BaseClient, operation: str, endpoint: str
+) -> BaseException:
+    """The botocore exception for the CRT failure ``error`` of ``operation`` (see the module
+    docstring); ``endpoint`` names the server (scheme, host and port only)."""
+    if isinstance(error, S3ResponseError) and error.status_code:
+        return _client_error(error, inner, operation)
+    if not isinstance(error, AwsCrtError):
+        return error  # raised by our own callback (a local file, a cancellation): as it is
+    name = str(error.name)
+    translated: BaseException
+    if name in CERTIFICATE_ERRORS:
+        translated = bce.SSLError(
+            endpoint_url=endpoint,
+            error=ssl.SSLCertVerificationError(f"certificate verify failed: {name}"),
+        )
+    elif name in BEFORE_SEND_ERRORS:
+        translated = bce.EndpointConnectionError(endpoint_url=endpoint, error=name)
+    elif name in TIMEOUT_ERRORS:
+        translated = bce.ReadTimeoutError(endpoint_url=endpoint, error=name)
+    elif name in AFTER_SEND_ERRORS:
+        translated = bce.ConnectionClosedError(endpoint_url=endpoint, error=name)
+    elif name in _CHECKSUM_ERRORS:
+        translated = bce.FlexibleChecksumError(error_msg=f"{operation}: {name}")
+    else:
+        unknown: BaseException = error
+        return unknown
+    translated.__cause__ = error
+    return translated
+
+
+def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:
+    headers: Sequence[tuple[str, str]] = error.headers or ()
+    response = {
+        "headers": HeadersDict([(name.lower(), value) for name, value in headers]),
+        "status_code": error.status_code,
+        "body": error.body or b"",
+    }
+    model = inner.meta.service_model.operation_model(error.operation_name or operation)
+    parser: Any = inner._response_parser  # type: ignore[attr-defined]
+    parsed = parser.parse(response, model.output_shape)
+    code = str(parsed.get("Error", {}).get("Code", ""))
+    error_class: Any = inner.exceptions.from_code(code)
+    translated: BaseException = error_class(parsed, error.operation_name or operation)
+    translated.__cause__ = error
+    return translated

@@ -1,0 +1,113 @@
+"""The CRT plane of one batch, and the choice between planes.
+
+``data_plane=None`` (the default) runs the CRT plane when awscrt imports and the batch asks for
+nothing it cannot serve; otherwise the botocore plane runs and one INFO line per client and
+reason says why. ``data_plane="crt"`` insists (a ``ValueError`` naming the reason, before any
+request); ``data_plane="botocore"`` keeps today's engine.
+
+What the CRT plane cannot serve (so the botocore plane runs):
+
+- ``verify="object"`` (or a ``VerifyPolicy``) on put/copy: per-object verification is the
+  facade's own step after each write; list verification (the default) runs on either plane;
+- a client whose botocore lacks the endpoint-rules resolver the request builder asks (never
+  with the supported botocore floor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ...._client import ResilientS3Client
+from ..._engine.state import ClientState
+from ..._inputs.items import CopyItem, PutItem
+from ..._report.report import ItemResult
+from ..base import BotocorePlane, Plane
+from ..botocore.hooks import WorkerContext
+from ..botocore.ops import Multipart
+
+__all__ = ["CrtPlane", "choose_plane", "crt_unavailable"]
+
+logger = logging.getLogger("resilient_s3")
+
+
+def crt_unavailable() -> str | None:
+    """Why the CRT plane cannot run in this process (awscrt missing), or ``None``."""
+    try:
+        import awscrt.s3  # noqa: F401
+    except ImportError as error:
+        return f"awscrt is not importable ({error})"
+    return None
+
+
+class CrtPlane:
+    """Items as coroutines on the batch's loop, through one CRT S3 client per facade."""
+
+    name = "crt"
+    awaited = True
+
+    def __init__(self, ops: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.ops = ops
+        self._loop = loop
+
+    def put(
+        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+    ) -> Callable[[], Any]:
+        return functools.partial(self.ops.put, bucket, item, position, multipart)
+
+    def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
+        return functools.partial(self.ops.get, bucket, key, target)
+
+    def head(self, bucket: str, key: str) -> Callable[[], Any]:
+        return functools.partial(self.ops.head, bucket, key)
+
+    def copy(self, item: CopyItem) -> Callable[[], Any]:
+        return functools.partial(self.ops.copy, item)
+
+    def put_now(
+        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+    ) -> ItemResult:
+        coroutine = self.ops.put(bucket, item, position, multipart)
+        result: ItemResult = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return result
+
+    def copy_now(self, item: CopyItem) -> ItemResult:
+        coroutine = self.ops.copy(item)
+        result: ItemResult = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return result
+
+
+def choose_plane(
+    asked: str | None,
+    refusal: str | None,
+    s3: ResilientS3Client,
+    state: ClientState,
+    context: WorkerContext,
+    concurrency: int,
+) -> Plane:
+    """The plane for a batch: ``asked`` (``"crt"``, ``"botocore"`` or ``None``: the CRT when it
+    can), ``refusal`` a reason of the batch's own why the CRT cannot serve it."""
+    if asked == "botocore":
+        return BotocorePlane(s3)
+    reason = refusal or crt_unavailable()
+    if reason is None and not hasattr(s3.inner, "_resolve_endpoint_ruleset"):
+        reason = "this botocore has no endpoint-rules resolver to build requests with"
+    if reason is not None:
+        if asked == "crt":
+            raise ValueError(f"data_plane='crt' cannot run this batch: {reason}")
+        if state.first_warning(f"plane:{reason}"):
+            logger.info("s3.batch: the botocore data plane runs: %s", reason)
+        return BotocorePlane(s3)
+    from .client import build_client, settings_of
+    from .ops import CrtOps
+    from .requests import RequestBuilder
+
+    settings = settings_of(s3.inner).with_connections(concurrency)
+    crt = state.crt_client(settings, lambda: build_client(s3.inner, settings))
+    builder = state.crt_builder(lambda: RequestBuilder(s3.inner))
+    ops = CrtOps(s3, crt, settings, builder, context)
+    return CrtPlane(ops, asyncio.get_running_loop())

@@ -1,0 +1,102 @@
+"""HTTP requests for the CRT, made by botocore's own pieces.
+
+- **Where**: botocore's endpoint rules decide the URL of a bucket (endpoint URL with its scheme,
+  port and path prefix, path-style or virtual-hosted addressing, the region's host), asked once
+  per bucket with the key left out (S3's rules never read ``Key``), exactly as the boto3 client
+  would resolve it. The signing region the rules give (if any) overrides the client's.
+- **What**: the operation's parameters go through botocore's ``before-parameter-build`` handlers
+  (SSE-C key digests, ``CopySource`` quoting, metadata checks...) on the client's own event
+  system, then botocore's REST-XML serializer: headers, query string, body and the key's
+  percent-encoding are botocore's. Only ``Host`` and ``Content-Length`` are added here; checksums
+  (CRC32 by default) are the CRT's (``checksum_config``), signing too.
+
+A built request carries nothing secret until the CRT signs it, on its own threads.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from awscrt.http import HttpHeaders, HttpRequest
+from botocore.client import BaseClient
+from botocore.serialize import create_serializer
+from botocore.utils import percent_encode_sequence
+
+__all__ = ["Endpoint", "RequestBuilder"]
+
+#: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
+_DROPPED = frozenset({"content-md5", "expect", "transfer-encoding", "user-agent"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a bucket's requests go: ``Host`` header, path prefix, signing region."""
+
+    host: str
+    path: str
+    region: str | None
+
+
+class RequestBuilder:
+    """Builds ``HttpRequest`` objects for one boto3 client's settings (thread-safe)."""
+
+    def __init__(self, inner: BaseClient) -> None:
+        self._inner = inner
+        self._model = inner.meta.service_model
+        self._serializer = create_serializer("rest-xml", include_validation=True)
+        self._events = inner.meta.events
+        self._endpoints: dict[str, Endpoint] = {}
+        self._lock = threading.Lock()
+
+    def endpoint(self, bucket: str) -> Endpoint:
+        """The bucket's endpoint, resolved by botocore's rules once."""
+        found = self._endpoints.get(bucket)
+        if found is not None:
+            return found
+        operation = self._model.operation_model("HeadObject")
+        context: dict[str, Any] = {}
+        resolve: Any = self._inner._resolve_endpoint_ruleset  # type: ignore[attr-defined]
+        url, _, _ = resolve(operation, {"Bucket": bucket, "Key": "k"}, context)
+        parts = urlsplit(url)
+        region = context.get("signing", {}).get("region")
+        found = Endpoint(parts.netloc, parts.path.rstrip("/"), region)
+        with self._lock:
+            self._endpoints[bucket] = found
+        return found
+
+    def build(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        body: IO[bytes] | None = None,
+        length: int = 0,
+    ) -> tuple[HttpRequest, Endpoint]:
+        """The request for ``operation`` with ``params`` (``Body`` excluded: pass ``body`` and
+        its ``length``), and the bucket's endpoint."""
+        model = self._model.operation_model(operation)
+        params = dict(params)
+        self._events.emit(
+            f"before-parameter-build.s3.{operation}", params=params, model=model, context={}
+        )
+        serialized = self._serializer.serialize_to_request(params, model)
+        endpoint = self.endpoint(str(params["Bucket"]))
+        path = endpoint.path + serialized["url_path"]
+        query = serialized["query_string"]
+        if query:
+            path += "?" + (percent_encode_sequence(query) if isinstance(query, dict) else query)
+        headers = [("Host", endpoint.host), ("Content-Length", str(length))]
+        for name, value in serialized["headers"].items():
+            if name.lower() not in _DROPPED and name.lower() != "content-length":
+                headers.append((name, value if isinstance(value, str) else value.decode()))
+        stream = body
+        if stream is None and not length and serialized.get("body"):
+            data = serialized["body"]
+            data = data.encode() if isinstance(data, str) else data
+            stream, headers[1] = io.BytesIO(data), ("Content-Length", str(len(data)))
+        request = HttpRequest(model.http["method"], path, HttpHeaders(headers), stream)
+        return request, endpoint

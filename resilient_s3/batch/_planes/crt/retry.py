@@ -1,0 +1,95 @@
+"""The facade's retries, awaited: the same :class:`~resilient_s3.RetryPolicy`, strategies,
+deadline, budget, stats, log lines and ``on_retry`` events as :class:`Retrier`, on
+``tenacity.AsyncRetrying`` so a retry's sleep does not hold a thread.
+
+The policy's ``sleep`` is ``time.sleep`` unless a test injected another; with the default, the
+sleep is ``asyncio.sleep``; an injected sleep is called as it is (tests inject ones that record
+and return at once), then the loop is yielded to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import tenacity
+
+from ...._retry.budget import RetryBudget
+from ...._retry.classify import classify
+from ...._retry.policy import RetryPolicy
+from ...._retry.retrier import Retrier
+from ...._retry.strategies import (
+    CallState,
+    retry_if_retryable,
+    stop_at_kind_limit,
+    stop_before_deadline,
+    stop_when_budget_empty,
+    stop_when_fresh_window_ends,
+    wait_full_jitter_by_kind,
+)
+from ...._stats import Stats
+
+__all__ = ["AsyncRetrier"]
+
+T = TypeVar("T")
+
+
+class AsyncRetrier(Retrier):
+    """:class:`Retrier` with an awaitable :meth:`acall`."""
+
+    def __init__(self, policy: RetryPolicy, stats: Stats, budget: RetryBudget) -> None:
+        super().__init__(policy, stats, budget)
+        self._async = tenacity.AsyncRetrying(
+            retry=retry_if_retryable(policy),
+            wait=wait_full_jitter_by_kind(policy),
+            stop=stop_at_kind_limit(policy)
+            | stop_before_deadline(policy)
+            | stop_when_fresh_window_ends(policy)
+            | stop_when_budget_empty(budget, stats),
+            sleep=_async_sleep(policy.sleep),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+
+    async def acall(
+        self,
+        operation: str,
+        bucket: str | None,
+        key: str | None,
+        fn: Callable[[], Awaitable[T]],
+        fresh_until: float | None = None,
+    ) -> T:
+        """Await ``fn()`` with retries (each attempt builds its request, body included, anew)."""
+        state = CallState(operation, bucket, key, self.policy.clock(), fresh_until=fresh_until)
+        self.stats.add("calls")
+
+        async def attempt(state: CallState) -> T:
+            self.stats.add("attempts")
+            began = self.policy.clock()
+            try:
+                return await fn()
+            except Exception as exc:  # classified for the strategies, then re-raised as is
+                state.last_attempt = self.policy.clock() - began
+                state.kinds.append(classify(exc, self.policy.tables))
+                raise
+
+        try:
+            result: T = await self._async(attempt, state)
+        except Exception as exc:
+            self._failed(exc, state)
+            raise
+        self.budget.refund(state.tokens)
+        return result
+
+
+def _async_sleep(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+    if sleep is time.sleep:
+        return asyncio.sleep
+
+    async def injected(seconds: float) -> None:
+        sleep(seconds)
+        await asyncio.sleep(0)
+
+    return injected
