@@ -45,7 +45,7 @@ class Answer:
 class _Exchange:
     """The callbacks of one request; they run on CRT threads."""
 
-    __slots__ = ("answer", "future", "last", "loop", "sink")
+    __slots__ = ("answer", "future", "last", "loop", "settled", "sink")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, sink: Callable[[bytes, int], None] | None
@@ -55,6 +55,7 @@ class _Exchange:
         self.answer = Answer()
         self.sink = sink
         self.last = time.monotonic()
+        self.settled = False  # the CRT has finished with the request
 
     def on_headers(self, status_code: int, headers: list[tuple[str, str]], **_: Any) -> None:
         self.answer.status, self.answer.headers = status_code, headers
@@ -81,6 +82,7 @@ class _Exchange:
             self.loop.call_soon_threadsafe(self._settle, error)
 
     def _settle(self, error: BaseException | None) -> None:
+        self.settled = True
         if self.future.done():
             return
         if error is not None:
@@ -97,10 +99,12 @@ async def send(
     endpoint: str,
     *,
     sink: Callable[[bytes, int], None] | None = None,
+    progress: bool = False,
     **options: Any,
 ) -> Answer:
     """Send ``request`` and wait for its answer; raises the CRT's error (translate it with
-    ``outcome.translate``), or ``ReadTimeoutError`` after ``read_timeout`` s of silence."""
+    ``outcome.translate``), or ``ReadTimeoutError`` after ``read_timeout`` s of silence.
+    ``progress``: count upload progress as news (a large body; each callback costs the GIL)."""
     exchange = _Exchange(asyncio.get_running_loop(), sink)
     kind = _TYPES.get(operation, crt_s3.S3RequestType.DEFAULT)
     crt_request = client.make_request(
@@ -110,24 +114,46 @@ async def send(
         on_headers=exchange.on_headers,
         on_body=exchange.on_body,
         on_done=exchange.on_done,
-        on_progress=exchange.on_progress,
+        on_progress=exchange.on_progress if progress else None,
         **options,
     )
+    watchdog = _Watchdog(exchange, crt_request, read_timeout, endpoint)
     try:
-        while True:
-            quiet = time.monotonic() - exchange.last
-            wait = read_timeout - quiet
-            if wait <= 0:
-                crt_request.cancel()
-                raise ReadTimeoutError(endpoint_url=endpoint, error="no data for read_timeout")
-            done, _ = await asyncio.wait((exchange.future,), timeout=wait)
-            if done:
-                return exchange.future.result()
+        return await exchange.future
     except BaseException:
         if not exchange.future.done():
-            crt_request.cancel()
             exchange.future.cancel()
+        if not exchange.settled:
+            crt_request.cancel()  # a cancelled task: the CRT request stops too
         raise
+    finally:
+        watchdog.stop()
+
+
+class _Watchdog:
+    """Fails the request with ``ReadTimeoutError`` after ``timeout`` s without news (loop only)."""
+
+    __slots__ = ("_endpoint", "_exchange", "_handle", "_request", "_timeout")
+
+    def __init__(self, exchange: _Exchange, request: Any, timeout: float, endpoint: str) -> None:
+        self._exchange, self._request = exchange, request
+        self._timeout, self._endpoint = timeout, endpoint
+        self._handle = exchange.loop.call_later(timeout, self._check)
+
+    def _check(self) -> None:
+        exchange = self._exchange
+        if exchange.future.done():
+            return
+        quiet = time.monotonic() - exchange.last
+        if quiet < self._timeout:
+            self._handle = exchange.loop.call_later(self._timeout - quiet, self._check)
+            return
+        self._request.cancel()
+        error = ReadTimeoutError(endpoint_url=self._endpoint, error="no data for read_timeout")
+        exchange.future.set_exception(error)
+
+    def stop(self) -> None:
+        self._handle.cancel()
 
 
 _TYPES = {

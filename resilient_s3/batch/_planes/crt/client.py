@@ -4,10 +4,12 @@ What carries over from the boto3 client (its ``meta`` and ``Config``):
 
 - **region**: ``meta.region_name`` (the signing region; a request may override it with the
   region botocore's endpoint rules give for its bucket, see ``requests.py``);
-- **credentials**: a delegate provider that asks the boto3 client for its credentials on every
-  signing (``_get_credentials()``, as boto3's own CRT transfer manager does), so static, env,
-  profile and refreshable (assume-role, SSO, IMDS) credentials all keep working and refreshing.
-  A client with ``signature_version=UNSIGNED`` (or no credentials at all) sends unsigned requests;
+- **credentials**: the boto3 client's own (``_get_credentials()``, as boto3's CRT transfer
+  manager reads them). Fixed keys (static, env, a profile's keys: botocore's plain
+  ``Credentials``) become a static CRT provider; any other kind (assume-role, SSO, IMDS,
+  container, a custom refreshable provider) a delegate provider that asks botocore at every
+  signing, so they keep refreshing (a Python call per request, ~20 us). A client with
+  ``signature_version=UNSIGNED`` (or no credentials at all) sends unsigned requests;
 - **TLS**: ``https`` endpoints use TLS; boto3's ``verify`` (``False``, or a CA bundle path) sets
   the trust store (``verify=False``: the peer is not verified);
 - **timeouts**: ``connect_timeout`` becomes the CRT's connect timeout; ``read_timeout`` is kept
@@ -31,6 +33,7 @@ from awscrt import io as crt_io
 from awscrt import s3 as crt_s3
 from botocore import UNSIGNED
 from botocore.client import BaseClient
+from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
 __all__ = ["CrtSettings", "build_client", "settings_of"]
@@ -103,8 +106,15 @@ def build_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Client:
     """A CRT S3 client for ``inner``'s endpoint, credentials and settings, retries off."""
     signing = None
     client: Any = inner
-    if settings.signed and client._get_credentials() is not None:
-        provider = auth.AwsCredentialsProvider.new_delegate(_Credentials(inner))
+    credentials = client._get_credentials() if settings.signed else None
+    if credentials is not None:
+        if type(credentials) is Credentials:  # fixed keys: no Python call per signing
+            frozen = credentials.get_frozen_credentials()
+            provider = auth.AwsCredentialsProvider.new_static(
+                frozen.access_key, frozen.secret_key, frozen.token
+            )
+        else:  # refreshable, deferred...: asked at each signing, so they keep refreshing
+            provider = auth.AwsCredentialsProvider.new_delegate(_Credentials(inner))
         signing = crt_s3.create_default_s3_signing_config(
             region=settings.region, credential_provider=provider
         )

@@ -43,6 +43,9 @@ _CHECKSUM_VALUES = frozenset(
     {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"}
 )
 
+#: Uploads from this size count their progress against the read timeout.
+_PROGRESS_FROM = 1024 * 1024
+
 
 class CrtOps:
     """The CRT plane's per-item operations for one batch."""
@@ -173,8 +176,9 @@ class CrtOps:
         await self.context.before_request_async(operation, length)
         try:
             answer = await send(
-                self.crt, request, operation, self.settings.read_timeout, self._server, **options
-            )
+                self.crt, request, operation, self.settings.read_timeout, self._server,
+                progress=length >= _PROGRESS_FROM, **options,
+            )  # fmt: skip
         except Exception as error:
             translated = translate(error, self._inner, operation, self._server)
             if isinstance(translated, ClientError):

@@ -25,12 +25,15 @@ from urllib.parse import urlsplit
 from awscrt.http import HttpHeaders, HttpRequest
 from botocore.client import BaseClient
 from botocore.serialize import create_serializer
-from botocore.utils import percent_encode_sequence
+from botocore.utils import percent_encode, percent_encode_sequence
 
 __all__ = ["Endpoint", "RequestBuilder"]
 
 #: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
 _DROPPED = frozenset({"content-md5", "expect", "transfer-encoding", "user-agent"})
+#: Parameters of the fast path, and the operations (with their methods) it serves.
+_PLAIN = frozenset({"Bucket", "Key"})
+_PLAIN_OPERATIONS = {"PutObject": "PUT", "GetObject": "GET", "HeadObject": "HEAD"}
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,20 @@ class RequestBuilder:
     ) -> tuple[HttpRequest, Endpoint]:
         """The request for ``operation`` with ``params`` (``Body`` excluded: pass ``body`` and
         its ``length``), and the bucket's endpoint."""
+        endpoint = self.endpoint(str(params["Bucket"]))
+        if params.keys() <= _PLAIN and operation in _PLAIN_OPERATIONS:
+            # Bucket and Key only: no handler acts and the serializer adds nothing but the
+            # key's percent-encoding ({Key+}: '/' and '~' kept), so skip them (~0.4 ms here).
+            path = endpoint.path + "/" + percent_encode(str(params["Key"]), safe="/~")
+            headers = [("Host", endpoint.host), ("Content-Length", str(length))]
+            method = _PLAIN_OPERATIONS[operation]
+            return HttpRequest(method, path, HttpHeaders(headers), body), endpoint
         model = self._model.operation_model(operation)
         params = dict(params)
         self._events.emit(
             f"before-parameter-build.s3.{operation}", params=params, model=model, context={}
         )
         serialized = self._serializer.serialize_to_request(params, model)
-        endpoint = self.endpoint(str(params["Bucket"]))
         path = endpoint.path + serialized["url_path"]
         query = serialized["query_string"]
         if query:
