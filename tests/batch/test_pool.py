@@ -48,7 +48,9 @@ def test_a_batch_above_the_pool_size_runs_on_a_bigger_pool_copy(
     assert pool_size(rs3.inner) == 64
     before = rs3.stats.calls
 
-    report = rs3.batch.put(s3_bucket, make_bodies(100, size=1), concurrency=80)
+    report = rs3.batch.put(
+        s3_bucket, make_bodies(100, size=1), concurrency=80, data_plane="botocore"
+    )
 
     assert report.ok
     assert "Connection pool is full" not in caplog.text
@@ -61,12 +63,14 @@ def test_a_batch_above_the_pool_size_runs_on_a_bigger_pool_copy(
 
 def test_every_request_of_the_batch_goes_through_the_bigger_pool(rs3: Any, s3_bucket: str) -> None:
     batch = rs3.batch
-    assert batch.put(s3_bucket, {"warm": b"x"}, concurrency=80).ok  # builds the copy
+    assert batch.put(
+        s3_bucket, {"warm": b"x"}, concurrency=80, data_plane="botocore"
+    ).ok  # builds the copy
     copy = rs3.with_options(max_pool_connections=80).inner
     on_copy, on_first = SentCounter(copy), SentCounter(rs3.inner)
 
-    report = batch.put(s3_bucket, make_bodies(50, size=1), concurrency=80)
-    heads = batch.head(s3_bucket, list(make_bodies(50)), concurrency=80)
+    report = batch.put(s3_bucket, make_bodies(50, size=1), concurrency=80, data_plane="botocore")
+    heads = batch.head(s3_bucket, list(make_bodies(50)), concurrency=80, data_plane="botocore")
 
     assert report.ok
     assert heads.ok
@@ -125,7 +129,7 @@ def test_the_copy_keeps_botocore_retries_off(fault_proxy: Any, s3_bucket: str) -
         [Fault(FaultKind.SLOWDOWN, limit=1, operations=frozenset({"PutObject"}))]
     )
 
-    report = s3.batch.put(s3_bucket, {"k": b"v"}, concurrency=80)
+    report = s3.batch.put(s3_bucket, {"k": b"v"}, concurrency=80, data_plane="botocore")
 
     assert s3.with_options(max_pool_connections=80).inner is not s3.inner
     (failure,) = report.failed  # one attempt: neither we nor botocore retried
@@ -144,8 +148,8 @@ def test_a_wrapped_client_runs_on_its_own_pool_with_one_warning(
         s3.with_options(max_pool_connections=16)  # no recipe to rebuild it by
     sent = SentCounter(plain)
 
-    first = s3.batch.put(s3_bucket, make_bodies(40, size=1), concurrency=16)
-    second = s3.batch.get(s3_bucket, list(make_bodies(40)), concurrency=32)
+    first = s3.batch.put(s3_bucket, make_bodies(40, size=1), concurrency=16, data_plane="botocore")
+    second = s3.batch.get(s3_bucket, list(make_bodies(40)), concurrency=32, data_plane="botocore")
 
     assert first.ok
     assert second.ok
@@ -164,7 +168,7 @@ def test_a_wrapped_client_keeps_botocore_retries_off(fault_proxy: Any, s3_bucket
         [Fault(FaultKind.SLOWDOWN, limit=1, operations=frozenset({"PutObject"}))]
     )
 
-    report = s3.batch.put(s3_bucket, {"k": b"v"}, concurrency=16)
+    report = s3.batch.put(s3_bucket, {"k": b"v"}, concurrency=16, data_plane="botocore")
 
     (failure,) = report.failed
     assert failure.attempts == 1

@@ -22,9 +22,10 @@ from ..._retry.policy import RetryEvent
 from ..._verify.policy import VerifyPolicy
 from .._options import Options
 from .._pacing.limiter import Pacer
+from .._planes.base import BotocorePlane, Plane
 from .._planes.botocore.hooks import WorkerContext, install_hooks
 from .._planes.botocore.pool import with_pool
-from .._planes.crt.plane import choose_plane
+from .._planes.crt.plane import CrtPlane, crt_plane, wants_crt
 from .._report.progress import Progress
 from .._report.report import BatchReport, attach_report
 from .engine import Engine, Job
@@ -71,7 +72,10 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     pacer = Pacer(
         loop, state.limiters(loop), options.rate_limit, options.bytes_per_second, adaptive
     )
-    base = with_pool(s3, options.concurrency, state)
+    crt = wants_crt(options.data_plane, plan.crt_refusal, s3, state)
+    # The botocore plane needs a pool as large as the batch; the CRT plane keeps its own
+    # connections and uses botocore only for list verification and deletes.
+    base = s3 if crt else with_pool(s3, options.concurrency, state)
     install_hooks(base.inner)
     context = WorkerContext(pacer, base.retry_policy.tables)
     retry = dataclasses.replace(
@@ -82,11 +86,13 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     def abort(bucket: str, key: str, upload_id: str) -> None:
         batch_s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
-    plane = choose_plane(
-        options.data_plane, plan.crt_refusal, batch_s3, state, context, options.concurrency
+    plane: Plane = (
+        crt_plane(batch_s3, state, context, options.concurrency) if crt else BotocorePlane(batch_s3)
     )
     progress = Progress(plan.operation, options.progress, plan.total)
     engine = Engine(plan.operation, context, options, progress, abort, plane)
+    if isinstance(plane, CrtPlane):
+        plane.in_worker = engine.run_in_worker
     source, make_job = plan.setup(engine, batch_s3)
     telemetry = state.telemetry
     if telemetry is None:

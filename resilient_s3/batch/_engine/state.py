@@ -10,7 +10,8 @@ It holds:
 - the background event loop thread on which the sync methods run, so that concurrent sync
   batches of a client share its limiters, and that they work inside a running loop (Jupyter);
 - which one-time warnings were logged already;
-- the CRT plane's ``awscrt.s3.S3Client`` per settings and its request builder, built once;
+- the CRT plane's ``awscrt.s3.S3Client`` per settings, built once (it holds the boto3 client
+  only through a weak reference, so the state never keeps the client alive);
 - the client's telemetry, if it reports to OpenTelemetry (a span per batch, the adaptive rate).
 """
 
@@ -94,17 +95,10 @@ class ClientState:
 
     def crt_client(self, settings: object, build: Callable[[], Any]) -> Any:
         """The CRT client for ``settings`` (hashable), built by ``build`` once."""
-        return self._once(("client", settings), build)
-
-    def crt_builder(self, build: Callable[[], Any]) -> Any:
-        """The CRT plane's request builder, built by ``build`` once."""
-        return self._once(("builder",), build)
-
-    def _once(self, key: object, build: Callable[[], Any]) -> Any:
         with self._lock:
-            found = self._crt.get(key)
+            found = self._crt.get(settings)
             if found is None:
-                found = self._crt[key] = build()
+                found = self._crt[settings] = build()
             return found
 
     def first_warning(self, topic: str) -> bool:

@@ -25,7 +25,7 @@ from awscrt import s3 as crt_s3
 from awscrt.http import HttpRequest
 from botocore.exceptions import ReadTimeoutError
 
-__all__ = ["Answer", "send"]
+__all__ = ["Answer", "Failed", "send"]
 
 
 @dataclass
@@ -42,6 +42,15 @@ class Answer:
         return b"".join(self.chunks)
 
 
+class Failed(Exception):
+    """A CRT request that failed: the CRT's ``error``, and the status and headers of the answer
+    that came (``0`` and ``[]`` when none did)."""
+
+    def __init__(self, error: BaseException, status: int, headers: list[tuple[str, str]]) -> None:
+        super().__init__(error)
+        self.error, self.status, self.headers = error, status, headers
+
+
 class _Exchange:
     """The callbacks of one request; they run on CRT threads."""
 
@@ -51,7 +60,7 @@ class _Exchange:
         self, loop: asyncio.AbstractEventLoop, sink: Callable[[bytes, int], None] | None
     ) -> None:
         self.loop = loop
-        self.future: asyncio.Future[Answer] = loop.create_future()
+        self.future: asyncio.Future[Answer] | None = loop.create_future()
         self.answer = Answer()
         self.sink = sink
         self.last = time.monotonic()
@@ -81,14 +90,20 @@ class _Exchange:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
             self.loop.call_soon_threadsafe(self._settle, error)
 
+    def detach(self) -> None:
+        """Forget the future: the CRT may keep these callbacks after the request is over, and
+        the future's error holds frames (the batch's client) through its traceback."""
+        self.future = None
+
     def _settle(self, error: BaseException | None) -> None:
         self.settled = True
-        if self.future.done():
+        future = self.future
+        if future is None or future.done():
             return
         if error is not None:
-            self.future.set_exception(error)
+            future.set_exception(Failed(error, self.answer.status, self.answer.headers))
         else:
-            self.future.set_result(self.answer)
+            future.set_result(self.answer)
 
 
 async def send(
@@ -102,7 +117,7 @@ async def send(
     progress: bool = False,
     **options: Any,
 ) -> Answer:
-    """Send ``request`` and wait for its answer; raises the CRT's error (translate it with
+    """Send ``request`` and wait for its answer; raises :class:`Failed` (translate it with
     ``outcome.translate``), or ``ReadTimeoutError`` after ``read_timeout`` s of silence.
     ``progress``: count upload progress as news (a large body; each callback costs the GIL)."""
     exchange = _Exchange(asyncio.get_running_loop(), sink)
@@ -117,17 +132,20 @@ async def send(
         on_progress=exchange.on_progress if progress else None,
         **options,
     )
+    future = exchange.future
+    assert future is not None
     watchdog = _Watchdog(exchange, crt_request, read_timeout, endpoint)
     try:
-        return await exchange.future
+        return await future
     except BaseException:
-        if not exchange.future.done():
-            exchange.future.cancel()
+        if not future.done():
+            future.cancel()
         if not exchange.settled:
             crt_request.cancel()  # a cancelled task: the CRT request stops too
         raise
     finally:
         watchdog.stop()
+        exchange.detach()
 
 
 class _Watchdog:
@@ -142,7 +160,8 @@ class _Watchdog:
 
     def _check(self) -> None:
         exchange = self._exchange
-        if exchange.future.done():
+        future = exchange.future
+        if future is None or future.done():
             return
         quiet = time.monotonic() - exchange.last
         if quiet < self._timeout:
@@ -150,13 +169,12 @@ class _Watchdog:
             return
         self._request.cancel()
         error = ReadTimeoutError(endpoint_url=self._endpoint, error="no data for read_timeout")
-        exchange.future.set_exception(error)
+        future.set_exception(error)
 
     def stop(self) -> None:
         self._handle.cancel()
 
 
-_TYPES = {
-    "GetObject": crt_s3.S3RequestType.GET_OBJECT,
-    "PutObject": crt_s3.S3RequestType.PUT_OBJECT,
-}
+#: GetObject as the CRT's GET_OBJECT (ranged parts for a large object); PutObject stays a plain
+#: request: bodies from the multipart threshold go up through the botocore plane (plane.py).
+_TYPES = {"GetObject": crt_s3.S3RequestType.GET_OBJECT}

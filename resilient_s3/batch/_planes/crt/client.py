@@ -25,6 +25,7 @@ time), and its repr shows the endpoint, region and TLS mode only.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,10 +90,11 @@ class _Credentials:
     __slots__ = ("_inner",)
 
     def __init__(self, inner: BaseClient) -> None:
-        self._inner: Any = inner
+        self._inner = weakref.ref(inner)  # the client's batch state holds this: no cycle
 
     def __call__(self) -> auth.AwsCredentials:
-        credentials: Any = self._inner._get_credentials()  # boto3's CRT manager asks the same
+        inner: Any = self._inner()
+        credentials: Any = inner._get_credentials() if inner is not None else None
         if credentials is None:
             raise NoCredentialsError()
         frozen = credentials.get_frozen_credentials()  # refreshes refreshable credentials

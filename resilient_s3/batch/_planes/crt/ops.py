@@ -29,7 +29,8 @@ from ..._inputs.items import CopyItem, PutItem
 from ..._report.report import ItemResult
 from ..botocore.hooks import WorkerContext
 from ..botocore.ops import Multipart
-from .bridge import Answer, send
+from .bridge import Answer, Failed, send
+from .checksums import checksum_headers
 from .client import CrtSettings
 from .fields import fields_of
 from .outcome import translate
@@ -37,11 +38,6 @@ from .requests import RequestBuilder
 from .retry import AsyncRetrier
 
 __all__ = ["CrtOps"]
-
-#: PutObject parameters that carry a whole-object checksum already: the CRT adds none then.
-_CHECKSUM_VALUES = frozenset(
-    {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"}
-)
 
 #: Uploads from this size count their progress against the read timeout.
 _PROGRESS_FROM = 1024 * 1024
@@ -75,20 +71,24 @@ class CrtOps:
     async def put(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult:
-        """PutObject ``item`` (multipart by the CRT from ``multipart.threshold`` bytes)."""
+        """PutObject ``item`` in one request (the plane sends larger bodies in parts)."""
         params = {**item.extra_args, "Bucket": bucket, "Key": item.key}
-        options = self._put_options(params, multipart)
         body: Any = item.body
         size: int | None = None
         if position is None and hasattr(body, "read"):  # a non-seekable stream: read it once
             body = _spooled(body, self.s3.retry_policy.body_spool_limit, bucket, item.key)
+        elif isinstance(body, str):
+            body = body.encode()
+        if position is not None:
+            body.seek(position)
+        checksums = checksum_headers(params, body, self._checksums)
 
         async def attempt() -> dict[str, Any]:
             nonlocal size
             stream, length, path = _open_body(body, position)
             size = length
-            extra = dict(options, send_filepath=path) if path is not None else options
-            answer = await self._send("PutObject", params, stream, length, **extra)
+            extra = {"send_filepath": path} if path is not None else {}
+            answer = await self._send("PutObject", params, stream, length, checksums, **extra)
             return fields_of(self._inner, "PutObject").parse(answer.status, answer.headers)
 
         response = await self.retrier.acall("PutObject", bucket, item.key, attempt)
@@ -168,9 +168,12 @@ class CrtOps:
         params: Mapping[str, Any],
         body: IO[bytes] | None,
         length: int,
+        headers: list[tuple[str, str]] | None = None,
         **options: Any,
     ) -> Answer:
         request, endpoint = self.builder.build(operation, params, body, length)
+        for name, value in headers or ():
+            request.headers.add(name, value)
         if endpoint.region is not None and endpoint.region != self.settings.region:
             options["signing_config"] = AwsSigningConfig(region=endpoint.region)
         await self.context.before_request_async(operation, length)
@@ -179,8 +182,11 @@ class CrtOps:
                 self.crt, request, operation, self.settings.read_timeout, self._server,
                 progress=length >= _PROGRESS_FROM, **options,
             )  # fmt: skip
-        except Exception as error:
-            translated = translate(error, self._inner, operation, self._server)
+        except Failed as failed:
+            error = failed.error
+            translated = translate(
+                error, self._inner, operation, self._server, failed.status, failed.headers
+            )
             if isinstance(translated, ClientError):
                 meta = translated.response.get("ResponseMetadata", {})
                 code = str(translated.response.get("Error", {}).get("Code", ""))
@@ -203,21 +209,6 @@ class CrtOps:
         }
         parsed: dict[str, Any] = parser.parse(response, model.output_shape)
         return parsed
-
-    def _put_options(self, params: dict[str, Any], multipart: Multipart) -> dict[str, Any]:
-        options: dict[str, Any] = {
-            "part_size": multipart.part_size,
-            "multipart_upload_threshold": multipart.threshold,
-        }
-        algorithm = params.get("ChecksumAlgorithm")
-        if _CHECKSUM_VALUES & params.keys() or (algorithm is None and not self._checksums):
-            return options
-        name = str(algorithm or "CRC32").upper()
-        options["checksum_config"] = crt_s3.S3ChecksumConfig(
-            algorithm=crt_s3.S3ChecksumAlgorithm[name],
-            location=crt_s3.S3ChecksumLocation.HEADER,
-        )
-        return options
 
     def _fresh(self, bucket: str, key: str) -> float | None:
         window = self.s3.verify_policy.read_your_writes

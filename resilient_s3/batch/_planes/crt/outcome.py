@@ -31,6 +31,7 @@ from botocore.client import BaseClient
 __all__ = [
     "AFTER_SEND_ERRORS",
     "BEFORE_SEND_ERRORS",
+    "BODILESS_ANSWERS",
     "CERTIFICATE_ERRORS",
     "TIMEOUT_ERRORS",
     "translate",
@@ -87,6 +88,7 @@ AFTER_SEND_ERRORS: frozenset[str] = frozenset(
         "AWS_ERROR_S3_MISSING_CONTENT_LENGTH_HEADER",
         "AWS_ERROR_S3_INVALID_CONTENT_LENGTH_HEADER",
         "AWS_ERROR_S3_MISSING_ETAG",
+        "AWS_ERROR_S3_OBJECT_MODIFIED",
     }
 )
 #: CRT errors of an answer that did not come in time (read timeouts).
@@ -97,23 +99,50 @@ TIMEOUT_ERRORS: frozenset[str] = frozenset(
         "AWS_ERROR_S3_REQUEST_TIMEOUT",
     }
 )
+#: CRT errors of an answer without an XML error body (a HEAD's, or one the CRT read itself):
+#: name -> (the S3 error code, the status when the CRT gave none). Without a known code, the
+#: code is the status, as botocore makes it for a bodiless error answer.
+BODILESS_ANSWERS: dict[str, tuple[str, int]] = {
+    "AWS_ERROR_S3_SLOW_DOWN": ("SlowDown", 503),
+    "AWS_ERROR_S3_INTERNAL_ERROR": ("InternalError", 500),
+    "AWS_ERROR_S3_REQUEST_TIME_TOO_SKEWED": ("RequestTimeTooSkewed", 403),
+}
 _CHECKSUM_ERRORS = frozenset(
     {"AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH", "AWS_ERROR_S3_RESUMED_PART_CHECKSUM_MISMATCH"}
 )
 
 
 def translate(
-    error: BaseException, inner: BaseClient, operation: str, endpoint: str
+    error: BaseException,
+    inner: BaseClient,
+    operation: str,
+    endpoint: str,
+    status: int = 0,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> BaseException:
     """The botocore exception for the CRT failure ``error`` of ``operation`` (see the module
-    docstring); ``endpoint`` names the server (scheme, host and port only)."""
+    docstring); ``endpoint`` names the server (scheme, host and port only); ``status`` and
+    ``headers`` are those of the answer, if one came."""
     if isinstance(error, S3ResponseError) and error.status_code:
         return _client_error(error, inner, operation)
     if not isinstance(error, AwsCrtError):
         return error  # raised by our own callback (a local file, a cancellation): as it is
     name = str(error.name)
     translated: BaseException
-    if name in CERTIFICATE_ERRORS:
+    if name in BODILESS_ANSWERS or (
+        status >= 300 and name == "AWS_ERROR_S3_INVALID_RESPONSE_STATUS"
+    ):
+        code, default_status = BODILESS_ANSWERS.get(name, (str(status), status))
+        response = {
+            "Error": {"Code": code, "Message": name},
+            "ResponseMetadata": {
+                "HTTPStatusCode": status or default_status,
+                "HTTPHeaders": {k.lower(): v for k, v in headers},
+            },
+        }
+        error_class: Any = inner.exceptions.from_code(code)
+        translated = error_class(response, operation)
+    elif name in CERTIFICATE_ERRORS:
         translated = bce.SSLError(
             endpoint_url=endpoint,
             error=ssl.SSLCertVerificationError(f"certificate verify failed: {name}"),
@@ -144,7 +173,7 @@ def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> 
     parser: Any = inner._response_parser  # type: ignore[attr-defined]
     parsed = parser.parse(response, model.output_shape)
     code = str(parsed.get("Error", {}).get("Code", ""))
-    error_class: Any = inner.exceptions.from_code(code)
-    translated: BaseException = error_class(parsed, error.operation_name or operation)
+    found: Any = inner.exceptions.from_code(code)
+    translated: BaseException = found(parsed, error.operation_name or operation)
     translated.__cause__ = error
     return translated

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,10 @@ from ...._client import ResilientS3Client
 from ..._engine.state import ClientState
 from ..._inputs.items import CopyItem, PutItem
 from ..._report.report import ItemResult
-from ..base import BotocorePlane, Plane
 from ..botocore.hooks import WorkerContext
-from ..botocore.ops import Multipart
+from ..botocore.ops import Multipart, put_one
 
-__all__ = ["CrtPlane", "choose_plane", "crt_unavailable"]
+__all__ = ["CrtPlane", "crt_plane", "crt_unavailable", "wants_crt"]
 
 logger = logging.getLogger("resilient_s3")
 
@@ -50,13 +50,23 @@ class CrtPlane:
     name = "crt"
     awaited = True
 
-    def __init__(self, ops: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, ops: Any, loop: asyncio.AbstractEventLoop, s3: ResilientS3Client) -> None:
         self.ops = ops
         self._loop = loop
+        self._s3 = s3
+        #: Runs a blocking call in one of the batch's worker threads (set by the runner).
+        self.in_worker: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
 
     def put(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> Callable[[], Any]:
+        size = _size(item.body, position)
+        if size is not None and size >= multipart.threshold and self.in_worker is not None:
+            # A multipart upload: the botocore plane's, in a worker thread (each part paced,
+            # open uploads aborted on cancellation, a lost Complete checked); its CPU per
+            # object does not matter next to its bytes.
+            call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
+            return functools.partial(self.in_worker, call)
         return functools.partial(self.ops.put, bucket, item, position, multipart)
 
     def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
@@ -71,6 +81,9 @@ class CrtPlane:
     def put_now(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult:
+        size = _size(item.body, position)
+        if size is not None and size >= multipart.threshold:
+            return put_one(self._s3, bucket, item, position, multipart)  # already in a worker
         coroutine = self.ops.put(bucket, item, position, multipart)
         result: ItemResult = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
         return result
@@ -81,33 +94,48 @@ class CrtPlane:
         return result
 
 
-def choose_plane(
-    asked: str | None,
-    refusal: str | None,
-    s3: ResilientS3Client,
-    state: ClientState,
-    context: WorkerContext,
-    concurrency: int,
-) -> Plane:
-    """The plane for a batch: ``asked`` (``"crt"``, ``"botocore"`` or ``None``: the CRT when it
-    can), ``refusal`` a reason of the batch's own why the CRT cannot serve it."""
+def wants_crt(
+    asked: str | None, refusal: str | None, s3: ResilientS3Client, state: ClientState
+) -> bool:
+    """Whether a batch runs on the CRT plane: ``asked`` is the ``data_plane`` option (``None``:
+    the CRT when it can), ``refusal`` the batch's own reason why the CRT cannot serve it."""
     if asked == "botocore":
-        return BotocorePlane(s3)
+        return False
     reason = refusal or crt_unavailable()
     if reason is None and not hasattr(s3.inner, "_resolve_endpoint_ruleset"):
         reason = "this botocore has no endpoint-rules resolver to build requests with"
-    if reason is not None:
-        if asked == "crt":
-            raise ValueError(f"data_plane='crt' cannot run this batch: {reason}")
-        if state.first_warning(f"plane:{reason}"):
-            logger.info("s3.batch: the botocore data plane runs: %s", reason)
-        return BotocorePlane(s3)
+    if reason is None:
+        return True
+    if asked == "crt":
+        raise ValueError(f"data_plane='crt' cannot run this batch: {reason}")
+    if state.first_warning(f"plane:{reason}"):
+        logger.info("s3.batch: the botocore data plane runs: %s", reason)
+    return False
+
+
+def crt_plane(
+    s3: ResilientS3Client, state: ClientState, context: WorkerContext, concurrency: int
+) -> CrtPlane:
+    """The CRT plane of one batch through ``s3`` (the client's CRT client, built once)."""
     from .client import build_client, settings_of
     from .ops import CrtOps
     from .requests import RequestBuilder
 
     settings = settings_of(s3.inner).with_connections(concurrency)
     crt = state.crt_client(settings, lambda: build_client(s3.inner, settings))
-    builder = state.crt_builder(lambda: RequestBuilder(s3.inner))
+    builder = RequestBuilder(s3.inner)  # per batch: it holds the boto3 client, the state must not
     ops = CrtOps(s3, crt, settings, builder, context)
-    return CrtPlane(ops, asyncio.get_running_loop())
+    return CrtPlane(ops, asyncio.get_running_loop(), s3)
+
+
+def _size(body: Any, position: int | None) -> int | None:
+    """The body's size in bytes, when it can be known without reading it."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return memoryview(body).nbytes
+    if isinstance(body, str):
+        return len(body.encode())
+    if isinstance(body, os.PathLike):
+        return os.path.getsize(os.fspath(body))
+    if position is not None:
+        return int(body.seek(0, os.SEEK_END)) - position
+    return None
