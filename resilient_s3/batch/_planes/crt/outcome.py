@@ -48,15 +48,19 @@ BEFORE_SEND_ERRORS: frozenset[str] = frozenset(
         "AWS_IO_DNS_NO_ADDRESS_FOR_HOST",
         "AWS_IO_DNS_QUERY_AGAIN",
         "AWS_IO_DNS_HOST_REMOVED_FROM_CACHE",
-        "AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE",
         "AWS_IO_TLS_NEGOTIATION_TIMEOUT",
         "AWS_ERROR_HTTP_CONNECTION_MANAGER_ACQUISITION_TIMEOUT",
         "AWS_ERROR_HTTP_PROXY_CONNECT_FAILED_RETRYABLE",
     }
 )
 #: CRT errors of a certificate that does not verify: the next attempt fails the same way.
+#: On Linux (s2n) an untrusted certificate is reported only as NEGOTIATION_FAILURE, which is
+#: why that name is here: a handshake that fails is a configuration to fix (CA bundle, TLS
+#: version), as botocore's "certificate verify failed" is; a connection lost meanwhile shows
+#: as a socket error instead.
 CERTIFICATE_ERRORS: frozenset[str] = frozenset(
     {
+        "AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE",
         "AWS_IO_TLS_UNKNOWN_ROOT_CERTIFICATE",
         "AWS_IO_TLS_NO_ROOT_CERTIFICATE_FOUND",
         "AWS_IO_TLS_CERTIFICATE_EXPIRED",
