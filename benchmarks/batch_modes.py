@@ -123,8 +123,14 @@ def cpu(args: argparse.Namespace) -> None:
         ),
         (f"facade, {args.concurrency} threads", pool),
         (
-            f"s3.batch verify off, concurrency {args.concurrency}",
-            lambda: batch.put("b", bodies, verify_writes="off", concurrency=args.concurrency),
+            f"s3.batch botocore plane, verify off, {args.concurrency}",
+            lambda: batch.put(
+                "b",
+                bodies,
+                verify_writes="off",
+                concurrency=args.concurrency,
+                data_plane="botocore",
+            ),
         ),
     ]
     print(

@@ -3,8 +3,11 @@
 Variants, each putting every object under a fresh prefix, then getting them all (into memory,
 or files for the command-line tools); rounds rotate the order, medians are printed:
 
-- ``batch-off`` / ``batch-object`` / ``batch-list``: ``s3.batch`` with verification off, per
-  object (the facade's HeadObject after each put) and list-based (ListObjectsV2 pages);
+- ``crt-list`` / ``crt-off``: ``s3.batch`` with its default options (the CRT data plane,
+  list-based verification, concurrency 32), and the same with verification off;
+- ``batch-off`` / ``batch-object`` / ``batch-list``: ``s3.batch`` on the botocore data plane with
+  verification off, per object (the facade's HeadObject after each put) and list-based
+  (ListObjectsV2 pages);
 - ``batch-list-2proc``: ``batch-list`` split over 2 worker processes (botocore's client CPU is
   the limit of one Python process);
 - ``naive-pool``: a default boto3 client and ``ThreadPoolExecutor(64)``;
@@ -40,6 +43,8 @@ import resilient_s3
 from resilient_s3.batch import BatchReport
 
 VARIANTS = [
+    "crt-list",
+    "crt-off",
     "batch-off",
     "batch-object",
     "batch-list",
@@ -64,13 +69,13 @@ def _noted(report: BatchReport) -> None:
 
 def _worker_put(args: tuple[str, dict[str, bytes], int]) -> float:
     started = time.process_time()
-    _noted(_worker["batch"].put(args[0], args[1], concurrency=args[2]))
+    _noted(_worker["batch"].put(args[0], args[1], concurrency=args[2], data_plane="botocore"))
     return time.process_time() - started
 
 
 def _worker_get(args: tuple[str, list[str], int]) -> float:
     started = time.process_time()
-    _noted(_worker["batch"].get(args[0], args[1], concurrency=args[2]))
+    _noted(_worker["batch"].get(args[0], args[1], concurrency=args[2], data_plane="botocore"))
     return time.process_time() - started
 
 
@@ -111,19 +116,15 @@ class Bench:
                 )
             )
             get = time.perf_counter() - started
-        elif variant.startswith("batch-"):
-            verify = variant.removeprefix("batch-")
-            _noted(
-                self.batch.put(
-                    self.bucket,
-                    bodies,
-                    verify_writes=verify,  # type: ignore[arg-type]
-                    concurrency=self.concurrency,
-                )
-            )
+        elif variant.startswith(("batch-", "crt-")):
+            plane, _, verify = variant.partition("-")
+            options: dict[str, Any] = {"concurrency": self.concurrency}
+            if plane == "batch":
+                options["data_plane"] = "botocore"
+            _noted(self.batch.put(self.bucket, bodies, verify_writes=verify, **options))  # type: ignore[arg-type]
             put = time.perf_counter() - started
             started = time.perf_counter()
-            _noted(self.batch.get(self.bucket, keys, concurrency=self.concurrency))
+            _noted(self.batch.get(self.bucket, keys, **options))
             get = time.perf_counter() - started
         elif variant == "naive-pool":
             put, get = self.naive.put(self.bucket, bodies), self.naive.get(self.bucket, keys)
@@ -174,6 +175,9 @@ def compare(name: str, kwargs: dict[str, Any], args: argparse.Namespace) -> None
             f"{variant:<18}{put:>8.0f}{get:>8.0f}{cpu:>12.2f}{put / naive[0]:>13.2f}"
             f"{get / naive[1]:>13.2f}"
         )
+    if "crt-list" in rate and "obstore" in rate:
+        crt, peer = rate["crt-list"], rate["obstore"]
+        print(f"crt-list x obstore: put {crt[0] / peer[0]:.2f}, get {crt[1] / peer[1]:.2f}")
     for mode in ("list", "object"):
         if f"batch-{mode}" in rate and "batch-off" in rate:
             cost = rate["batch-off"][0] / rate[f"batch-{mode}"][0] - 1
