@@ -47,12 +47,10 @@ def _held(s3: Any, bucket: str, key: str) -> dict[str, Any]:
 
 def _compare(s3: Any, bucket: str, name: str, extra: dict[str, Any]) -> None:
     body = b"fidelity " * 100
-    reports = {
-        plane: s3.batch.put(
-            bucket, [PutItem(f"{plane}/{name}", body, extra)], data_plane=plane
-        )  # fmt: skip
-        for plane in ("crt", "botocore")
-    }
+    reports = {}
+    for plane in ("crt", "botocore"):
+        item = PutItem(f"{plane}/{name}", body, extra)
+        reports[plane] = s3.batch.put(bucket, [item], data_plane=plane)
     for plane, report in reports.items():
         assert report.ok, (plane, report.summary())
         assert report.stats.plane == plane
