@@ -248,3 +248,22 @@ def _client_with(refresh: Any, kwargs: dict[str, Any]) -> Any:
     )
     kwargs = {k: v for k, v in kwargs.items() if not k.startswith("aws_")}
     return resilient_s3.client("s3", session=boto3.Session(botocore_session=core), **kwargs)
+
+
+def test_a_client_behind_an_http_proxy_runs_on_the_botocore_plane(
+    fault_proxy: Any, s3_bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The fault proxy is a plain HTTP forwarder, not a CONNECT proxy: botocore sends absolute
+    # URLs to it, which it relays; what matters is that the CRT is not used behind a proxy.
+    secret_proxy = "http://user:hunter2@127.0.0.1:9"
+    config = Config(proxies={"http": secret_proxy})
+    kwargs = fault_proxy.client_kwargs()
+    s3 = resilient_s3.client("s3", config=config, retry=RetryPolicy.no_retries(), **kwargs)
+    with caplog.at_level(logging.INFO, logger="resilient_s3"):
+        with pytest.raises(ValueError, match="HTTP proxy") as refused:
+            s3.batch.head(s3_bucket, ["k"], data_plane="crt")
+        report = s3.batch.head(s3_bucket, ["k"], data_plane=None, fail_fast=True)
+
+    assert report.stats.plane == "botocore"
+    assert "hunter2" not in str(refused.value)
+    assert all("hunter2" not in r.getMessage() for r in caplog.records)

@@ -18,6 +18,9 @@ What carries over from the boto3 client (its ``meta`` and ``Config``):
 - **connections**: at least ``max_pool_connections`` (and at least the batch's concurrency)
   active connections.
 
+Settings it cannot honour (an HTTP proxy, a TLS client certificate, a signature other than SigV4)
+make the batch run on the botocore plane instead (:func:`unsupported`).
+
 CRT retries are off (``S3RetryMode.NONE``): resilient_s3's classified retries are the only ones.
 Nothing secret is kept on :class:`CrtSettings` (credentials are fetched by the delegate at signing
 time), and its repr shows the endpoint, region and TLS mode only.
@@ -37,7 +40,7 @@ from botocore.client import BaseClient
 from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
-__all__ = ["CrtSettings", "build_client", "settings_of"]
+__all__ = ["CrtSettings", "build_client", "settings_of", "unsupported"]
 
 _DEFAULT_READ_TIMEOUT = 60.0
 _DEFAULT_CONNECT_TIMEOUT = 60.0
@@ -82,6 +85,22 @@ def settings_of(inner: BaseClient) -> CrtSettings:
         connections=int(config.max_pool_connections or 10),
         signed=config.signature_version is not UNSIGNED,
     )
+
+
+def unsupported(inner: BaseClient) -> str | None:
+    """A setting of ``inner`` the CRT client cannot honour (the botocore plane runs then), or
+    ``None``. The reason names the setting, never its value (a proxy URL can hold a password)."""
+    config: Any = inner.meta.config
+    session = getattr(getattr(inner, "_endpoint", None), "http_session", None)
+    proxies = getattr(session, "_proxy_config", None)
+    endpoint = str(inner.meta.endpoint_url or "")
+    if proxies is not None and proxies.proxy_url_for(endpoint):
+        return "the boto3 client goes through an HTTP proxy (Config(proxies) or HTTP(S)_PROXY)"
+    if getattr(config, "client_cert", None):
+        return "the boto3 client presents a TLS client certificate (Config(client_cert))"
+    if config.signature_version not in (None, UNSIGNED, "s3v4", "v4"):
+        return f"signature_version={config.signature_version!r} is not SigV4"
+    return None
 
 
 class _Credentials:

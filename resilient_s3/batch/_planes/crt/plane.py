@@ -9,6 +9,8 @@ What the CRT plane cannot serve (so the botocore plane runs):
 
 - ``verify="object"`` (or a ``VerifyPolicy``) on put/copy: per-object verification is the
   facade's own step after each write; list verification (the default) runs on either plane;
+- a boto3 client that goes through an HTTP proxy (``Config(proxies)`` or ``HTTP(S)_PROXY``),
+  presents a TLS client certificate, or signs with anything but SigV4 (``client.unsupported``);
 - a client whose botocore lacks the endpoint-rules resolver the request builder asks (never
   with the supported botocore floor).
 """
@@ -36,11 +38,14 @@ logger = logging.getLogger("resilient_s3")
 
 
 def crt_unavailable() -> str | None:
-    """Why the CRT plane cannot run in this process (awscrt missing), or ``None``."""
+    """Why the CRT plane cannot run in this process (awscrt missing or too old), or ``None``."""
     try:
-        import awscrt.s3  # noqa: F401
+        import awscrt
+        import awscrt.s3
     except ImportError as error:
         return f"awscrt is not importable ({error})"
+    if not hasattr(awscrt.s3, "S3RetryMode"):  # its retries cannot be switched off before 0.38
+        return f"awscrt {awscrt.__version__} cannot switch its own retries off (0.38 can)"
     return None
 
 
@@ -104,6 +109,10 @@ def wants_crt(
     reason = refusal or crt_unavailable()
     if reason is None and not hasattr(s3.inner, "_resolve_endpoint_ruleset"):
         reason = "this botocore has no endpoint-rules resolver to build requests with"
+    if reason is None:
+        from .client import unsupported
+
+        reason = unsupported(s3.inner)
     if reason is None:
         return True
     if asked == "crt":
