@@ -111,7 +111,7 @@ def test_a_slowdown_storm_is_retried_as_throttling_and_slows_the_adaptive_rate(
     fault_proxy.set_faults([Fault(FaultKind.SLOWDOWN, rate=0.3)])  # 0.3**8: none gives up
     bodies = make_bodies(120, "storm/")
 
-    put = rs3.batch.put(s3_bucket, bodies, verify="off", data_plane="crt")
+    put = rs3.batch.put(s3_bucket, bodies, verify_writes="off", data_plane="crt")
     heads = rs3.batch.head(s3_bucket, list(bodies)[:60], data_plane="crt")  # 503 without body
 
     assert put.ok, put.summary()
@@ -154,7 +154,9 @@ def test_refreshable_credentials_are_asked_at_each_signing(
     s3 = _client_with(refresh, dict(fault_proxy.client_kwargs()))
     before = len(refreshes)
 
-    put = s3.batch.put(s3_bucket, make_bodies(40, "refresh/"), verify="off", data_plane="crt")
+    put = s3.batch.put(
+        s3_bucket, make_bodies(40, "refresh/"), verify_writes="off", data_plane="crt"
+    )
 
     assert put.ok, put.summary()
     # Expiring within botocore's mandatory window: every signing refreshes them.
@@ -172,7 +174,7 @@ def test_https_with_a_ca_bundle(real_s3_server: ManagedServer, tmp_path: Path) -
         **real_s3_server.client_kwargs(),
         "endpoint_url": f"https://localhost:{port}",
     }
-    s3 = resilient_s3.client("s3", **kwargs, tls_verify=str(bundle))
+    s3 = resilient_s3.client("s3", **kwargs, verify=str(bundle))
     s3.create_bucket(Bucket="tls-bundle")
     bodies = make_bodies(50, "tls/", size=100)
 
@@ -211,7 +213,7 @@ def test_keys_that_change_mid_batch_are_used_from_then_on(
     keys = [f"rotate/{i:03d}" for i in range(40)]
 
     put = s3.batch.put(
-        real_s3_bucket, dict.fromkeys(keys, b"x"), verify="off", concurrency=1,
+        real_s3_bucket, dict.fromkeys(keys, b"x"), verify_writes="off", concurrency=1,
         data_plane="crt",
     )  # fmt: skip
 
@@ -225,10 +227,10 @@ def test_the_plane_choice_is_logged_once_and_explicit_crt_refuses_what_it_cannot
     rs3: Any, s3_bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="resilient_s3"):
-        first = rs3.batch.put(s3_bucket, {"a": b"1"}, verify="object")
-        second = rs3.batch.put(s3_bucket, {"b": b"1"}, verify="object")
-    with pytest.raises(ValueError, match="verify='object'"):
-        rs3.batch.put(s3_bucket, {"c": b"1"}, verify="object", data_plane="crt")
+        first = rs3.batch.put(s3_bucket, {"a": b"1"}, verify_writes="object")
+        second = rs3.batch.put(s3_bucket, {"b": b"1"}, verify_writes="object")
+    with pytest.raises(ValueError, match="verify_writes='object'"):
+        rs3.batch.put(s3_bucket, {"c": b"1"}, verify_writes="object", data_plane="crt")
     with pytest.raises(ValueError, match="data_plane"):
         rs3.batch.put(s3_bucket, {"c": b"1"}, data_plane="native")
 
@@ -237,7 +239,7 @@ def test_the_plane_choice_is_logged_once_and_explicit_crt_refuses_what_it_cannot
     assert first.stats.plane == second.stats.plane == "botocore"
     lines = [r.getMessage() for r in caplog.records if "data plane" in r.getMessage()]
     (line,) = lines
-    assert "verify='object'" in line
+    assert "verify_writes='object'" in line
 
 
 def _client_with(refresh: Any, kwargs: dict[str, Any]) -> Any:

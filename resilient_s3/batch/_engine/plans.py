@@ -223,7 +223,7 @@ def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
 def _refusal(mode: str) -> str | None:
     """Why the CRT plane cannot serve a write batch verified in ``mode``, or ``None``."""
     if mode == "object":
-        return "verify='object' is the facade's read-back after each write (use 'list')"
+        return "verify_writes='object' is the facade's read-back after each write (use 'list')"
     return None
 
 

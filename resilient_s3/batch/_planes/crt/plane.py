@@ -7,7 +7,7 @@ request); ``data_plane="botocore"`` keeps today's engine.
 
 What the CRT plane cannot serve (so the botocore plane runs):
 
-- ``verify="object"`` (or a ``VerifyPolicy``) on put/copy: per-object verification is the
+- ``verify_writes="object"`` (or a ``VerifyPolicy``) on put/copy: per-object verification is the
   facade's own step after each write; list verification (the default) runs on either plane;
 - a boto3 client that goes through an HTTP proxy (``Config(proxies)`` or ``HTTP(S)_PROXY``),
   presents a TLS client certificate, or signs with anything but SigV4 (``client.unsupported``);

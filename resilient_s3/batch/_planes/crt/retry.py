@@ -30,7 +30,7 @@ from ...._retry.strategies import (
     retry_if_retryable,
     stop_at_kind_limit,
     stop_before_deadline,
-    stop_when_budget_empty,
+    stop_unless_budget_pays,
     stop_when_fresh_window_ends,
     wait_full_jitter_by_kind,
 )
@@ -49,10 +49,13 @@ class AsyncRetrier(Retrier):
         self._async = tenacity.AsyncRetrying(
             retry=retry_if_retryable(policy),
             wait=wait_full_jitter_by_kind(policy),
-            stop=stop_at_kind_limit(policy)
-            | stop_before_deadline(policy)
-            | stop_when_fresh_window_ends(policy)
-            | stop_when_budget_empty(budget, stats),
+            stop=stop_unless_budget_pays(
+                stop_at_kind_limit(policy)
+                | stop_before_deadline(policy)
+                | stop_when_fresh_window_ends(policy),
+                budget,
+                stats,
+            ),
             sleep=_async_sleep(policy.sleep),
             before_sleep=self._before_sleep,
             reraise=True,
