@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..._client import ResilientS3Client
 from .._inputs.items import CopyItem, PutItem
 from .._report.report import ItemResult
 from .botocore.ops import Multipart, copy_one, get_one, head_one, put_one
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = ["BotocorePlane", "Plane"]
 

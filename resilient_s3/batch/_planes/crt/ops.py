@@ -18,13 +18,12 @@ import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from awscrt import s3 as crt_s3
 from awscrt.auth import AwsSigningConfig
 from botocore.exceptions import ClientError
 
-from ...._client import ResilientS3Client
 from ..._inputs.items import CopyItem, PutItem
 from ..._report.report import ItemResult
 from ..botocore.hooks import WorkerContext
@@ -36,6 +35,9 @@ from .fields import fields_of
 from .outcome import translate
 from .requests import RequestBuilder
 from .retry import AsyncRetrier
+
+if TYPE_CHECKING:
+    from ...._client import ResilientS3Client
 
 __all__ = ["CrtOps"]
 

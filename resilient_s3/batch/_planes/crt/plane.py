@@ -23,14 +23,16 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...._client import ResilientS3Client
 from ..._engine.state import ClientState
 from ..._inputs.items import CopyItem, PutItem
 from ..._report.report import ItemResult
 from ..botocore.hooks import WorkerContext
 from ..botocore.ops import Multipart, put_one
+
+if TYPE_CHECKING:
+    from ...._client import ResilientS3Client
 
 __all__ = ["CrtPlane", "crt_plane", "crt_unavailable", "wants_crt"]
 
