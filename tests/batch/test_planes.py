@@ -6,6 +6,7 @@ which checks signatures)."""
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 import ssl
 from pathlib import Path
@@ -94,14 +95,15 @@ def test_a_get_reset_mid_body_into_files_leaves_no_partial_file(
 def test_a_put_reset_after_the_server_stored_it_is_sent_again_and_verified(
     rs3: Any, fault_proxy: Any, s3_server_client: Any, s3_bucket: str
 ) -> None:
-    fault_proxy.set_faults([Fault(FaultKind.RESET_AFTER, rate=0.3, methods=frozenset({"PUT"}))])
+    # 0.15: a put reset 5 times in a row (the attempt limit) is a 1-in-10^4 run
+    fault_proxy.set_faults([Fault(FaultKind.RESET_AFTER, rate=0.15, methods=frozenset({"PUT"}))])
     bodies = make_bodies(200, "reset/")
 
     put = rs3.batch.put(s3_bucket, bodies, data_plane="crt")
 
     assert put.ok, put.summary()
     assert put.stats.verified == 200
-    assert put.stats.retries["network_after_send"] == fault_proxy.counters["reset_after"] > 20
+    assert put.stats.retries["network_after_send"] == fault_proxy.counters["reset_after"] > 10
     assert stored(s3_server_client, s3_bucket, "reset/") == dict.fromkeys(bodies, 1024)
 
 
@@ -269,3 +271,19 @@ def test_a_client_behind_an_http_proxy_runs_on_the_botocore_plane(
     assert report.stats.plane == "botocore"
     assert "hunter2" not in str(refused.value)
     assert all("hunter2" not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("plane", PLANES)
+def test_a_file_body_from_its_middle_is_sent_from_there(
+    rs3: Any, fault_proxy: Any, s3_server_client: Any, s3_bucket: str, plane: str
+) -> None:
+    data = bytes(range(256)) * 400
+    body = io.BytesIO(data)
+    body.seek(1234)
+    fault_proxy.set_faults([Fault(FaultKind.RESET_BEFORE, limit=1)])  # one resend from there
+
+    put = rs3.batch.put(s3_bucket, [("middle", body)], data_plane=plane)
+
+    assert put.ok, put.summary()
+    stored = s3_server_client.get_object(Bucket=s3_bucket, Key="middle")["Body"].read()
+    assert stored == data[1234:]

@@ -5,7 +5,7 @@ through the fault proxy where retries matter."""
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -211,8 +211,10 @@ def test_event_handlers_and_batches_above_the_pool_size(
     sends: list[str] = []
     s3.meta.events.register("before-send.s3.PutObject", lambda **_: sends.append("put"))
     bodies = {f"b/{i}": b"x" for i in range(8)}
-    assert s3.batch.put(s3_bucket, bodies, concurrency=4, verify_writes="off").ok
+    # The botocore data plane (the CRT plane's requests never pass through meta.events)
+    plane: Literal["botocore"] = "botocore"
+    assert s3.batch.put(s3_bucket, bodies, concurrency=4, verify_writes="off", data_plane=plane).ok
     assert len(sends) == 8  # within the pool size: this client's handlers fire
-    assert s3.batch.put(s3_bucket, bodies, concurrency=8, verify_writes="off").ok
+    assert s3.batch.put(s3_bucket, bodies, concurrency=8, verify_writes="off", data_plane=plane).ok
     assert len(sends) == 8  # above it: a bigger-pool copy sends, without your handlers
     s3.close()
