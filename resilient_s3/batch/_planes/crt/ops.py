@@ -24,7 +24,6 @@ from awscrt import s3 as crt_s3
 from awscrt.auth import AwsSigningConfig
 from botocore.exceptions import ClientError
 
-from ...._bodies.window import Window
 from ..._inputs.items import CopyItem, PutItem
 from ..._report.report import ItemResult
 from ..botocore.hooks import WorkerContext
@@ -241,9 +240,7 @@ def _open_body(body: Any, position: int | None) -> tuple[IO[bytes] | None, int, 
     start = position or 0
     size = body.seek(0, io.SEEK_END) - start
     body.seek(start)
-    # The CRT's input stream seeks a body back to its absolute 0: give it one that starts here
-    stream: IO[bytes] = Window(body, start) if start else body  # type: ignore[assignment]
-    return stream, size, None
+    return body, size, None
 
 
 def _server_of(url: str) -> str:
