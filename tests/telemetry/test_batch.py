@@ -43,7 +43,7 @@ def test_a_batch_of_200_with_failures_is_one_span_with_the_right_counts(
     stats = report.stats
     assert attributes["aws.s3.bucket"] == s3_bucket
     assert attributes["resilient_s3.batch.operation"] == "put"
-    assert attributes["resilient_s3.batch.plane"] == "botocore"
+    assert attributes["resilient_s3.batch.plane"] == report.stats.plane == "crt"
     for name in ("items", "succeeded", "failed", "throttled", "requests", "verified"):
         assert attributes[f"resilient_s3.batch.{name}"] == getattr(stats, name), name
     assert attributes["resilient_s3.batch.items"] == 200

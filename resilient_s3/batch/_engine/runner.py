@@ -50,7 +50,8 @@ class Plan:
         total: the item count, when known.
         setup: ``setup(engine, s3) -> (source, make_job)``, with the batch's facade.
         bucket: the bucket, for the batch's span (``None`` for copy: several may be involved).
-        plane: the data plane that sends the requests, for the batch's span.
+        plane: unused: the runner chooses the plane (``crt_refusal``, the ``data_plane``
+            option) and names it in the batch's span.
         crt_refusal: why the CRT data plane cannot serve this batch, or ``None``.
     """
 
@@ -72,7 +73,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     pacer = Pacer(
         loop, state.limiters(loop), options.rate_limit, options.bytes_per_second, adaptive
     )
-    crt = wants_crt(options.data_plane, plan.crt_refusal, s3, state)
+    crt = wants_crt(options.data_plane, _crt_refusal(plan, state), s3, state)
     # The botocore plane needs a pool as large as the batch; the CRT plane keeps its own
     # connections and uses botocore only for list verification and deletes.
     base = s3 if crt else with_pool(s3, options.concurrency, state)
@@ -99,7 +100,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
         return await engine.run(source, make_job)
     if adaptive is not None:
         telemetry.watch_rate(adaptive)
-    with telemetry.batch(plan.operation, plan.bucket, plan.plane) as scope:
+    with telemetry.batch(plan.operation, plan.bucket, plane.name) as scope:
         report = await engine.run(source, make_job)
         scope.finished(report)
     return report
@@ -148,6 +149,14 @@ def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) ->
     if error is not None:
         raise error
     return task.result()
+
+
+def _crt_refusal(plan: Plan, state: ClientState) -> str | None:
+    """Why the CRT plane cannot serve ``plan`` for this client, or ``None``."""
+    telemetry = state.telemetry
+    if telemetry is not None and telemetry.policy.batch_item_spans:
+        return "telemetry batch_item_spans=True asks for a span per botocore call"
+    return plan.crt_refusal
 
 
 def _chain(
