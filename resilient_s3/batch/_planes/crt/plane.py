@@ -11,6 +11,7 @@ What the CRT plane cannot serve (so the botocore plane runs):
   facade's own step after each write; list verification (the default) runs on either plane;
 - a boto3 client that goes through an HTTP proxy (``Config(proxies)`` or ``HTTP(S)_PROXY``),
   presents a TLS client certificate, or signs with anything but SigV4 (``client.unsupported``);
+- telemetry with ``batch_item_spans=True`` (a span per botocore call; the runner asks);
 - a client whose botocore lacks the endpoint-rules resolver the request builder asks (never
   with the supported botocore floor).
 """
