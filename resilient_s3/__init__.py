@@ -20,6 +20,7 @@ from ._errors import (
     VerificationError,
 )
 from ._factory import client, wrap
+from ._fleet.limiter import SharedLimiter
 from ._retry.classify import ErrorKind, ErrorTables, classify
 from ._retry.policy import Backoff, BudgetPolicy, RetryEvent, RetryPolicy
 from ._stats import StatsSnapshot
@@ -38,6 +39,7 @@ __all__ = [
     "ResilientS3Error",
     "RetryEvent",
     "RetryPolicy",
+    "SharedLimiter",
     "StatsSnapshot",
     "TelemetryPolicy",
     "UnreplayableBodyError",

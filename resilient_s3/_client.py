@@ -51,6 +51,13 @@ else:
 __all__ = ["Rebuild", "ResilientS3Client"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
+_NO_RECIPE = (
+    "a resilient_s3 client made by wrap() cannot be pickled: its boto3 client holds "
+    "connections and credentials that cannot cross processes, and wrap() keeps no recipe to "
+    "build it again. Make it with resilient_s3.client(...) (it pickles as its arguments), or "
+    "ship the arguments and call resilient_s3.wrap(boto3.client('s3', **arguments)) in the "
+    "worker."
+)
 
 
 #: ``build(overrides)``: a new boto3 client made as the inner one was, its ``Config`` merged with
@@ -70,12 +77,15 @@ class _Shared:
         verify: VerifyPolicy,
         rebuild: Rebuild | None,
         telemetry: Telemetry | None,
+        recipe: Any = None,
     ) -> None:
         self.telemetry = telemetry  # None: off, or opentelemetry-api not installed
         self.stats = Stats(telemetry)
         self.budget = RetryBudget(policy.budget)
         self.recent = RecentWrites(verify.recent_keys, policy.clock)
         self.rebuild = rebuild
+        #: What pickling ships (``_fleet/recipe.py``); ``None`` for a client from wrap().
+        self.recipe = recipe
         self._pools: dict[int, BaseClient] = {}
         self._batch_state: ClientState | None = None
         self._lock = threading.Lock()
@@ -137,6 +147,7 @@ class ResilientS3Client(_Base):
         *,
         telemetry: TelemetryPolicy | bool | None = None,
         _rebuild: Rebuild | None = None,
+        _recipe: Any = None,
         _shared: _Shared | None = None,
     ) -> None:
         if inner.meta.service_model.service_name != "s3":
@@ -148,7 +159,7 @@ class ResilientS3Client(_Base):
         if _shared is None:
             meta = inner.meta
             reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
-            _shared = _Shared(policy, verify_policy, _rebuild, reporter)
+            _shared = _Shared(policy, verify_policy, _rebuild, reporter, _recipe)
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
@@ -237,6 +248,15 @@ class ResilientS3Client(_Base):
     def __repr__(self) -> str:
         meta = self._inner.meta
         return f"<ResilientS3Client endpoint={meta.endpoint_url!r} region={meta.region_name!r}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickles as the recipe :func:`~resilient_s3.client` kept, rebuilt where it is unpickled
+        with this client's policies (docs/distributed.md)."""
+        recipe = self._shared.recipe
+        if recipe is None:
+            raise TypeError(_NO_RECIPE)
+        reduced: tuple[Any, tuple[Any, ...]] = recipe.reduce(self.retry_policy, self.verify_policy)
+        return reduced
 
     def _retried_operation(self, name: str, operation: str) -> Callable[..., Any]:
         @functools.wraps(getattr(self._inner, name))

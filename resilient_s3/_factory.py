@@ -3,7 +3,7 @@ takes one already built."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.client import BaseClient
@@ -11,11 +11,16 @@ from botocore.config import Config
 
 from ._client import ResilientS3Client
 from ._config import disable_botocore_retries, resilient_config
+from ._fleet.hooks import install_rate_limit
+from ._fleet.recipe import ClientRecipe, register_original
 from ._retry.policy import RetryPolicy
 from ._telemetry import TelemetryPolicy
 from ._verify.policy import VerifyPolicy
 
-__all__ = ["client", "wrap"]
+if TYPE_CHECKING:
+    from ._fleet.limiter import SharedLimiter
+
+__all__ = ["build_client", "client", "wrap"]
 
 
 def client(
@@ -36,6 +41,7 @@ def client(
     verify_writes: VerifyPolicy | bool | None = None,
     max_pool_connections: int | None = None,
     telemetry: TelemetryPolicy | bool | None = None,
+    rate_limit: SharedLimiter | None = None,
 ) -> ResilientS3Client:
     """Create a resilient S3 client; takes every keyword ``boto3.client`` takes, with boto3's
     meaning: ``verify`` is TLS certificate verification (``None``: on, with ``AWS_CA_BUNDLE``
@@ -49,6 +55,13 @@ def client(
     :class:`~resilient_s3.TelemetryPolicy`; default: OpenTelemetry spans and metrics through the
     global providers when opentelemetry-api is installed; ``False``: off;
     docs/observability.md). botocore's own retries are switched off; see docs/configuration.md.
+
+    ``rate_limit``: a :class:`~resilient_s3.SharedLimiter`; every HTTP request of this client
+    (first attempts, retries, verification reads) takes a token from it first
+    (docs/distributed.md).
+
+    The client pickles as these arguments and is built again where it is unpickled (explicit
+    keys travel with it; the default credential chain is resolved again there).
     """
     if isinstance(verify, VerifyPolicy):
         raise TypeError(
@@ -57,35 +70,69 @@ def client(
         )
     if service_name != "s3":
         raise ValueError(f"resilient_s3.client() makes S3 clients only, got {service_name!r}")
+    options: dict[str, Any] = {"telemetry": telemetry} if telemetry is not None else {}
+    if rate_limit is not None:
+        options["rate_limit"] = rate_limit
+    recipe = ClientRecipe.of(
+        dict(
+            region_name=region_name,
+            api_version=api_version,
+            use_ssl=use_ssl,
+            verify=verify,
+            endpoint_url=endpoint_url,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            config=resilient_config(config, max_pool_connections),
+            aws_account_id=aws_account_id,
+        ),
+        session,
+        options,
+        build_client,
+    )
+    facade = build_client(recipe, session, retry, verify_writes)
+    register_original(recipe.token, facade)
+    return facade
+
+
+def build_client(
+    recipe: ClientRecipe,
+    session: boto3.Session | None,
+    retry: RetryPolicy | None,
+    verify_writes: VerifyPolicy | bool | None,
+) -> ResilientS3Client:
+    """A facade over ``session.client("s3", **recipe.kwargs)`` (boto3's default session when
+    ``session`` is None) that pickles as ``recipe``."""
     if session is None:
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
         session = boto3.DEFAULT_SESSION
     assert session is not None
-    recipe: dict[str, Any] = dict(
-        region_name=region_name,
-        api_version=api_version,
-        use_ssl=use_ssl,
-        verify=verify,
-        endpoint_url=endpoint_url,
-        aws_access_key_id=aws_access_key_id,
-        aws_secret_access_key=aws_secret_access_key,
-        aws_session_token=aws_session_token,
-        config=resilient_config(config, max_pool_connections),
-        aws_account_id=aws_account_id,
-    )
-    inner = session.client("s3", **recipe)
+    kwargs = recipe.kwargs
+    rate_limit: SharedLimiter | None = recipe.options.get("rate_limit")
+    tables = (retry or RetryPolicy()).tables
+
+    def made(built: BaseClient) -> BaseClient:
+        if rate_limit is not None:
+            install_rate_limit(built, rate_limit, tables)
+        return built
 
     def rebuild(overrides: Config) -> BaseClient:
         """A new boto3 client built as ``inner`` was, its ``Config`` merged with ``overrides``
         (``s3.with_options(max_pool_connections=N)``). A closure, so that no repr, str or log
         line can show its arguments (the credentials)."""
-        rebuilt: BaseClient = session.client(
-            "s3", **{**recipe, "config": recipe["config"].merge(overrides)}
-        )
-        return rebuilt
+        merged = kwargs["config"].merge(overrides)
+        return made(session.client("s3", **{**kwargs, "config": merged}))
 
-    return ResilientS3Client(inner, retry, verify_writes, telemetry=telemetry, _rebuild=rebuild)
+    inner = made(session.client("s3", **kwargs))
+    return ResilientS3Client(
+        inner,
+        retry,
+        verify_writes,
+        telemetry=recipe.options.get("telemetry"),
+        _rebuild=rebuild,
+        _recipe=recipe,
+    )
 
 
 def wrap(

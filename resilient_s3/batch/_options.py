@@ -8,11 +8,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._verify.policy import VerifyPolicy
 from ._pacing.adaptive import AdaptivePolicy
 from ._report.progress import ProgressArg
+
+if TYPE_CHECKING:
+    from .._fleet.limiter import SharedLimiter
 
 __all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resolve_verify"]
 
@@ -32,7 +35,8 @@ class BatchOptions(TypedDict, total=False):
             pool is made at least this large.
         rate_limit: requests per second for the batch, every HTTP request counted (retries,
             verification, list pages); ``None`` (default): no limit. Batches of one client on
-            one event loop with the same rate_limit share one limiter.
+            one event loop with the same rate_limit share one limiter. A
+            :class:`~resilient_s3.SharedLimiter` shares the rate with other processes.
         bytes_per_second: request and response body bytes per second; ``None``: no limit.
         adaptive: lower the rate when the server throttles (AIMD, see AdaptivePolicy); ``True``
             (default), ``False``, or an :class:`AdaptivePolicy`.
@@ -47,10 +51,13 @@ class BatchOptions(TypedDict, total=False):
             client, with resilient_s3's retries, pacing and verification), ``"botocore"`` (the
             facade in worker threads), or ``None`` (default: the CRT when awscrt is importable
             and the batch asks for nothing it cannot serve; see docs/batch.md).
+        executor: a ``distributed.Client``: run the batch on its Dask cluster, in chunks
+            (docs/distributed.md); ``None`` (default): in this process.
+        chunk_size: items per Dask task with ``executor`` (default 250).
     """
 
     concurrency: int
-    rate_limit: float | None
+    rate_limit: float | SharedLimiter | None
     bytes_per_second: float | None
     adaptive: bool | AdaptivePolicy
     progress: ProgressArg
@@ -58,6 +65,8 @@ class BatchOptions(TypedDict, total=False):
     fail_fast: bool
     cancel_grace: float
     data_plane: DataPlane | None
+    executor: Any
+    chunk_size: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,7 @@ class Options:
     fail_fast: bool = False
     cancel_grace: float = 5.0
     data_plane: DataPlane | None = None
+    shared: SharedLimiter | None = None
 
     @classmethod
     def of(cls, options: Mapping[str, Any]) -> Options:
@@ -94,7 +104,17 @@ class Options:
             raise ValueError(f"data_plane must be 'crt', 'botocore' or None, got {plane!r}")
         grace = _number(options, "cancel_grace", 5.0, minimum=0.0)
         assert grace is not None
+        if options.get("executor") is not None:
+            raise TypeError("executor= is handled by the batch client; pass it to s3.batch.*")
+        from .._fleet.limiter import SharedLimiter  # batch._pacing.adaptive is one of its imports
+
+        shared = options.get("rate_limit")
+        if isinstance(shared, SharedLimiter):
+            options = {**options, "rate_limit": None}
+        else:
+            shared = None
         return cls(
+            shared=shared,
             concurrency=concurrency,
             rate_limit=_number(options, "rate_limit", None),
             bytes_per_second=_number(options, "bytes_per_second", None),

@@ -14,6 +14,7 @@ from ._localstack import LocalStackServer
 from ._operations import OPERATION_NAMES
 from ._process import ServerUnavailable
 from ._proxy import FaultProxy
+from ._redis import RedisServer
 from ._seaweedfs import SeaweedFSServer
 from ._server import S3Server
 from ._spec import parse_faults
@@ -28,6 +29,7 @@ __all__ = [
     "FaultKind",
     "FaultProxy",
     "LocalStackServer",
+    "RedisServer",
     "S3Server",
     "SeaweedFSServer",
     "ServerUnavailable",

@@ -78,6 +78,10 @@ class ManagedServer(StartStop):
         """Whether the server's HTTP side is up (before the S3 probe is tried)."""
         raise NotImplementedError
 
+    def _serves(self) -> bool:
+        """Whether the server does its job (after :meth:`_answers`): one S3 round trip."""
+        return _serves_s3(self.client_kwargs(), self.ca_bundle)
+
     def _after_stop(self) -> None:
         """Remove what the server leaves outside its scratch directory (called after it exited)."""
 
@@ -146,7 +150,7 @@ class ManagedServer(StartStop):
                 return f"{self.name} exited with code {code} before serving S3"
             if not answered:
                 answered = self._answers(self._port)
-            if answered and _serves_s3(self.client_kwargs(), self.ca_bundle):
+            if answered and self._serves():
                 return None
             if time.monotonic() > deadline:
                 return (

@@ -71,7 +71,12 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     loop = asyncio.get_running_loop()
     adaptive = state.adaptive(options.adaptive) if options.adaptive is not None else None
     pacer = Pacer(
-        loop, state.limiters(loop), options.rate_limit, options.bytes_per_second, adaptive
+        loop,
+        state.limiters(loop),
+        options.rate_limit,
+        options.bytes_per_second,
+        adaptive,
+        options.shared,
     )
     crt = wants_crt(options.data_plane, _crt_refusal(plan, state), s3, state)
     # The botocore plane needs a pool as large as the batch; the CRT plane keeps its own

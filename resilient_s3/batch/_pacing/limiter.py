@@ -22,10 +22,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+from typing import TYPE_CHECKING
 
 from aiolimiter import AsyncLimiter
 
 from .adaptive import AdaptiveRate
+
+if TYPE_CHECKING:
+    from ..._fleet.limiter import SharedLimiter
 
 __all__ = ["BatchCancelled", "LoopLimiters", "Pacer", "VariableGate", "make_limiter"]
 
@@ -84,6 +88,8 @@ class Pacer:
         rate_limit: requests per second, or ``None``.
         bytes_per_second: request body bytes per second, or ``None``.
         adaptive: the client's :class:`AdaptiveRate`, or ``None`` when adaptive is off.
+        shared: a :class:`~resilient_s3.SharedLimiter` (``rate_limit=`` given one), waited for
+            in the worker thread itself, before the limits above; or ``None``.
     """
 
     def __init__(
@@ -93,8 +99,10 @@ class Pacer:
         rate_limit: float | None,
         bytes_per_second: float | None,
         adaptive: AdaptiveRate | None,
+        shared: SharedLimiter | None = None,
     ) -> None:
         self._loop = loop
+        self.shared = shared
         self._limiters = limiters
         self.rate_limit = rate_limit
         self.bytes_per_second = bytes_per_second
@@ -109,6 +117,10 @@ class Pacer:
         bytes may be sent. Raises :class:`BatchCancelled` once the batch is cancelled."""
         if self.cancelled.is_set():
             raise BatchCancelled
+        if self.shared is not None and (requests or (self.shared.bytes_per_second and nbytes)):
+            shared_bytes = nbytes if self.shared.bytes_per_second else 0
+            if not self.shared.acquire(requests, shared_bytes, self.cancelled):
+                raise BatchCancelled
         adaptive_rate = self.adaptive.rate if self.adaptive is not None else None
         idle = self.rate_limit is None and adaptive_rate is None
         if idle and (self.bytes_per_second is None or not nbytes):

@@ -78,6 +78,8 @@ class WorkerContext:
                 self.throttled += 1
         if self.pacer.adaptive is not None:
             self.pacer.adaptive.answered(throttled)
+        if self.pacer.shared is not None:
+            self.pacer.shared.observe(throttled)
 
     def on_retry(self, event: RetryEvent) -> None:
         """The facade's ``on_retry`` hook: count the retry by kind."""
