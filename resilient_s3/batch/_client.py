@@ -50,8 +50,9 @@ class BatchClient:
 
     Every method takes the :class:`BatchOptions` keywords (``concurrency``, ``rate_limit``,
     ``bytes_per_second``, ``adaptive``, ``progress``, ``keep_results``, ``fail_fast``,
-    ``cancel_grace``) and returns a :class:`BatchReport`; a failed item never raises (call
-    ``report.raise_for_failures()``). Bad arguments raise before any request.
+    ``cancel_grace``; the sync methods also ``executor`` and ``chunk_size``: run on a Dask
+    cluster, docs/distributed.md) and returns a :class:`BatchReport`; a failed item never raises
+    (call ``report.raise_for_failures()``). Bad arguments raise before any request.
     """
 
     def __init__(self, s3: ResilientS3Client, state: ClientState) -> None:
@@ -81,6 +82,13 @@ class BatchClient:
         or pass a :class:`~resilient_s3.VerifyPolicy`), ``"off"``/``False``. Bodies of
         ``multipart_threshold`` bytes or more go up in parts of ``part_size``.
         """
+        if options.get("executor") is not None:
+            kwargs = dict(
+                verify_writes=verify_writes,
+                multipart_threshold=multipart_threshold,
+                part_size=part_size,
+            )
+            return self._on_cluster("put", (bucket,), items, (), {**kwargs, **options})
         plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
         return self._sync(plan)
 
@@ -137,6 +145,8 @@ class BatchClient:
         """Download ``keys``: into the directory ``dest`` (``dest/<key>``, created if missing;
         written to a temporary name, then renamed), or, with ``dest=None``, into
         ``report.data`` (key -> bytes)."""
+        if options.get("executor") is not None:
+            return self._on_cluster("get", (bucket,), keys, (dest,), options)
         return self._sync(get_plan(bucket, keys, dest, Options.of(options)))
 
     async def get_async(
@@ -175,6 +185,8 @@ class BatchClient:
     def delete(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
         """Delete ``keys`` with DeleteObjects, 1,000 per request, pulled 1,000 at a time
         (transient per-key errors are retried by the facade; the keys left are the failures)."""
+        if options.get("executor") is not None:
+            return self._on_cluster("delete", (bucket,), keys, (), options)
         return self._sync(delete_plan(bucket, keys, Options.of(options)))
 
     async def delete_async(
@@ -192,6 +204,9 @@ class BatchClient:
     ) -> BatchReport:
         """Copy ``(src_bucket, src_key, dst_bucket, dst_key)`` items (or :class:`CopyItem`)
         with CopyObject (objects up to 5 GiB), verified like :meth:`put`."""
+        if options.get("executor") is not None:
+            kwargs = {"verify_writes": verify_writes, **options}
+            return self._on_cluster("copy", (), pairs, (), kwargs)
         return self._sync(copy_plan(self._s3, pairs, verify_writes, Options.of(options)))
 
     async def copy_async(
@@ -207,6 +222,8 @@ class BatchClient:
     def head(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
         """HeadObject ``keys`` (metadata in ``report.results`` with ``keep_results=True``;
         a missing key is a NOT_FOUND failure)."""
+        if options.get("executor") is not None:
+            return self._on_cluster("head", (bucket,), keys, (), options)
         return self._sync(head_plan(bucket, keys, Options.of(options)))
 
     async def head_async(
@@ -247,6 +264,18 @@ class BatchClient:
         if not root.is_dir():
             raise NotADirectoryError(f"upload_dir: {str(root)!r} is not a directory")
         return walk_files(root, prefix)
+
+    def _on_cluster(
+        self,
+        operation: str,
+        head: tuple[Any, ...],
+        items: Any,
+        tail: tuple[Any, ...],
+        options: Mapping[str, Any],
+    ) -> BatchReport:
+        from ._executors.dask import run_on_cluster  # distributed is imported on use only
+
+        return run_on_cluster(self._s3, operation, head, items, tail, options)
 
     def _sync(self, plan: Plan) -> BatchReport:
         return run_sync(self._state, run_plan(self._s3, self._state, plan))

@@ -105,7 +105,9 @@ class Options:
         grace = _number(options, "cancel_grace", 5.0, minimum=0.0)
         assert grace is not None
         if options.get("executor") is not None:
-            raise TypeError("executor= is handled by the batch client; pass it to s3.batch.*")
+            raise TypeError(
+                "executor= works with the sync put, get, delete, copy and head methods only"
+            )
         from .._fleet.limiter import SharedLimiter  # batch._pacing.adaptive is one of its imports
 
         shared = options.get("rate_limit")
