@@ -1,0 +1,181 @@
+"""SharedLimiter against a real redis-server: the shared bucket, the shared adaptive rate,
+blocks of slots, and what happens when Redis goes away."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import threading
+import time
+import uuid
+
+import pytest
+
+from resilient_s3 import SharedLimiter
+from resilient_s3.batch import AdaptivePolicy
+from resilient_s3.testing import RedisServer
+
+from ..conftest import FakeTime
+
+
+def _name() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def test_grants_are_spaced_at_the_rate_after_a_burst(redis_server: RedisServer) -> None:
+    """Slots are reserved in Redis: with a sleep that does not sleep, the n-th wait is where the
+    n-th slot lies (a tenth of a second's burst at once, then 1/rate apart)."""
+    fake = FakeTime()
+    limiter = SharedLimiter(redis_server.url, _name(), per_second=100, sleep=fake.sleep)
+    started = time.monotonic()
+    for _ in range(60):
+        limiter.acquire()
+    elapsed = time.monotonic() - started  # Redis's clock runs while we make the 60 calls
+    assert limiter.round_trips == 60
+    waits = fake.sleeps
+    # burst of 10 (0.1 s worth) without waiting; then each slot 10 ms after the previous one
+    assert len(waits) >= 45
+    assert (60 - 10) / 100 - elapsed - 0.01 <= waits[-1] <= (60 - 10) / 100 + 0.01
+    gaps = [b - a for a, b in zip(waits[5:], waits[6:], strict=False)]
+    assert sum(gaps) / len(gaps) == pytest.approx(0.01, rel=0.2)
+
+
+def test_holders_of_one_name_share_one_budget(redis_server: RedisServer) -> None:
+    name, fake = _name(), FakeTime()
+    first = SharedLimiter(redis_server.url, name, per_second=50, sleep=fake.sleep)
+    second = SharedLimiter(redis_server.url, name, per_second=50, sleep=fake.sleep)
+    other = SharedLimiter(redis_server.url, _name(), per_second=50, sleep=fake.sleep)
+    for _ in range(30):
+        first.acquire()
+        second.acquire()
+    fake.sleeps.clear()
+    second.acquire()
+    shared_wait = fake.sleeps[-1]
+    other.acquire()
+    assert shared_wait == pytest.approx((61 - 5) / 50, abs=0.1)  # behind 60 slots of both
+    assert len(fake.sleeps) == 1  # the other name's first grant does not wait
+
+
+def test_a_slowdown_seen_by_one_holder_lowers_the_rate_of_all(redis_server: RedisServer) -> None:
+    name = _name()
+    policy = AdaptivePolicy(window=0.2, increase=1.0)
+    noisy = SharedLimiter(redis_server.url, name, per_second=200, adaptive=policy)
+    quiet = SharedLimiter(redis_server.url, name, per_second=200, adaptive=policy)
+    quiet.acquire()
+    assert quiet.rate == 200
+    for _ in range(30):
+        noisy.observe(throttled=True)
+    noisy.acquire(0)  # the answers travel with the next grant
+    quiet.acquire(0)
+    assert quiet.rate is not None and quiet.rate < 200 * 0.7
+    lowered = quiet.rate
+    # successes raise it back: a tenth... here the whole of the rate before, per second
+    deadline = time.monotonic() + 3
+    while quiet.rate is not None and quiet.rate < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        noisy.observe(throttled=False)
+        noisy.acquire(0)
+        quiet.acquire(0)
+    assert quiet.rate == 200, f"the rate stayed at {quiet.rate} (lowered to {lowered})"
+
+
+def test_blocks_cut_round_trips(redis_server: RedisServer) -> None:
+    fake = FakeTime()
+    limiter = SharedLimiter(
+        redis_server.url, _name(), per_second=10_000, block=8, sleep=fake.sleep, clock=fake.clock
+    )
+    for _ in range(80):
+        limiter.acquire()
+    assert limiter.round_trips == 10
+
+
+def test_redis_unreachable_from_the_start_paces_locally_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closed = RedisServer().start()
+    url = closed.url
+    closed.stop()
+    fake = FakeTime()
+    limiter = SharedLimiter(
+        url, _name(), per_second=20, fallback_per_second=10, sleep=fake.sleep, clock=fake.clock
+    )
+    with caplog.at_level(logging.WARNING, logger="resilient_s3"):
+        started = time.monotonic()
+        for _ in range(21):
+            assert limiter.acquire()
+        elapsed = time.monotonic() - started
+    assert not limiter.redis_reachable
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
+    assert limiter.fallback_grants == 21
+    assert sum(fake.sleeps) == pytest.approx(2.0, abs=0.11)  # 20 more at 10/s after one
+    assert elapsed < 5  # a refused connection is retried at most once a second: never hangs
+
+
+def test_redis_stopped_mid_run_falls_back_without_hanging(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = SharedLimiter(own_redis.url, _name(), per_second=200, timeout=0.5)
+    granted: list[float] = []
+    stop = threading.Event()
+
+    def requests() -> None:
+        while not stop.is_set():
+            before = time.monotonic()
+            limiter.acquire()
+            granted.append(time.monotonic() - before)
+
+    threads = [threading.Thread(target=requests) for _ in range(4)]
+    with caplog.at_level(logging.WARNING, logger="resilient_s3"):
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        shared_before = limiter.round_trips
+        own_redis.stop()
+        time.sleep(1.5)
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+    assert not any(thread.is_alive() for thread in threads)
+    assert shared_before > 0 and limiter.fallback_grants > 0
+    assert max(granted) < 1.5  # no request waited for a dead Redis longer than its timeout
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    # the fallback rate: the last shared rate over the holders seen (one)
+    assert "200 requests/s" in warnings[0].getMessage()
+
+
+def test_cancelled_wait_returns_false(redis_server: RedisServer) -> None:
+    limiter = SharedLimiter(redis_server.url, _name(), per_second=1)
+    cancelled = threading.Event()
+    assert limiter.acquire(cancelled=cancelled)  # the burst slot
+    threading.Timer(0.1, cancelled.set).start()
+    started = time.monotonic()
+    assert not limiter.acquire(cancelled=cancelled)
+    assert time.monotonic() - started < 0.6
+
+
+def test_repr_and_logs_never_show_the_password() -> None:
+    limiter = SharedLimiter("redis://:s3cr3t@127.0.0.1:1/0", "n", per_second=5)
+    assert "s3cr3t" not in repr(limiter)
+    assert "127.0.0.1:1" in repr(limiter)
+
+
+def test_pickles_as_its_settings_and_is_one_per_process(redis_server: RedisServer) -> None:
+    limiter = SharedLimiter(redis_server.url, _name(), per_second=7, block=2)
+    first = pickle.loads(pickle.dumps(limiter))
+    second = pickle.loads(pickle.dumps(limiter))
+    assert first is second
+    assert (first.url, first.name, first.per_second, first.block) == (
+        limiter.url, limiter.name, 7.0, 2
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"per_second": 0}, {"per_second": 1, "block": 0}, {"per_second": 1, "adaptive": "yes"},
+     {"per_second": 1, "bytes_per_second": -1}],
+)
+def test_bad_settings_raise(kwargs: dict[str, object]) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        SharedLimiter("redis://127.0.0.1:1/0", "n", **kwargs)  # type: ignore[arg-type]
