@@ -84,12 +84,17 @@ class SharedLimiter:
 
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty str, got {name!r}")
-        for label, value in (("per_second", per_second), ("timeout", timeout),
-                             ("retry_interval", retry_interval)):
+        for label, value in (
+            ("per_second", per_second),
+            ("timeout", timeout),
+            ("retry_interval", retry_interval),
+        ):
             if not value > 0:
                 raise ValueError(f"{label} must be > 0, got {value!r}")
-        for label, optional in (("bytes_per_second", bytes_per_second),
-                                ("fallback_per_second", fallback_per_second)):
+        for label, optional in (
+            ("bytes_per_second", bytes_per_second),
+            ("fallback_per_second", fallback_per_second),
+        ):
             if optional is not None and not optional > 0:
                 raise ValueError(f"{label} must be > 0 or None, got {optional!r}")
         if isinstance(block, bool) or not isinstance(block, int) or block < 1:

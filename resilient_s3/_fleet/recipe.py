@@ -154,9 +154,7 @@ def process_random() -> float:
     return random.random()
 
 
-def _unpickle(
-    recipe: ClientRecipe, retry: RetryPolicy, verify: VerifyPolicy
-) -> ResilientS3Client:
+def _unpickle(recipe: ClientRecipe, retry: RetryPolicy, verify: VerifyPolicy) -> ResilientS3Client:
     with _lock:
         base = _originals.get(recipe.token) or _rebuilt.get(recipe.token)
         if base is None:

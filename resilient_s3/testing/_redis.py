@@ -54,11 +54,16 @@ class RedisServer(ManagedServer):
         port = free_port()
         argv = [
             self.binary,
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", scratch,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            scratch,
         ]
         return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, port
 

@@ -3,6 +3,7 @@ blocks of slots, and what happens when Redis goes away."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import threading
@@ -36,7 +37,7 @@ def test_grants_are_spaced_at_the_rate_after_a_burst(redis_server: RedisServer) 
     # burst of 10 (0.1 s worth) without waiting; then each slot 10 ms after the previous one
     assert len(waits) >= 45
     assert (60 - 10) / 100 - elapsed - 0.01 <= waits[-1] <= (60 - 10) / 100 + 0.01
-    gaps = [b - a for a, b in zip(waits[5:], waits[6:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(waits[5:])]
     assert sum(gaps) / len(gaps) == pytest.approx(0.01, rel=0.2)
 
 
@@ -67,7 +68,8 @@ def test_a_slowdown_seen_by_one_holder_lowers_the_rate_of_all(redis_server: Redi
         noisy.observe(throttled=True)
     noisy.acquire(0)  # the answers travel with the next grant
     quiet.acquire(0)
-    assert quiet.rate is not None and quiet.rate < 200 * 0.7
+    assert quiet.rate is not None
+    assert quiet.rate < 200 * 0.7
     lowered = quiet.rate
     # successes raise it back: a tenth... here the whole of the rate before, per second
     deadline = time.monotonic() + 3
@@ -106,7 +108,8 @@ def test_redis_unreachable_from_the_start_paces_locally_with_one_warning(
         elapsed = time.monotonic() - started
     assert not limiter.redis_reachable
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
+    assert len(warnings) == 1
+    assert "unreachable" in warnings[0].getMessage()
     assert limiter.fallback_grants == 21
     assert sum(fake.sleeps) == pytest.approx(2.0, abs=0.11)  # 20 more at 10/s after one
     assert elapsed < 5  # a refused connection is retried at most once a second: never hangs
@@ -137,7 +140,8 @@ def test_redis_stopped_mid_run_falls_back_without_hanging(
         for thread in threads:
             thread.join(5)
     assert not any(thread.is_alive() for thread in threads)
-    assert shared_before > 0 and limiter.fallback_grants > 0
+    assert shared_before > 0
+    assert limiter.fallback_grants > 0
     assert max(granted) < 1.5  # no request waited for a dead Redis longer than its timeout
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
@@ -167,14 +171,21 @@ def test_pickles_as_its_settings_and_is_one_per_process(redis_server: RedisServe
     second = pickle.loads(pickle.dumps(limiter))
     assert first is second
     assert (first.url, first.name, first.per_second, first.block) == (
-        limiter.url, limiter.name, 7.0, 2
+        limiter.url,
+        limiter.name,
+        7.0,
+        2,
     )
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"per_second": 0}, {"per_second": 1, "block": 0}, {"per_second": 1, "adaptive": "yes"},
-     {"per_second": 1, "bytes_per_second": -1}],
+    [
+        {"per_second": 0},
+        {"per_second": 1, "block": 0},
+        {"per_second": 1, "adaptive": "yes"},
+        {"per_second": 1, "bytes_per_second": -1},
+    ],
 )
 def test_bad_settings_raise(kwargs: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError)):

@@ -63,6 +63,4 @@ def chunk_failed(
 ) -> list[ItemFailure]:
     """Every item of a chunk whose task raised (a bug, or Dask gave up on it: KilledWorker)."""
     kind = classify(error)
-    return [
-        ItemFailure(key, kind, error, 0, bucket, operation) for bucket, key in keys
-    ]
+    return [ItemFailure(key, kind, error, 0, bucket, operation) for bucket, key in keys]
