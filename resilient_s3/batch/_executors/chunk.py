@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..._client import ResilientS3Client
-from .._report.report import BatchReport
+from .._report.report import BatchReport, BatchStats
 
 __all__ = ["POLL_SECONDS", "run_chunk"]
 
@@ -48,6 +48,8 @@ async def _run(
 ) -> BatchReport:
     distributed: Any = importlib.import_module("distributed")  # untyped
     event = distributed.Event(cancel_event)
+    if event.is_set():  # the driver stopped before this chunk started
+        return BatchReport(operation, 0, (), BatchStats(), stopped="cancelled")
     method = getattr(s3.batch, f"{operation}_async")
     batch = asyncio.ensure_future(method(*head, chunk, *tail, **options))
     while not batch.done():

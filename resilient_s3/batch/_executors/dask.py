@@ -41,6 +41,8 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "run_on_cluster"]
 
 #: Items per task by default.
 DEFAULT_CHUNK_SIZE = 250
+#: Seconds to wait for the chunks to stop once the driver was interrupted.
+_STOP_TIMEOUT = 60.0
 _OPERATIONS = frozenset({"put", "get", "delete", "copy", "head"})
 
 
@@ -93,13 +95,15 @@ def run_on_cluster(
         while pending:
             collect_one()
     except BaseException as error:  # Ctrl-C or a failing input: stop the workers, then re-raise
+        # Running chunks see the event within POLL_SECONDS and cancel their batch (cancelling
+        # their futures would not stop them: Dask cannot interrupt a running task); queued
+        # chunks see it before they start and return at once.
         distributed.Event(event_name, client=executor).set()
-        executor.cancel([f for f in pending if f.status == "pending"])
         for future in list(pending):
             keys = pending.pop(future)
             try:
-                reports.append(future.result(timeout=30))
-            except Exception as chunk_error:  # noqa: BLE001 (cancelled before it ran, or raised)
+                reports.append(future.result(timeout=_STOP_TIMEOUT))
+            except Exception as chunk_error:  # noqa: BLE001 (it raised, or did not stop in time)
                 lost.extend(chunk_failed(operation, keys, chunk_error))
         reason = "cancelled" if isinstance(error, KeyboardInterrupt) else "error"
         attach_report(error, merge_reports(operation, reports, _since(started), reason, lost))
