@@ -57,8 +57,9 @@ def test_put_3000_through_faults_and_lost_writes(
             consumed.append(key)
             yield key, body
 
+    # adaptive off: the SlowDowns of the mix are random, not a rate to adapt to
     report = s3.batch.put(
-        s3_bucket, items(), executor=dask_client, chunk_size=250, concurrency=16
+        s3_bucket, items(), executor=dask_client, chunk_size=250, concurrency=16, adaptive=False
     )
     print(report.summary(), report.stats.as_dict(), fault_proxy.counters["lost_write"])
     assert report.ok, report.summary()
@@ -88,7 +89,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
             yield key, body
 
     report = s3.batch.put(s3_bucket, items(), executor=dask_client, chunk_size=50)
-    print(report.summary(), report.stats.as_dict())
+    print(report.summary(), "PUTs sent:", fault_proxy.counters["op:PutObject"])
     assert killed == [victim]
     assert report.ok, report.summary()
     assert report.succeeded == 600
@@ -143,9 +144,7 @@ def test_interrupt_on_the_driver_stops_the_batch_with_a_report(
     assert report.succeeded + len(report.failed) <= 120
 
 
-def test_bad_arguments_raise_before_anything_is_submitted(
-    dask_client: Any, s3_server: Any
-) -> None:
+def test_bad_arguments_raise_before_anything_is_submitted(dask_client: Any, s3_server: Any) -> None:
     import boto3
 
     wrapped = resilient_s3.wrap(boto3.client("s3", **s3_server.client_kwargs()))
