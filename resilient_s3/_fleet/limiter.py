@@ -21,9 +21,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..batch._pacing.adaptive import AdaptivePolicy, AdaptiveRate
+from ..batch._pacing.adaptive import AdaptivePolicy
 from .bucket import SCRIPT, Grant, script_args
-from .local import BURST_SECONDS, LocalGate
+from .local import BURST_SECONDS, Fallback
 
 if TYPE_CHECKING:
     from ..batch._pacing.adaptive import AdaptivePolicy
@@ -109,17 +109,17 @@ class SharedLimiter:
         self._clock, self._sleep = clock, sleep
         self._holder = uuid.uuid4().hex
         self._keys = [f"{_PREFIX}{name}", f"{_PREFIX}{name}:holders"]
-        self._lock = threading.Lock()  # grants (one round trip at a time) and slots
-        self._counts_lock = threading.Lock()
+        self._lock = threading.Lock()  # the slots of a block
+        self._counts_lock = threading.Lock()  # answers to report, and the figures below
+        self._state_lock = threading.Lock()  # up/down transitions, the connection
+        self._probe = threading.Lock()  # while Redis is down: one thread tries it at a time
         self._answered = self._throttled = 0
         self._slots: deque[float] = deque()
         self._script: Any = None
         self._down_until: float | None = None  # while set: Redis unreachable, next try then
-        self._shared_rate: float | None = None
-        self._holders = 1
-        self._fallback = LocalGate(clock)
-        self._fallback_bytes = LocalGate(clock)
-        self._fallback_adaptive = AdaptiveRate(self.policy or AdaptivePolicy(), clock)
+        self._fallback = Fallback(
+            self.per_second, bytes_per_second, fallback_per_second, self.policy, clock
+        )
         #: Round trips to Redis made, grants made, grants made locally while Redis was down.
         self.round_trips = self.grants = self.fallback_grants = 0
 
@@ -128,7 +128,7 @@ class SharedLimiter:
     @property
     def rate(self) -> float | None:
         """The shared rate in force at the last round trip (requests/s); ``None`` before any."""
-        return self._shared_rate
+        return self._fallback.shared_rate
 
     @property
     def redis_reachable(self) -> bool:
@@ -156,13 +156,13 @@ class SharedLimiter:
         with self._counts_lock:
             self._answered += 1
             self._throttled += int(throttled)
-        if self._down_until is not None and self.policy is not None:
-            self._fallback_adaptive.answered(throttled)
+        if self._down_until is not None:
+            self._fallback.answered(throttled)
 
     def __repr__(self) -> str:
         return (
             f"SharedLimiter({_safe_url(self.url)!r}, {self.name!r}, "
-            f"per_second={self.per_second:g}, rate={self._shared_rate!r})"
+            f"per_second={self.per_second:g}, rate={self.rate!r})"
         )
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
@@ -171,25 +171,32 @@ class SharedLimiter:
     # grants -------------------------------------------------------------------------------------
 
     def _reserve(self, requests: int, nbytes: int) -> float:
-        slotted = self.block > 1 and requests == 1 and not nbytes
-        with self._lock:
+        if not (self.block > 1 and requests == 1 and not nbytes):
+            # one round trip per grant, threads in parallel (redis-py's pool: one connection each)
+            return self._grant(requests, nbytes, self._clock()).wait
+        with self._lock:  # a block: one round trip for `block` slots, handed out here
             now = self._clock()
-            if slotted:
-                while self._slots and self._slots[0] < now - BURST_SECONDS:
-                    self._slots.popleft()  # reserved but unused in time: never sent in a burst
-                if self._slots:
-                    return max(0.0, self._slots.popleft() - now)
-                requests = self.block
-            grant = self._grant(requests, nbytes, now)
-            self.grants += 1
-            if slotted:
-                start, interval = now + grant.wait, 1 / grant.rate
-                self._slots.extend(start + i * interval for i in range(1, requests))
+            while self._slots and self._slots[0] < now - BURST_SECONDS:
+                self._slots.popleft()  # reserved but unused in time: never sent in a burst
+            if self._slots:
+                return max(0.0, self._slots.popleft() - now)
+            grant = self._grant(self.block, 0, now)
+            start, interval = now + grant.wait, 1 / grant.rate
+            self._slots.extend(start + i * interval for i in range(1, self.block))
             return grant.wait
 
     def _grant(self, requests: int, nbytes: int, now: float) -> Grant:
-        if self._down_until is not None and now < self._down_until:
+        if self._down_until is None:
+            return self._remote(requests, nbytes, now)
+        if now < self._down_until or not self._probe.acquire(blocking=False):
             return self._local(requests, nbytes)
+        try:
+            return self._remote(requests, nbytes, now)
+        finally:
+            self._probe.release()
+
+    def _remote(self, requests: int, nbytes: int, now: float) -> Grant:
+        """A grant from Redis (one round trip), or a local one if Redis does not answer."""
         with self._counts_lock:
             answered, throttled = self._answered, self._throttled
             self._answered = self._throttled = 0
@@ -212,37 +219,29 @@ class SharedLimiter:
         except redis.RedisError as error:
             self._went_down(error, now)
             return self._local(requests, nbytes)
-        self.round_trips += 1
+        with self._counts_lock:
+            self.round_trips += 1
+            self.grants += 1
         if self._down_until is not None:
-            self._down_until = None
-            logger.info("SharedLimiter %r: Redis answers again; the shared rate applies", self.name)
-        self._shared_rate, self._holders = grant.rate, max(1, grant.holders)
+            with self._state_lock:
+                back, self._down_until = self._down_until is not None, None
+            if back:
+                logger.info("SharedLimiter %r: Redis answers again; shared rate on", self.name)
+        self._fallback.shared_rate, self._fallback.holders = grant.rate, max(1, grant.holders)
         return grant
 
     def _local(self, requests: int, nbytes: int) -> Grant:
         """A grant of this process alone (Redis unreachable)."""
-        rate = self._fallback_rate()
-        adaptive = self._fallback_adaptive.rate if self.policy is not None else None
-        if adaptive is not None:
-            rate = min(rate, adaptive)
-        wait = self._fallback.reserve(requests, rate) if requests else 0.0
-        if self.bytes_per_second is not None and nbytes:
-            share = self.bytes_per_second / self._holders
-            wait = max(wait, self._fallback_bytes.reserve(nbytes, share))
-        for _ in range(requests):
-            self._fallback_adaptive.sent()
-        self.fallback_grants += 1
-        return Grant(wait, rate, self._holders)
-
-    def _fallback_rate(self) -> float:
-        if self.fallback_per_second is not None:
-            return self.fallback_per_second
-        shared = self._shared_rate if self._shared_rate is not None else self.per_second
-        return max(shared / self._holders, self.policy.min_rate if self.policy else 0.1)
+        wait, rate = self._fallback.reserve(requests, nbytes)
+        with self._counts_lock:
+            self.fallback_grants += 1
+            self.grants += 1
+        return Grant(wait, rate, self._fallback.holders)
 
     def _went_down(self, error: BaseException, now: float) -> None:
-        first = self._down_until is None
-        self._down_until = now + self.retry_interval
+        with self._state_lock:
+            first = self._down_until is None
+            self._down_until = now + self.retry_interval
         self._slots.clear()
         if first:
             logger.warning(
@@ -251,25 +250,31 @@ class SharedLimiter:
                 self.name,
                 _safe_url(self.url),
                 type(error).__name__,
-                self._fallback_rate(),
+                self._fallback.rate(),
                 self.retry_interval,
             )
 
     def _redis_script(self) -> Any:
-        if self._script is None:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
+        with self._state_lock:
+            if self._script is None:
+                self._script = self._connect()
+            return self._script
 
-            connection = redis.Redis.from_url(
-                self.url,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                retry=Retry(NoBackoff(), 0),
-                retry_on_timeout=False,
-            )
-            self._script = connection.register_script(SCRIPT)
-        return self._script
+    def _connect(self) -> Any:
+        """redis-py's client (no retries of its own: a failure means the fallback) and the
+        registered script (EVALSHA, loaded again if Redis lost it)."""
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        connection = redis.Redis.from_url(
+            self.url,
+            socket_timeout=self.timeout,
+            socket_connect_timeout=self.timeout,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+        )
+        return connection.register_script(SCRIPT)
 
     def _settings(self) -> dict[str, Any]:
         return {

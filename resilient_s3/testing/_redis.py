@@ -23,6 +23,8 @@ class RedisServer(ManagedServer):
 
     Args:
         binary: the ``redis-server`` executable; default: the one on ``PATH``.
+        port: the port to listen on; default: a free one (a test restarting Redis where its
+            clients expect it passes the port of the one it stopped).
         start_timeout: seconds to wait until it answers PING.
         stop_timeout: seconds to wait after SIGTERM before SIGKILL.
 
@@ -33,10 +35,16 @@ class RedisServer(ManagedServer):
     name = "redis"
 
     def __init__(
-        self, binary: str | None = None, *, start_timeout: float = 20.0, stop_timeout: float = 5.0
+        self,
+        binary: str | None = None,
+        *,
+        port: int | None = None,
+        start_timeout: float = 20.0,
+        stop_timeout: float = 5.0,
     ) -> None:
         super().__init__(start_timeout=start_timeout, stop_timeout=stop_timeout)
         self.binary = binary or shutil.which("redis-server") or ""
+        self._fixed_port = port
 
     @property
     def url(self) -> str:
@@ -51,7 +59,7 @@ class RedisServer(ManagedServer):
             raise ServerUnavailable("Redis: no redis-server found; apt-get install redis-server")
 
     def _command(self, scratch: str) -> tuple[Sequence[str], Mapping[str, str], int]:
-        port = free_port()
+        port = self._fixed_port or free_port()
         argv = [
             self.binary,
             "--port",

@@ -3,7 +3,6 @@ blocks of slots, and what happens when Redis goes away."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import pickle
 import threading
@@ -17,6 +16,7 @@ from resilient_s3.batch import AdaptivePolicy
 from resilient_s3.testing import RedisServer
 
 from ..conftest import FakeTime
+from .conftest import start_redis
 
 
 def _name() -> str:
@@ -24,21 +24,24 @@ def _name() -> str:
 
 
 def test_grants_are_spaced_at_the_rate_after_a_burst(redis_server: RedisServer) -> None:
-    """Slots are reserved in Redis: with a sleep that does not sleep, the n-th wait is where the
-    n-th slot lies (a tenth of a second's burst at once, then 1/rate apart)."""
+    """Slots are reserved in Redis: a tenth of a second's burst at once (5 at 50/s), then one
+    every 1/rate. The sleep does not sleep; a grant's slot is when it was granted plus its
+    wait, and the k-th slot lies (k - j)/rate after the j-th."""
     fake = FakeTime()
-    limiter = SharedLimiter(redis_server.url, _name(), per_second=100, sleep=fake.sleep)
-    started = time.monotonic()
-    for _ in range(60):
+    limiter = SharedLimiter(redis_server.url, _name(), per_second=50, sleep=fake.sleep)
+    limiter.acquire(0)  # connect and load the script before the clock starts
+    slots: list[tuple[int, float]] = []
+    for k in range(40):
+        before = len(fake.sleeps)
         limiter.acquire()
-    elapsed = time.monotonic() - started  # Redis's clock runs while we make the 60 calls
-    assert limiter.round_trips == 60
-    waits = fake.sleeps
-    # burst of 10 (0.1 s worth) without waiting; then each slot 10 ms after the previous one
-    assert len(waits) >= 45
-    assert (60 - 10) / 100 - elapsed - 0.01 <= waits[-1] <= (60 - 10) / 100 + 0.01
-    gaps = [b - a for a, b in itertools.pairwise(waits[5:])]
-    assert sum(gaps) / len(gaps) == pytest.approx(0.01, rel=0.2)
+        if len(fake.sleeps) > before:
+            slots.append((k, time.monotonic() + fake.sleeps[-1]))
+    assert limiter.round_trips == 41
+    assert slots[0][0] >= 4  # the burst: the first five were not held back
+    assert len(slots) >= 30
+    first, at = slots[0]
+    for k, slot in slots:
+        assert slot - at == pytest.approx((k - first) / 50, abs=0.01), k
 
 
 def test_holders_of_one_name_share_one_budget(redis_server: RedisServer) -> None:
@@ -46,14 +49,18 @@ def test_holders_of_one_name_share_one_budget(redis_server: RedisServer) -> None
     first = SharedLimiter(redis_server.url, name, per_second=50, sleep=fake.sleep)
     second = SharedLimiter(redis_server.url, name, per_second=50, sleep=fake.sleep)
     other = SharedLimiter(redis_server.url, _name(), per_second=50, sleep=fake.sleep)
+    for limiter in (first, second, other):
+        limiter.acquire(0)  # connect and load the script before the clock starts
+    started = time.monotonic()
     for _ in range(30):
         first.acquire()
         second.acquire()
     fake.sleeps.clear()
     second.acquire()
-    shared_wait = fake.sleeps[-1]
+    slot = time.monotonic() - started + fake.sleeps[-1]
     other.acquire()
-    assert shared_wait == pytest.approx((61 - 5) / 50, abs=0.1)  # behind 60 slots of both
+    # the 61st slot of the name: 60 / 50 s after the first, less the 0.08 s burst
+    assert slot == pytest.approx(60 / 50 - 0.08, abs=0.02)
     assert len(fake.sleeps) == 1  # the other name's first grant does not wait
 
 
@@ -147,6 +154,29 @@ def test_redis_stopped_mid_run_falls_back_without_hanging(
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     # the fallback rate: the last shared rate over the holders seen (one)
     assert "200 requests/s" in warnings[0].getMessage()
+
+
+def test_redis_back_where_it_was_brings_the_shared_rate_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = start_redis()
+    port, url = first.port, first.url
+    limiter = SharedLimiter(url, _name(), per_second=1000, retry_interval=0.2)
+    limiter.acquire()
+    first.stop()
+    with caplog.at_level(logging.INFO, logger="resilient_s3"):
+        limiter.acquire()
+        assert not limiter.redis_reachable
+        again = RedisServer(port=port).start()
+        try:
+            time.sleep(0.3)
+            limiter.acquire()
+            assert limiter.redis_reachable
+        finally:
+            again.stop()
+    assert limiter.round_trips == 2
+    assert limiter.fallback_grants == 1
+    assert any("answers again" in r.getMessage() for r in caplog.records)
 
 
 def test_cancelled_wait_returns_false(redis_server: RedisServer) -> None:
