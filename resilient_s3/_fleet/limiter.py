@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..batch._pacing.adaptive import AdaptivePolicy
 from .bucket import SCRIPT, Grant, script_args
 from .local import BURST_SECONDS, Fallback
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..batch._pacing.adaptive import AdaptivePolicy, AdaptiveRate
+if TYPE_CHECKING:
+    from ..batch._pacing.adaptive import AdaptivePolicy
 
 __all__ = ["BURST_SECONDS", "Fallback", "LocalGate"]
 
@@ -57,6 +59,8 @@ class Fallback:
     ) -> None:
         self._per_second, self._bytes_per_second = per_second, bytes_per_second
         self._fixed, self._policy = fixed, policy
+        from ..batch._pacing.adaptive import AdaptivePolicy, AdaptiveRate  # see limiter.py
+
         self._requests, self._bytes = LocalGate(clock), LocalGate(clock)
         self._adaptive = AdaptiveRate(policy or AdaptivePolicy(), clock)
         #: What Redis said last: the shared rate (``None``: never answered) and the holders.

@@ -69,13 +69,13 @@ def test_a_session_with_explicit_keys_ships_them_and_its_region() -> None:
     recipes._originals.clear()
     copy = pickle.loads(data)
     assert copy.inner._request_signer._credentials.access_key == KEYS["aws_access_key_id"]
-    recipe = vars(copy.inner)[recipes.RECIPE_ATTRIBUTE]
+    recipe = copy._shared.recipe
     assert recipe.session["region_name"] == "ap-south-1"
 
 
 def test_secrets_never_in_reprs() -> None:
     s3 = _client(**KEYS)
-    recipe = vars(s3.inner)[recipes.RECIPE_ATTRIBUTE]
+    recipe = s3._shared.recipe
     for text in (repr(s3), repr(recipe), str(recipe)):
         assert KEYS["aws_secret_access_key"] not in text
         assert KEYS["aws_access_key_id"] not in text

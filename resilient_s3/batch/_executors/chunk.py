@@ -13,10 +13,12 @@ import asyncio
 import contextlib
 import importlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..._client import ResilientS3Client
 from .._report.report import BatchReport, BatchStats
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = ["POLL_SECONDS", "run_chunk"]
 

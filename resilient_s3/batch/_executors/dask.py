@@ -28,14 +28,16 @@ import pickle
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..._client import ResilientS3Client
 from .._inputs.items import raw_items, to_copy_item
 from .._options import BatchOptions, Options
 from .._report.report import BatchReport, ItemFailure, attach_report
 from .chunk import run_chunk
 from .merge import chunk_failed, merge_reports
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "run_on_cluster"]
 
