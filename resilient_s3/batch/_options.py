@@ -8,14 +8,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
+from .._fleet.limiter import SharedLimiter
 from .._verify.policy import VerifyPolicy
 from ._pacing.adaptive import AdaptivePolicy
 from ._report.progress import ProgressArg
-
-if TYPE_CHECKING:
-    from .._fleet.limiter import SharedLimiter
 
 __all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resolve_verify"]
 
@@ -108,8 +106,6 @@ class Options:
             raise TypeError(
                 "executor= works with the sync put, get, delete, copy and head methods only"
             )
-        from .._fleet.limiter import SharedLimiter  # batch._pacing.adaptive is one of its imports
-
         shared = options.get("rate_limit")
         if isinstance(shared, SharedLimiter):
             options = {**options, "rate_limit": None}

@@ -11,14 +11,19 @@ from typing import Any
 from resilient_s3 import ResilientS3Client, SharedLimiter
 
 
-def run_together(target: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+def run_together(
+    target: Callable[..., Any],
+    calls: list[tuple[Any, ...]],
+    warm: Callable[..., Any] | None = None,
+) -> list[Any]:
     """``target(*args)`` for each ``args`` of ``calls``, each in a spawned process, all started
-    at once once every process has unpickled its arguments; the results in order."""
+    at once when every process has unpickled its arguments (and run ``warm(*args)``: first
+    connections, first-request costs); the results in order."""
     context = multiprocessing.get_context("spawn")
     ready, results = context.Queue(), context.Queue()
     go = context.Event()
     processes = [
-        context.Process(target=_serve, args=(index, target, args, ready, go, results))
+        context.Process(target=_serve, args=(index, target, warm, args, ready, go, results))
         for index, args in enumerate(calls)
     ]
     for process in processes:
@@ -40,14 +45,29 @@ def run_together(target: Callable[..., Any], calls: list[tuple[Any, ...]]) -> li
 def _serve(
     index: int,
     target: Callable[..., Any],
+    warm: Callable[..., Any] | None,
     args: tuple[Any, ...],
     ready: Any,
     go: Any,
     results: Any,
 ) -> None:
+    if warm is not None:
+        warm(*args)
     ready.put(index)
     go.wait(120)
     results.put((index, target(*args)))
+
+
+def warm_heads(s3: ResilientS3Client, bucket: str, key: str, seconds: float) -> None:
+    """One HeadObject on each of 8 threads: the connections and first-request costs paid."""
+    threads = [
+        threading.Thread(target=s3.head_object, kwargs={"Bucket": bucket, "Key": key})
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def paced_heads(s3: ResilientS3Client, bucket: str, key: str, seconds: float) -> list[float]:
