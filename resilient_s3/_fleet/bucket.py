@@ -11,8 +11,11 @@ Per limiter, a hash ``resilient_s3:limiter:{name}`` holds:
 
 - a GCRA bucket (``tat``: theoretical arrival time; ``btat`` for bytes): a grant *reserves* its
   slot and returns how long to wait for it, so no caller polls and waiters are served in order;
-- the adaptive state (``rate``, ``release``, ``step``, ``last_dec``, ``last_inc``), the same
-  AIMD as :class:`~resilient_s3.batch.AdaptivePolicy` describes for one process;
+- the adaptive state (``rate``, ``release``, ``step``, ``last_dec``, ``last_inc``), the AIMD
+  of :class:`~resilient_s3.batch.AdaptivePolicy` with one change for a fleet: the additive
+  step is ``increase`` x the rate decreased from (what the server accepted, at most the rate
+  in force), not the rate offered: a fleet offers its ceiling, and a step scaled to that climbs
+  back into throttling at once;
 - the answers of the last two windows (sent, answered, throttled), which every holder's grants
   bring along (answers are counted locally and flushed with the next grant: no extra round trip).
 
@@ -71,12 +74,12 @@ if adaptive then
   if throttled > 0 and all_thr >= 2 and all_thr / math.max(all_ans, 20) > threshold
       and now - last_dec >= window then
     local accepted = math.max((all_ans - all_thr) / span, min_rate)
-    local current = rate or ceiling
+    local base = math.min(rate or ceiling, accepted)
     local offered = (sent + psent) / span
     if rate == nil then release = offered else release = math.max(release, offered) end
     release = math.min(release, ceiling)
-    rate = math.max(min_rate, decrease * math.min(current, accepted))
-    step = increase * release
+    rate = math.max(min_rate, decrease * base)
+    step = increase * base
     last_dec, last_inc = now, now
   elseif rate ~= nil and answered > throttled then
     rate = rate + step * (now - last_inc)

@@ -166,4 +166,4 @@ def _unpickle(recipe: ClientRecipe, retry: RetryPolicy, verify: VerifyPolicy) ->
             _rebuilt.move_to_end(recipe.token)
     if base.retry_policy == retry and base.verify_policy == verify:
         return base
-    return base.with_options(retry=retry, verify=verify)
+    return base.with_options(retry=retry, verify_writes=verify)

@@ -66,20 +66,23 @@ def test_holders_of_one_name_share_one_budget(redis_server: RedisServer) -> None
 
 def test_a_slowdown_seen_by_one_holder_lowers_the_rate_of_all(redis_server: RedisServer) -> None:
     name = _name()
-    policy = AdaptivePolicy(window=0.2, increase=1.0)
+    policy = AdaptivePolicy(window=0.3, increase=1.0)
     noisy = SharedLimiter(redis_server.url, name, per_second=200, adaptive=policy)
     quiet = SharedLimiter(redis_server.url, name, per_second=200, adaptive=policy)
     quiet.acquire()
     assert quiet.rate == 200
-    for _ in range(30):
-        noisy.observe(throttled=True)
-    noisy.acquire(0)  # the answers travel with the next grant
+    # the noisy holder's traffic: 40 requests in ~0.2 s, a third of the answers throttled
+    for index in range(40):
+        noisy.acquire()
+        noisy.observe(throttled=index % 3 == 0)
+        time.sleep(0.005)
+    noisy.acquire(0)  # the last answers travel with the next grant
     quiet.acquire(0)
     assert quiet.rate is not None
-    assert quiet.rate < 200 * 0.7
+    assert quiet.rate < 200 * 0.7  # lowered for the holder that saw no SlowDown too
     lowered = quiet.rate
-    # successes raise it back: a tenth... here the whole of the rate before, per second
-    deadline = time.monotonic() + 3
+    # successes raise it back: a step of the lowered rate per second (increase=1.0)
+    deadline = time.monotonic() + 8
     while quiet.rate is not None and quiet.rate < 200 and time.monotonic() < deadline:
         time.sleep(0.05)
         noisy.observe(throttled=False)

@@ -25,7 +25,9 @@ def _client(**kwargs: Any) -> resilient_s3.ResilientS3Client:
 
 
 def test_unpickled_in_another_process_is_rebuilt_from_the_recipe() -> None:
-    s3 = _client(**KEYS, retry=RetryPolicy(deadline=7.0), verify=VerifyPolicy(max_reuploads=5))
+    s3 = _client(
+        **KEYS, retry=RetryPolicy(deadline=7.0), verify_writes=VerifyPolicy(max_reuploads=5)
+    )
     data = pickle.dumps(s3)
     recipes._originals.clear()  # as if unpickled in a fresh process
     copy = pickle.loads(data)
