@@ -53,7 +53,7 @@ def test_one_home_per_public_name() -> None:
 
 
 def test_about_a_dozen_names_at_the_top() -> None:
-    assert 10 <= len(resilient_s3.__all__) <= 18
+    assert 10 <= len(resilient_s3.__all__) <= 19  # 19: SharedLimiter (issue 11 names it there)
 
 
 def test_private_modules_declare_all() -> None:
