@@ -78,19 +78,22 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     s3 = _faulty_client(fault_proxy)
     bodies = make_bodies(600, prefix="killed/", size=32)
     pids = dask_client.run(os.getpid)  # worker address -> PID of the processes the cluster made
-    victim = sorted(pids.values())[0]
     killed: list[int] = []
 
     def items() -> Iterator[tuple[str, bytes]]:
         for index, (key, body) in enumerate(bodies.items()):
-            if index == 300:  # chunks are running on both workers by now
+            if index == 300:  # chunks are running by now: kill a worker that holds one
+                busy = {a: len(keys) for a, keys in dask_client.processing().items() if keys}
+                victim = pids[max(busy, key=busy.__getitem__)] if busy else min(pids.values())
                 os.kill(victim, signal.SIGKILL)
                 killed.append(victim)
             yield key, body
 
     report = s3.batch.put(s3_bucket, items(), executor=dask_client, chunk_size=50)
-    print(report.summary(), "PUTs sent:", fault_proxy.counters["op:PutObject"])
-    assert killed == [victim]
+    puts = fault_proxy.counters["op:PutObject"]
+    print(report.summary(), "PUTs sent:", puts)
+    assert len(killed) == 1
+    assert puts >= 600
     assert report.ok, report.summary()
     assert report.succeeded == 600
     on_server = stored(s3_server_client, s3_bucket, "killed/")
