@@ -201,6 +201,13 @@ class ResilientS3Client(_Base):
         return BatchClient(self, self._shared.batch_state())
 
     @property
+    def rate_limit(self) -> Any:
+        """The :class:`~resilient_s3.SharedLimiter` given to :func:`~resilient_s3.client` as
+        ``rate_limit`` (every HTTP request takes a token), or ``None``."""
+        recipe = self._shared.recipe
+        return recipe.options.get("rate_limit") if recipe is not None else None
+
+    @property
     def inner(self) -> BaseClient:
         """The wrapped boto3 client (calls made on it directly are not retried)."""
         return self._inner

@@ -150,6 +150,11 @@ class SharedLimiter:
             return True
         return not cancelled.wait(wait)
 
+    def reserve(self, requests: int = 1, nbytes: int = 0) -> float:
+        """Reserve the slot of ``requests`` requests carrying ``nbytes`` and return the seconds
+        to wait for it, without waiting (for an event loop, which sleeps itself)."""
+        return self._reserve(requests, nbytes)
+
     def observe(self, throttled: bool) -> None:
         """Count one answer (throttled or not): sent to Redis with the next grant."""
         with self._counts_lock:

@@ -8,6 +8,7 @@ import pickle
 import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -223,3 +224,19 @@ def test_pickles_as_its_settings_and_is_one_per_process(redis_server: RedisServe
 def test_bad_settings_raise(kwargs: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError)):
         SharedLimiter("redis://127.0.0.1:1/0", "n", **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_client_rate_limit_paces_every_request_of_its_batches(
+    redis_server: RedisServer, s3_server: Any, s3_bucket: str
+) -> None:
+    """client(rate_limit=...) hooks botocore's requests: its batches run on the botocore plane
+    (the CRT's requests would not pass the hook), and every request took a token."""
+    import resilient_s3
+
+    limiter = SharedLimiter(redis_server.url, _name(), per_second=10_000)
+    s3 = resilient_s3.client("s3", rate_limit=limiter, **s3_server.client_kwargs())
+    assert s3.rate_limit is limiter
+    report = s3.batch.put(s3_bucket, {f"k{i}": b"x" for i in range(20)})
+    assert report.ok
+    assert report.stats.plane == "botocore"
+    assert limiter.grants >= report.stats.requests >= 21  # 20 puts and a list page

@@ -78,7 +78,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
         adaptive,
         options.shared,
     )
-    crt = wants_crt(options.data_plane, _crt_refusal(plan, state), s3, state)
+    crt = wants_crt(options.data_plane, _crt_refusal(plan, state, s3), s3, state)
     # The botocore plane needs a pool as large as the batch; the CRT plane keeps its own
     # connections and uses botocore only for list verification and deletes.
     base = s3 if crt else with_pool(s3, options.concurrency, state)
@@ -156,11 +156,13 @@ def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) ->
     return task.result()
 
 
-def _crt_refusal(plan: Plan, state: ClientState) -> str | None:
+def _crt_refusal(plan: Plan, state: ClientState, s3: ResilientS3Client) -> str | None:
     """Why the CRT plane cannot serve ``plan`` for this client, or ``None``."""
     telemetry = state.telemetry
     if telemetry is not None and telemetry.policy.batch_item_spans:
         return "telemetry batch_item_spans=True asks for a span per botocore call"
+    if s3.rate_limit is not None:  # its botocore hook would not see the CRT's requests
+        return "the client paces every botocore request with client(rate_limit=...)"
     return plan.crt_refusal
 
 

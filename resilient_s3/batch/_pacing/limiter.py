@@ -142,10 +142,10 @@ class Pacer:
         if self.cancelled.is_set():
             raise BatchCancelled
         adaptive_rate = self.adaptive.rate if self.adaptive is not None else None
-        idle = self.rate_limit is None and adaptive_rate is None
+        idle = self.rate_limit is None and adaptive_rate is None and self.shared is None
         if idle and (self.bytes_per_second is None or not nbytes):
             return
-        task = asyncio.ensure_future(self._acquire(requests, nbytes))
+        task = asyncio.ensure_future(self._shared_then_acquire(requests, nbytes))
         self._tasks.add(task)
         try:
             await task
@@ -165,6 +165,16 @@ class Pacer:
             future.cancel()
         for task in list(self._tasks):  # cancel() runs on the loop: tasks are the loop's
             task.cancel()
+
+    async def _shared_then_acquire(self, requests: int, nbytes: int) -> None:
+        shared = self.shared
+        if shared is not None and (requests or (shared.bytes_per_second and nbytes)):
+            shared_bytes = nbytes if shared.bytes_per_second else 0
+            # the round trip to Redis in a thread, the wait for the slot on the loop
+            delay = await asyncio.to_thread(shared.reserve, requests, shared_bytes)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await self._acquire(requests, nbytes)
 
     async def _acquire(self, requests: int, nbytes: int) -> None:
         if self.rate_limit is not None and requests:
