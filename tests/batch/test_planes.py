@@ -66,13 +66,15 @@ def test_a_get_reset_mid_body_is_retried_and_the_bytes_are_whole(
 ) -> None:
     bodies = make_bodies(100, "trunc/", size=64 * 1024)
     assert rs3.batch.put(s3_bucket, bodies).ok
-    fault_proxy.set_faults([Fault(FaultKind.TRUNCATE_BODY, rate=0.3)])
+    # The CRT plane retries a broken GET whole (5 attempts for network_after_send): at 30% a key
+    # broken 5 times in a row came in ~2.4% of runs (100 x 0.3^5); at 15%, ~0.008%.
+    fault_proxy.set_faults([Fault(FaultKind.TRUNCATE_BODY, rate=0.15)])
 
     got = rs3.batch.get(s3_bucket, list(bodies), data_plane="crt")
 
     assert got.ok, got.summary()
     assert dict(got.data) == bodies
-    assert fault_proxy.counters["truncate_body"] > 10
+    assert fault_proxy.counters["truncate_body"] > 5
     assert got.stats.retries["network_after_send"] == fault_proxy.counters["truncate_body"]
 
 
