@@ -11,14 +11,11 @@ poll request is retried on its own.
 from __future__ import annotations
 
 import functools
-import threading
-import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.waiter import NormalizedOperationMethod
 
 from ._bodies.reopen import body_span, make_reopen
@@ -26,29 +23,26 @@ from ._bodies.request import prepare_body
 from ._bodies.resumable import ResumableBody
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
 from ._config import pool_size
-from ._retry.budget import RetryBudget
 from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
 from ._retry.retrier import Retrier
-from ._stats import Stats, StatsSnapshot
+from ._shared import Rebuild, SharedParts
+from ._stats import StatsSnapshot
 from ._telemetry import TelemetryPolicy, start
 from ._verify.policy import VerifyPolicy
-from ._verify.recent import RecentWrites
 from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from ._telemetry.telemetry import Telemetry
     from .batch._client import BatchClient
-    from .batch._engine.state import ClientState
 
     # Editors and type checkers see every S3 method with boto3's exact signature.
     _Base = S3Client
 else:
     _Base = object
 
-__all__ = ["Rebuild", "ResilientS3Client"]
+__all__ = ["ResilientS3Client"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
 _NO_RECIPE = (
@@ -58,70 +52,6 @@ _NO_RECIPE = (
     "ship the arguments and call resilient_s3.wrap(boto3.client('s3', **arguments)) in the "
     "worker."
 )
-
-
-#: ``build(overrides)``: a new boto3 client made as the inner one was, its ``Config`` merged with
-#: ``overrides`` (kept by :func:`~resilient_s3.client`; a closure, so that no repr shows the
-#: credentials it was given).
-Rebuild = Callable[[Config], BaseClient]
-
-
-class _Shared:
-    """What a client and the clients derived from it with ``with_options`` share: counters,
-    retry budget, recent writes, telemetry, the recipe of the inner client and its bigger-pool
-    copies, and the batches' state (built on first use)."""
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        verify: VerifyPolicy,
-        rebuild: Rebuild | None,
-        telemetry: Telemetry | None,
-        recipe: Any = None,
-    ) -> None:
-        self.telemetry = telemetry  # None: off, or opentelemetry-api not installed
-        self.stats = Stats(telemetry)
-        self.budget = RetryBudget(policy.budget)
-        self.recent = RecentWrites(verify.recent_keys, policy.clock)
-        self.rebuild = rebuild
-        #: What pickling ships (``_fleet/recipe.py``); ``None`` for a client from wrap().
-        self.recipe = recipe
-        self._pools: dict[int, BaseClient] = {}
-        self._batch_state: ClientState | None = None
-        self._lock = threading.Lock()
-
-    def pooled(self, size: int) -> BaseClient:
-        """The inner client rebuilt with ``max_pool_connections=size``, once per size."""
-        if self.rebuild is None:
-            raise ValueError(
-                "this client was given to resilient_s3.wrap(), so it cannot be rebuilt with "
-                f"another pool size: build it with Config(max_pool_connections={size})"
-            )
-        with self._lock:
-            inner = self._pools.get(size)
-            if inner is None:
-                inner = self._pools[size] = self.rebuild(Config(max_pool_connections=size))
-            return inner
-
-    def batch_state(self) -> ClientState:
-        """The state the batches of these clients share, made on first use."""
-        with self._lock:
-            if self._batch_state is None:
-                from .batch._engine.state import ClientState  # asyncio, aiolimiter: on first use
-
-                self._batch_state = ClientState(self.telemetry)
-                weakref.finalize(self, self._batch_state.close)
-            return self._batch_state
-
-    def close(self) -> None:
-        """Close the bigger-pool copies and stop the batches' background loop."""
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
-            state = self._batch_state
-        for inner in pools:
-            inner.close()
-        if state is not None:
-            state.close()
 
 
 class ResilientS3Client(_Base):
@@ -148,7 +78,7 @@ class ResilientS3Client(_Base):
         telemetry: TelemetryPolicy | bool | None = None,
         _rebuild: Rebuild | None = None,
         _recipe: Any = None,
-        _shared: _Shared | None = None,
+        _shared: SharedParts | None = None,
     ) -> None:
         if inner.meta.service_model.service_name != "s3":
             raise ValueError(
@@ -159,7 +89,7 @@ class ResilientS3Client(_Base):
         if _shared is None:
             meta = inner.meta
             reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
-            _shared = _Shared(policy, verify_policy, _rebuild, reporter, _recipe)
+            _shared = SharedParts(policy, verify_policy, _rebuild, reporter, _recipe)
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping

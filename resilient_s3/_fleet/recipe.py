@@ -17,7 +17,7 @@ it in the process that unpickles it:
   copy of this one's state (copies would give every worker the same jitter).
 
 A facade made by :func:`~resilient_s3.wrap` has no recipe: pickling it raises ``TypeError``
-naming the fix. The facade keeps its recipe (``_Shared.recipe``) and calls :meth:`ClientRecipe.
+naming the fix. The facade keeps its recipe (``SharedParts.recipe``) and calls :meth:`ClientRecipe.
 reduce`; the recipe holds the factory's ``build_client`` (a reference, pickled by name), so this
 module imports neither the facade nor the factory.
 """

@@ -1,0 +1,92 @@
+"""What a facade and the facades derived from it with ``with_options`` share.
+
+Counters, retry budget, recent writes and telemetry; the recipe of the inner boto3 client and
+its bigger-pool copies; and the state of the client's batches, made on first use (the batch
+package is imported then, not before).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from ._retry.budget import RetryBudget
+from ._retry.policy import RetryPolicy
+from ._stats import Stats
+from ._verify.policy import VerifyPolicy
+from ._verify.recent import RecentWrites
+
+if TYPE_CHECKING:
+    from ._telemetry.telemetry import Telemetry
+    from .batch._engine.state import ClientState
+
+__all__ = ["Rebuild", "SharedParts"]
+
+
+#: ``build(overrides)``: a new boto3 client made as the inner one was, its ``Config`` merged with
+#: ``overrides`` (kept by :func:`~resilient_s3.client`; a closure, so that no repr shows the
+#: credentials it was given).
+Rebuild = Callable[[Config], BaseClient]
+
+
+class SharedParts:
+    """What a client and the clients derived from it with ``with_options`` share: counters,
+    retry budget, recent writes, telemetry, the recipe of the inner client and its bigger-pool
+    copies, and the batches' state (built on first use)."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        verify: VerifyPolicy,
+        rebuild: Rebuild | None,
+        telemetry: Telemetry | None,
+        recipe: Any = None,
+    ) -> None:
+        self.telemetry = telemetry  # None: off, or opentelemetry-api not installed
+        self.stats = Stats(telemetry)
+        self.budget = RetryBudget(policy.budget)
+        self.recent = RecentWrites(verify.recent_keys, policy.clock)
+        self.rebuild = rebuild
+        #: What pickling ships (``_fleet/recipe.py``); ``None`` for a client from wrap().
+        self.recipe = recipe
+        self._pools: dict[int, BaseClient] = {}
+        self._batch_state: ClientState | None = None
+        self._lock = threading.Lock()
+
+    def pooled(self, size: int) -> BaseClient:
+        """The inner client rebuilt with ``max_pool_connections=size``, once per size."""
+        if self.rebuild is None:
+            raise ValueError(
+                "this client was given to resilient_s3.wrap(), so it cannot be rebuilt with "
+                f"another pool size: build it with Config(max_pool_connections={size})"
+            )
+        with self._lock:
+            inner = self._pools.get(size)
+            if inner is None:
+                inner = self._pools[size] = self.rebuild(Config(max_pool_connections=size))
+            return inner
+
+    def batch_state(self) -> ClientState:
+        """The state the batches of these clients share, made on first use."""
+        with self._lock:
+            if self._batch_state is None:
+                from .batch._engine.state import ClientState  # asyncio, aiolimiter: on first use
+
+                self._batch_state = ClientState(self.telemetry)
+                weakref.finalize(self, self._batch_state.close)
+            return self._batch_state
+
+    def close(self) -> None:
+        """Close the bigger-pool copies and stop the batches' background loop."""
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+            state = self._batch_state
+        for inner in pools:
+            inner.close()
+        if state is not None:
+            state.close()
