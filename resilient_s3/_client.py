@@ -22,6 +22,7 @@ from ._bodies.reopen import body_span, make_reopen
 from ._bodies.request import prepare_body
 from ._bodies.resumable import ResumableBody
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
+from ._checks import check_policy
 from ._config import pool_size
 from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
@@ -84,7 +85,7 @@ class ResilientS3Client(_Base):
             raise ValueError(
                 f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
             )
-        policy = retry if retry is not None else RetryPolicy()
+        policy = check_policy("retry", retry, RetryPolicy) if retry is not None else RetryPolicy()
         verify_policy = VerifyPolicy.coerce(verify_writes)
         if _shared is None:
             meta = inner.meta

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .._checks import check_count, check_limit, check_policy, check_seconds
 from .classify import DEFAULT_TABLES, ErrorKind, ErrorTables
 
 __all__ = [
@@ -53,10 +54,9 @@ class Backoff:
     cap: float
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
-        if self.base < 0 or self.cap < 0:
-            raise ValueError(f"base and cap must be >= 0, got base={self.base} cap={self.cap}")
+        check_count("max_attempts", self.max_attempts, minimum=1)
+        check_seconds("base", self.base)
+        check_seconds("cap", self.cap)
 
     def delay(self, failures: int, rand: float) -> float:
         """Full-jitter delay after ``failures`` consecutive failures, ``rand`` in [0, 1)."""
@@ -85,8 +85,8 @@ class BudgetPolicy:
     success_refund: int = 1
 
     def __post_init__(self) -> None:
-        if min(self.capacity, self.retry_cost, self.network_cost, self.success_refund) < 0:
-            raise ValueError("budget numbers must be >= 0")
+        for name in ("capacity", "retry_cost", "network_cost", "success_refund"):
+            check_count(name, getattr(self, name))
 
     def cost(self, kind: ErrorKind) -> int:
         """Tokens one retry after an error of ``kind`` takes (waiting for a fresh write is free)."""
@@ -125,8 +125,11 @@ class RetryPolicy:
             on any other key is never retried.
         deadline: seconds from the start of a call. A retry is made only if its sleep plus
             an attempt as long as the previous one ends before the deadline, so retries never
-            carry a call past it; only an attempt slower than the one before it can end late
-            (bounded by the read timeout). ``None``: no deadline (attempt limits still apply).
+            carry a call past it, and each attempt's connect and read timeouts are capped by
+            the time the call has left, so an attempt already running ends by the deadline too
+            (a server that trickles bytes can hold it one more read timeout at most: each wait
+            for a byte is bounded, not the sum). ``None`` (or ``inf``): no deadline (attempt
+            limits still apply).
         max_retry_after: seconds; the largest ``Retry-After``/``x-amz-retry-after`` honoured.
             ``0`` ignores those headers.
         budget: the per-client retry budget; ``None`` means no budget (not recommended).
@@ -157,10 +160,15 @@ class RetryPolicy:
     on_retry: Callable[[RetryEvent], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.deadline is not None and self.deadline <= 0:
-            raise ValueError(f"deadline must be > 0 seconds or None, got {self.deadline}")
-        if self.max_retry_after < 0 or self.body_spool_limit < 0:
-            raise ValueError("max_retry_after and body_spool_limit must be >= 0")
+        object.__setattr__(self, "deadline", check_limit("deadline", self.deadline))
+        check_seconds("max_retry_after", self.max_retry_after)
+        check_count("body_spool_limit", self.body_spool_limit)
+        for kind in ("network_before_send", "network_after_send", "throttled", "server"):
+            check_policy(kind, getattr(self, kind), Backoff)
+        check_policy("not_found", self.not_found, Backoff)
+        if self.budget is not None:
+            check_policy("budget", self.budget, BudgetPolicy)
+        check_policy("tables", self.tables, ErrorTables)
 
     def backoff_for(self, kind: ErrorKind) -> Backoff | None:
         """The :class:`Backoff` for ``kind``, or ``None`` if that kind is never retried

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._checks import check_count, check_policy, check_seconds
+
 __all__ = ["VERIFY_MODES", "VerifyPolicy"]
 
 VERIFY_MODES = ("head", "read", "off")
@@ -38,6 +40,13 @@ class VerifyPolicy:
             HeadObject as usual). ``0`` turns it off: a HeadObject per write, and checksums
             compared for every write. The default, 8, was chosen by measurement
             (docs/consistency.md).
+        lost_write_window: seconds. A read-back that finds the key absent cannot tell a lost
+            write from a write deleted (or replaced and deleted) by another client in between;
+            the write is taken as lost, and uploaded again, only if the server answered that
+            first 404 within this many seconds of acknowledging the write. Later, the key is
+            reported absent (``VerificationError`` reason ``"absent"``) and not uploaded again,
+            so verification never undoes a delete older than this window. ``0``: never upload
+            an absent key again (docs/consistency.md).
     """
 
     mode: str = "head"
@@ -47,14 +56,15 @@ class VerifyPolicy:
     read_your_writes: float = 10.0
     recent_keys: int = 50_000
     coalesce: int = 8
+    lost_write_window: float = 1.0
 
     def __post_init__(self) -> None:
         if self.mode not in VERIFY_MODES:
             raise ValueError(f"mode must be one of {VERIFY_MODES}, got {self.mode!r}")
-        if self.visibility_timeout < 0 or self.read_your_writes < 0:
-            raise ValueError("visibility_timeout and read_your_writes must be >= 0 seconds")
-        if self.max_reuploads < 0 or self.recent_keys < 0 or self.coalesce < 0:
-            raise ValueError("max_reuploads, recent_keys and coalesce must be >= 0")
+        for name in ("visibility_timeout", "read_your_writes", "lost_write_window"):
+            check_seconds(name, getattr(self, name))
+        for name in ("max_reuploads", "recent_keys", "coalesce"):
+            check_count(name, getattr(self, name))
 
     @property
     def enabled(self) -> bool:
@@ -70,4 +80,6 @@ class VerifyPolicy:
             return cls()
         if value is False:
             return cls(mode="off")
+        if isinstance(value, dict):
+            check_policy("verify_writes", value, VerifyPolicy)
         raise TypeError(f"verify_writes must be a VerifyPolicy, True, False or None, got {value!r}")

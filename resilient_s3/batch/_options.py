@@ -5,11 +5,11 @@ See :class:`BatchOptions` for each option, its default, and what ``0``/``None`` 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
+from .._checks import check_limit, check_seconds
 from .._fleet.limiter import SharedLimiter
 from .._verify.policy import VerifyPolicy
 from ._pacing.adaptive import AdaptivePolicy
@@ -35,7 +35,8 @@ class BatchOptions(TypedDict, total=False):
             verification, list pages); ``None`` (default): no limit. Batches of one client on
             one event loop with the same rate_limit share one limiter. A
             :class:`~resilient_s3.SharedLimiter` shares the rate with other processes.
-        bytes_per_second: request and response body bytes per second; ``None``: no limit.
+        bytes_per_second: request and response body bytes per second; ``None`` (or ``inf``):
+            no limit.
         adaptive: lower the rate when the server throttles (AIMD, see AdaptivePolicy); ``True``
             (default), ``False``, or an :class:`AdaptivePolicy`.
         progress: ``False`` (default: prints nothing), ``True`` (a bar on stderr) or a callable
@@ -100,8 +101,6 @@ class Options:
         plane = options.get("data_plane")
         if plane not in (None, "crt", "botocore"):
             raise ValueError(f"data_plane must be 'crt', 'botocore' or None, got {plane!r}")
-        grace = _number(options, "cancel_grace", 5.0, minimum=0.0)
-        assert grace is not None
         if options.get("executor") is not None:
             raise TypeError(
                 "executor= works with the sync put, get, delete, copy and head methods only"
@@ -114,30 +113,15 @@ class Options:
         return cls(
             shared=shared,
             concurrency=concurrency,
-            rate_limit=_number(options, "rate_limit", None),
-            bytes_per_second=_number(options, "bytes_per_second", None),
+            rate_limit=check_limit("rate_limit", options.get("rate_limit")),
+            bytes_per_second=check_limit("bytes_per_second", options.get("bytes_per_second")),
             adaptive=AdaptivePolicy() if adaptive is True else (adaptive or None),
             progress=progress,
             keep_results=bool(options.get("keep_results", False)),
             fail_fast=bool(options.get("fail_fast", False)),
-            cancel_grace=grace,
+            cancel_grace=check_seconds("cancel_grace", options.get("cancel_grace", 5.0)),
             data_plane=plane,
         )
-
-
-def _number(
-    options: Mapping[str, Any], name: str, default: float | None, minimum: float | None = None
-) -> float | None:
-    value = options.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise TypeError(f"{name} must be a number or None, got {value!r}")
-    if minimum is None and value <= 0:
-        raise ValueError(f"{name} must be > 0 (or None for no limit), got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return float(value)
 
 
 def resolve_verify(verify: VerifyArg, client_policy: VerifyPolicy) -> tuple[str, VerifyPolicy]:

@@ -45,7 +45,7 @@ def test_values_are_kept() -> None:
         ({"rate_limit": 0}, ValueError),
         ({"rate_limit": -1.0}, ValueError),
         ({"rate_limit": "10"}, TypeError),
-        ({"rate_limit": float("nan")}, TypeError),
+        ({"rate_limit": float("nan")}, ValueError),
         ({"bytes_per_second": -5}, ValueError),
         ({"cancel_grace": -1}, ValueError),
         ({"adaptive": "yes"}, TypeError),

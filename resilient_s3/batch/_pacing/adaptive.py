@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..._checks import check_seconds
+
 __all__ = ["AdaptivePolicy", "AdaptiveRate"]
 
 _SLOTS = 10  # sub-windows of the sliding window
@@ -56,8 +58,8 @@ class AdaptivePolicy:
     def __post_init__(self) -> None:
         if not 0 < self.decrease < 1:
             raise ValueError(f"decrease must be between 0 and 1, got {self.decrease}")
-        if self.increase <= 0 or self.window <= 0 or self.min_rate <= 0:
-            raise ValueError("increase, window and min_rate must be > 0")
+        for name in ("increase", "window", "min_rate"):
+            check_seconds(name, getattr(self, name), positive=True)
         if not 0 <= self.threshold <= 1:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
 
