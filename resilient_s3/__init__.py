@@ -12,6 +12,8 @@ A fault bench for your own tests: :mod:`resilient_s3.testing`.
 The floor plan is in docs/architecture.md.
 """
 
+import logging
+
 from ._client import ResilientS3Client
 from ._errors import (
     ObjectChangedError,
@@ -28,6 +30,10 @@ from ._telemetry import TelemetryPolicy
 from ._verify.policy import VerifyPolicy
 
 __version__ = "0.1.0"
+
+# A library logs, an application decides where logs go: without this handler Python's "last
+# resort" would print our WARNINGs on stderr in applications that configured no logging.
+logging.getLogger("resilient_s3").addHandler(logging.NullHandler())
 
 __all__ = [
     "Backoff",
