@@ -30,6 +30,7 @@ from ._retry.retrier import Retrier
 from ._shared import Rebuild, SharedParts
 from ._stats import StatsSnapshot
 from ._telemetry import TelemetryPolicy, start
+from ._tls import check_ca_bundle
 from ._verify.policy import VerifyPolicy
 from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
 
@@ -91,6 +92,7 @@ class ResilientS3Client(_Base):
             meta = inner.meta
             reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
             _shared = SharedParts(policy, verify_policy, _rebuild, reporter, _recipe)
+        check_ca_bundle(inner)
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping

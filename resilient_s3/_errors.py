@@ -91,17 +91,26 @@ def describe(bucket: str | None, key: str | None) -> str:
 
 
 def annotate(
-    exc: BaseException, operation: str, target: str, kinds: Sequence[ErrorKind], reason: str
+    exc: BaseException,
+    operation: str,
+    target: str,
+    kinds: Sequence[ErrorKind],
+    reason: str,
+    attempts: int | None = None,
 ) -> None:
-    """Record the attempts on ``exc`` (attributes and a note) without changing its type."""
+    """Record the attempts on ``exc`` (attributes and a note) without changing its type.
+
+    ``attempts``: the attempts that sent a request (default: one per kind); one that failed
+    while its request was being prepared is not counted."""
+    sent = len(kinds) if attempts is None else attempts
     try:
-        exc.resilient_s3_attempts = len(kinds)  # type: ignore[attr-defined]
+        exc.resilient_s3_attempts = sent  # type: ignore[attr-defined]
         exc.resilient_s3_kinds = tuple(kinds)  # type: ignore[attr-defined]
     except AttributeError:  # an exception type with __slots__: the note still tells
         pass
-    attempts = "1 attempt" if len(kinds) == 1 else f"{len(kinds)} attempts"
+    attempts_text = "1 attempt" if sent == 1 else f"{sent} attempts"
     note = (
-        f"resilient_s3: {operation} {target} failed after {attempts} "
+        f"resilient_s3: {operation} {target} failed after {attempts_text} "
         f"({', '.join(k.value for k in kinds)}); {reason}"
     )
     if hasattr(exc, "add_note"):

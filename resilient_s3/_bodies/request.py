@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .._errors import UnreplayableBodyError, describe
 
-__all__ = ["PreparedBody", "prepare_body"]
+__all__ = ["PreparedBody", "check_stream", "prepare_body"]
 
 _REPLAYABLE = (bytes, bytearray, memoryview)
 
@@ -42,6 +43,7 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
         return PreparedBody(_nothing, len(body.encode()))
     if isinstance(body, _REPLAYABLE):
         return PreparedBody(_nothing, memoryview(body).nbytes)
+    check_stream(body, f"{operation} {describe(params.get('Bucket'), params.get('Key'))}")
     start = _start_position(body)
     if start:
         body = params["Body"] = _Window(body, start)
@@ -68,6 +70,18 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
         )
     params["Body"] = data
     return PreparedBody(_nothing, len(data.encode() if isinstance(data, str) else data))
+
+
+def check_stream(body: Any, target: str) -> None:
+    """Raise, naming ``target``, if ``body`` is a closed file or a text-mode file (whose reads
+    give ``str``: botocore's checksum loop would never end). Reads nothing."""
+    if getattr(body, "closed", False) is True:
+        raise ValueError(f"{target}: Body is a closed file; no request was sent")
+    if isinstance(body, io.TextIOBase):
+        raise TypeError(
+            f"{target}: Body is a text-mode file; open it in binary mode ('rb'); no request "
+            "was sent"
+        )
 
 
 def _start_position(body: Any) -> int | None:

@@ -18,7 +18,14 @@ from urllib3 import exceptions as u3e
 
 from .._fields import error_code, http_status
 
-__all__ = ["DEFAULT_TABLES", "ErrorKind", "ErrorTables", "classify", "classify_code"]
+__all__ = [
+    "DEFAULT_TABLES",
+    "ErrorKind",
+    "ErrorTables",
+    "classify",
+    "classify_code",
+    "raised_before_send",
+]
 
 
 class ErrorKind(str, enum.Enum):
@@ -108,6 +115,47 @@ _AFTER_SEND: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 _CERTIFICATE_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
+# Raised while a request is prepared (parameters, credentials, region, the body), so nothing
+# was sent: the attempt is not counted (docs/errors.md). TypeError/ValueError/AttributeError
+# come from the caller's parameters or body (a text-mode or closed file).
+_LOCAL: tuple[type[BaseException], ...] = (
+    bce.ParamValidationError,
+    bce.NoCredentialsError,
+    bce.PartialCredentialsError,
+    bce.NoRegionError,
+    bce.InvalidRegionError,
+    TypeError,
+    ValueError,
+    AttributeError,
+)
+
+
+def raised_before_send(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised before any byte of the request was sent. Pure.
+
+    True for botocore's parameter, credential and region errors, for TypeError/ValueError/
+    AttributeError raised while a request is prepared, and for a TLS setup that cannot load its
+    CA bundle (a missing or unreadable file: the connection never started TLS).
+    """
+    if isinstance(exc, (bce.SSLError, ssl.SSLError)):
+        return _ca_bundle_unusable(exc)
+    return isinstance(exc, _LOCAL)
+
+
+#: What loading a CA bundle raises when the file is missing, unreadable or not a file.
+_FILE_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+
+def _ca_bundle_unusable(exc: BaseException) -> bool:
+    """An SSL error caused by a file error (the CA bundle could not be opened or read)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, _FILE_ERRORS):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def classify(exc: BaseException, tables: ErrorTables = DEFAULT_TABLES) -> ErrorKind:
@@ -118,7 +166,10 @@ def classify(exc: BaseException, tables: ErrorTables = DEFAULT_TABLES) -> ErrorK
     if isinstance(exc, bce.ClientError):
         return _classify_response(exc, tables)
     if isinstance(exc, (bce.SSLError, ssl.SSLError)):
-        # A certificate that does not verify will not verify on the next attempt either.
+        # A certificate that does not verify will not verify on the next attempt either, nor
+        # will a CA bundle that cannot be read.
+        if _ca_bundle_unusable(exc):
+            return ErrorKind.PERMANENT
         text = str(exc)
         if isinstance(exc, ssl.SSLCertVerificationError) or any(
             marker in text for marker in _CERTIFICATE_MARKERS

@@ -18,7 +18,7 @@ from .._errors import annotate, describe
 from .._fields import error_code
 from .._stats import Stats
 from .budget import RetryBudget
-from .classify import ErrorKind, classify
+from .classify import ErrorKind, classify, raised_before_send
 from .policy import RetryEvent, RetryPolicy
 from .strategies import (
     CallState,
@@ -89,6 +89,7 @@ class Retrier:
             except Exception as exc:  # classified for the strategies, then re-raised as is
                 state.last_attempt = self.policy.clock() - began
                 state.kinds.append(classify(exc, self.policy.tables))
+                state.unsent += raised_before_send(exc)
                 raise
 
         try:
@@ -133,7 +134,7 @@ class Retrier:
         target = describe(state.bucket, state.key)
         refused = None if state.stopped_by else refusal(self.policy, state)
         reason = f"gave up: {state.stopped_by}" if state.stopped_by else f"not retried: {refused}"
-        annotate(exc, state.operation, target, state.kinds, reason)
+        annotate(exc, state.operation, target, state.kinds, reason, len(state.kinds) - state.unsent)
         if kind not in _TRANSIENT:  # an answer (404, 403...), not a give-up
             logger.debug("%s %s failed: %s (%s)", state.operation, target, _error_name(exc), reason)
             return

@@ -50,6 +50,7 @@ class CallState:
     tokens: int = 0  # budget tokens this call took
     stopped_by: str = ""  # why retries stopped, when a stop rule fired
     fresh_until: float | None = None  # clock time until which a 404 is retried (fresh key)
+    unsent: int = 0  # attempts that failed before sending anything (not counted as attempts)
 
 
 def _state(retry_state: tenacity.RetryCallState) -> CallState:

@@ -16,7 +16,11 @@ from botocore.config import Config
 import resilient_s3
 from resilient_s3 import RetryPolicy
 
-DUMMY = {"region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}
+DUMMY: dict[str, Any] = {
+    "region_name": "us-east-1",
+    "aws_access_key_id": "test",
+    "aws_secret_access_key": "test",
+}
 
 
 @dataclass
@@ -71,4 +75,5 @@ def proxied(proxy: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
 def plain_boto3(endpoint_url: str, **config: Any) -> Any:
     """A plain boto3 client, one attempt per call."""
     cfg = Config(retries={"total_max_attempts": 1}, **config)
-    return boto3.client("s3", endpoint_url=endpoint_url, config=cfg, **DUMMY)
+    make: Any = boto3.client
+    return make("s3", endpoint_url=endpoint_url, config=cfg, **DUMMY)

@@ -12,7 +12,7 @@ import pytest
 
 import resilient_s3
 from resilient_s3 import Backoff, BudgetPolicy, RetryPolicy, VerifyPolicy
-from resilient_s3.batch import AdaptivePolicy, BatchClient
+from resilient_s3.batch import AdaptivePolicy
 
 from .conftest import proxied
 
@@ -23,11 +23,12 @@ NAN, INF = math.nan, math.inf
 def test_an_infinite_rate_is_no_limit(
     fault_proxy: Any, s3_bucket: str, s3_server_client: Any, option: str
 ) -> None:
-    batch: BatchClient = proxied(fault_proxy).batch
+    batch: Any = proxied(fault_proxy).batch
     items = {f"k{i}": b"x" * 100 for i in range(10)}
+    options: dict[str, Any] = {option: INF}
 
     async def run() -> Any:
-        return await asyncio.wait_for(batch.put_async(s3_bucket, items, **{option: INF}), 30)
+        return await asyncio.wait_for(batch.put_async(s3_bucket, items, **options), 30)
 
     report = asyncio.run(run())
     assert report.succeeded == 10
@@ -70,7 +71,9 @@ BAD_NUMBERS: list[tuple[str, Callable[[], object], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("make", "name"), [c[1:] for c in BAD_NUMBERS], ids=[c[0] for c in BAD_NUMBERS])
+@pytest.mark.parametrize(
+    ("make", "name"), [c[1:] for c in BAD_NUMBERS], ids=[c[0] for c in BAD_NUMBERS]
+)
 def test_a_meaningless_number_is_refused_naming_the_option(
     make: Callable[[], object], name: str
 ) -> None:
@@ -94,14 +97,15 @@ BAD_BATCH_OPTIONS = [
 def test_a_meaningless_batch_option_is_refused_before_any_request(
     fault_proxy: Any, s3_bucket: str, name: str, value: float
 ) -> None:
-    batch: BatchClient = proxied(fault_proxy).batch
+    batch: Any = proxied(fault_proxy).batch
+    options: dict[str, Any] = {name: value}
     with pytest.raises(ValueError, match=name):
-        batch.put(s3_bucket, {"k": b"x"}, **{name: value})  # type: ignore[misc]
+        batch.put(s3_bucket, {"k": b"x"}, **options)
     assert fault_proxy.counters["requests"] == 0
 
 
 DICTS: list[tuple[str, Callable[[Any], object]]] = [
-    ("client(retry=)", lambda p: resilient_s3.client("s3", retry={"deadline": 5}, **p.client_kwargs())),  # type: ignore[arg-type]
+    ("client(retry=)", lambda p: resilient_s3.client("s3", retry={"deadline": 5}, **p.client_kwargs())),  # type: ignore[arg-type]  # noqa: E501
     ("with_options(retry=)", lambda p: proxied(p).with_options(retry={"deadline": 5})),
     ("RetryPolicy(budget=)", lambda p: RetryPolicy(budget={"capacity": 5})),  # type: ignore[arg-type]
     ("RetryPolicy(throttled=)", lambda p: RetryPolicy(throttled={"max_attempts": 2})),  # type: ignore[arg-type]

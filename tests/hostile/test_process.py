@@ -4,6 +4,7 @@ stderr in an application that did not configure logging."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -40,10 +41,8 @@ def test_ctrl_c_ends_the_process_although_requests_hang(silent_listener: SilentL
         assert silent_listener.accepted >= 4, "the requests never reached the listener"
         interrupted = time.monotonic()
         os.kill(child.pid, signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=BOUND + 20)
-        except subprocess.TimeoutExpired:
-            pass
         took = time.monotonic() - interrupted
         assert child.returncode is not None, "still running 20 s after the bound"
         assert took < BOUND

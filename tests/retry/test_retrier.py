@@ -79,7 +79,9 @@ def test_permanent_and_not_found_are_tried_once_without_delay(
     assert caught.value is error
     assert fn.calls == 1  # type: ignore[attr-defined]
     assert fake_time.sleeps == []
-    assert error.resilient_s3_attempts == 1  # type: ignore[attr-defined]
+    # botocore's parameter validation fails before any request: that attempt is not counted
+    sent = 0 if isinstance(error, bce.ParamValidationError) else 1
+    assert error.resilient_s3_attempts == sent  # type: ignore[attr-defined]
     assert retrier.stats.snapshot().give_ups == 0
 
 

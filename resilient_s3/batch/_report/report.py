@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..._errors import ResilientS3Error, describe
+from ..._errors import ObjectChangedError, ResilientS3Error, VerificationError, describe
 from ..._fields import error_code
 from ..._retry.classify import ErrorKind, classify
 
@@ -61,8 +61,9 @@ class ItemFailure:
     def of(cls, operation: str, bucket: str | None, key: str, error: BaseException) -> ItemFailure:
         """The failure of ``key`` with ``error``, classified, attempts read from the error."""
         attempts = getattr(error, "resilient_s3_attempts", None)
-        if attempts is None:
-            attempts = 0 if isinstance(error, (ValueError, OSError, TypeError)) else 1
+        if attempts is None:  # not from a retried call: a local error, unless it is one of
+            # resilient_s3's own errors about what requests found (VerificationError...)
+            attempts = 1 if isinstance(error, (VerificationError, ObjectChangedError)) else 0
         return cls(key, classify(error), error, int(attempts), bucket, operation)
 
     def __str__(self) -> str:
