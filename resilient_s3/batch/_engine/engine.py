@@ -4,10 +4,13 @@ worker thread, every outcome settled into counts (successes) or failures.
 - **Bounded**: an item is pulled from the input only when one of ``concurrency`` slots is free,
   so a generator of any length runs in memory bounded by the concurrency (plus the list-based
   verifier's windows). The worker pool has ``concurrency`` threads.
-- **Failures**: an item whose call raises a botocore or resilient_s3 error, or a local
-  ``OSError``/``ValueError``, fails alone; the others go on (``fail_fast`` stops pulling new
-  items after the first failure). Any other exception (a bug, or raised by the caller's
-  iterator or progress callback) stops the batch like a cancellation, then propagates.
+- **Failures**: an item whose preparation or call raises any ``Exception`` (a botocore or
+  resilient_s3 error, a local ``OSError``/``ValueError``, or whatever the caller's file object
+  raises while it is read) fails alone; the others go on (``fail_fast`` stops pulling new
+  items after the first failure). An exception raised by the caller's iterator or progress
+  callback, or by the engine itself, stops the batch like a cancellation, then propagates.
+- **One key at a time**: a put item whose key is still being written or verified by an earlier
+  item of the batch fails as a duplicate (:meth:`claim`).
 - **Cancellation** (task cancelled, Ctrl-C in the sync methods): no item is pulled and no
   request sent any more (worker threads waiting for a token are woken; the request hook refuses
   new requests); requests in flight get ``cancel_grace`` seconds to finish, then are abandoned;
@@ -107,6 +110,7 @@ class Engine:
         self._failures: list[ItemFailure] = []
         self._results: list[ItemResult] = []
         self._data: dict[str, bytes] = {}
+        self._claimed: set[tuple[str, str]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self.verified = self.reuploads = 0
         #: Set by a verifier: start verifying what waits (True if it started anything).
@@ -165,8 +169,16 @@ class Engine:
         """Run ``coroutine`` as a task of this batch (awaited before the batch ends)."""
         self._spawn(coroutine, keys)
 
+    def claim(self, bucket: str, key: str) -> bool:
+        """Mark ``key`` as being written until its item settles; ``False`` if it already is."""
+        if (bucket, key) in self._claimed:
+            return False
+        self._claimed.add((bucket, key))
+        return True
+
     def succeed(self, result: ItemResult) -> None:
         """Settle one item as completed."""
+        self._claimed.discard((result.bucket, result.key))
         self._succeeded += 1
         size = result.size or 0
         self._bytes += size
@@ -176,8 +188,13 @@ class Engine:
             self._results.append(result)
         self.progress.succeeded(result.key, size)
 
-    def fail(self, bucket: str | None, key: str, error: BaseException) -> None:
-        """Settle one item as failed with ``error``."""
+    def fail(
+        self, bucket: str | None, key: str, error: BaseException, release: bool = True
+    ) -> None:
+        """Settle one item as failed with ``error`` (``release``: its key's claim ends; not for
+        an item refused before it claimed its key)."""
+        if release:
+            self._claimed.discard((bucket or "", key))
         if len(self._failures) >= KEPT_TRACEBACKS:
             error.__traceback__ = None  # frames keep locals (bodies): keep memory bounded
         failure = ItemFailure.of(self.operation, bucket, key, error)
@@ -203,7 +220,7 @@ class Engine:
                 job = make_job(raw)
             except BadItem as bad:
                 self._slots.release()
-                self.fail(bad.bucket, bad.key, bad.error)
+                self.fail(bad.bucket, bad.key, bad.error, release=False)
                 continue
             self._spawn(self._run_job(job), job.keys)
         if self._fatal is not None:
@@ -227,7 +244,7 @@ class Engine:
         except BatchCancelled:
             self._incomplete.extend(job.keys)
             return
-        except ITEM_ERRORS as error:
+        except Exception as error:  # noqa: BLE001 - the item's own failure, whatever it is
             for key in job.keys:
                 self.fail(job.bucket, key, error)
             return

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..._errors import describe
 from ..._verify.policy import VerifyPolicy
 from .._inputs.items import (
     PutItem,
@@ -52,7 +53,16 @@ def put_plan(
     _check_bucket(bucket)
     mode, policy = resolve_verify(verify, client.verify_policy)
     replayable = mode != "off"
-    total = _check_all(items, lambda raw: to_put_item(raw, replayable))
+    seen: set[str] = set()
+
+    def check(raw: Any) -> None:  # a collection: every item, and each key once
+        key = to_put_item(raw, replayable, bucket).key
+        if key in seen:
+            raise ValueError(_duplicate(bucket, key))
+        seen.add(key)
+
+    total = _check_all(items, check)
+    seen.clear()
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
         verifier = (
@@ -63,10 +73,12 @@ def put_plan(
 
         def make_job(raw: Any) -> Job:
             try:
-                item = to_put_item(raw, replayable)
+                item = to_put_item(raw, replayable, bucket)
                 position = _position(item.body)
-            except _LOCAL_ERRORS as error:
+            except Exception as error:  # whatever a bad item raises, it fails alone
                 raise BadItem(bucket, _key_of(raw), error) from error
+            if not engine.claim(bucket, item.key):  # from a generator: checked as it comes
+                raise BadItem(bucket, item.key, ValueError(_duplicate(bucket, item.key)))
             plane = _plane(engine)
             call = plane.put(bucket, item, position, multipart)
             if verifier is None:
@@ -210,6 +222,14 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
 def _plane(engine: Engine) -> Plane:
     assert engine.plane is not None, "the runner gives every engine a plane"
     return engine.plane
+
+
+def _duplicate(bucket: str, key: str) -> str:
+    return (
+        f"put {describe(bucket, key)}: the key appears more than once in the batch (while "
+        "its earlier item is still being written or verified); concurrent uploads of one key "
+        "leave whichever lands last, so pass each key once"
+    )
 
 
 def _counted(engine: Engine) -> Callable[[ItemResult], Any]:

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Union
 
-from ..._errors import UnreplayableBodyError
+from ..._bodies.request import check_stream
+from ..._errors import UnreplayableBodyError, describe
 
 __all__ = [
     "Body",
@@ -104,9 +105,9 @@ def raw_items(items: Iterable[Any] | Mapping[str, Any]) -> Iterator[Any]:
     return iter(items)
 
 
-def to_put_item(raw: Any, replayable: bool) -> PutItem:
+def to_put_item(raw: Any, replayable: bool, bucket: str | None = None) -> PutItem:
     """A checked :class:`PutItem` from one entry; ``replayable``: the body must be resendable
-    by the batch itself (verification on)."""
+    by the batch itself (verification on); errors name ``s3://bucket/key``."""
     if isinstance(raw, PutItem):
         item = raw
     elif isinstance(raw, tuple) and len(raw) in (2, 3):
@@ -115,28 +116,29 @@ def to_put_item(raw: Any, replayable: bool) -> PutItem:
         raise TypeError(
             f"a put item must be a PutItem or a (key, body[, extra_args]) tuple, got {raw!r:.80}"
         )
-    check_body(item, replayable)
+    check_body(item, replayable, bucket)
     return item
 
 
-def check_body(item: PutItem, replayable: bool) -> None:
+def check_body(item: PutItem, replayable: bool, bucket: str | None = None) -> None:
     """Raise if ``item.body`` cannot be sent (or resent, when ``replayable``)."""
-    body = item.body
+    body, target = item.body, f"put {describe(bucket, item.key)}"
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         return
     if isinstance(body, os.PathLike):
         path = os.fspath(body)
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"put {item.key!r}: {path!r} is not an existing file")
+            raise FileNotFoundError(f"{target}: {path!r} is not an existing file")
         return
     if not hasattr(body, "read"):
         raise TypeError(
-            f"put {item.key!r}: a body must be bytes, str, a path or a binary file object, "
+            f"{target}: a body must be bytes, str, a path or a binary file object, "
             f"got {type(body).__name__}"
         )
+    check_stream(body, target)
     if replayable and not _seekable(body):
         raise UnreplayableBodyError(
-            f"put {item.key!r}: the body is a non-seekable stream, which cannot be uploaded "
+            f"{target}: the body is a non-seekable stream, which cannot be uploaded "
             "again if verification finds the write lost; pass bytes, a path or a seekable "
             "file, or verify_writes=False"
         )
