@@ -27,6 +27,7 @@ from ._config import pool_size
 from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
 from ._retry.retrier import Retrier
+from ._retry.timeouts import cap_attempt_timeouts
 from ._shared import Rebuild, SharedParts
 from ._stats import StatsSnapshot
 from ._telemetry import TelemetryPolicy, start
@@ -93,6 +94,7 @@ class ResilientS3Client(_Base):
             reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
             _shared = SharedParts(policy, verify_policy, _rebuild, reporter, _recipe)
         check_ca_bundle(inner)
+        cap_attempt_timeouts(inner)
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping

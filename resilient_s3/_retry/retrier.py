@@ -30,6 +30,7 @@ from .strategies import (
     stop_when_fresh_window_ends,
     wait_full_jitter_by_kind,
 )
+from .timeouts import attempt_time_left
 
 __all__ = ["Retrier"]
 
@@ -84,8 +85,11 @@ class Retrier:
             if counted:
                 self.stats.add("attempts")
             began = self.policy.clock()
+            deadline = self.policy.deadline
+            left = None if deadline is None else deadline - (began - state.started)
             try:
-                return fn()
+                with attempt_time_left(left):
+                    return fn()
             except Exception as exc:  # classified for the strategies, then re-raised as is
                 state.last_attempt = self.policy.clock() - began
                 state.kinds.append(classify(exc, self.policy.tables))
