@@ -13,7 +13,8 @@ worker thread, every outcome settled into counts (successes) or failures.
   item of the batch fails as a duplicate (:meth:`claim`).
 - **Cancellation** (task cancelled, Ctrl-C in the sync methods): no item is pulled and no
   request sent any more (worker threads waiting for a token are woken; the request hook refuses
-  new requests); requests in flight get ``cancel_grace`` seconds to finish, then are abandoned;
+  new requests); requests in flight get ``cancel_grace`` seconds to finish, then are abandoned
+  (their worker threads are daemons: an abandoned request never keeps the process alive);
   multipart uploads still open are aborted; the report (``stopped="cancelled"``) is attached to
   the ``CancelledError``/``KeyboardInterrupt`` as ``resilient_s3_report`` and sent as the
   ``"finished"`` progress event.
@@ -26,7 +27,6 @@ import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -48,6 +48,7 @@ from .._report.report import (
     ItemResult,
     attach_report,
 )
+from .workers import DaemonThreadPool
 
 __all__ = ["ITEM_ERRORS", "BadItem", "Engine", "Job"]
 
@@ -111,7 +112,7 @@ class Engine:
         self._results: list[ItemResult] = []
         self._data: dict[str, bytes] = {}
         self._claimed: set[tuple[str, str]] = set()
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: DaemonThreadPool | None = None
         self.verified = self.reuploads = 0
         #: Set by a verifier: start verifying what waits (True if it started anything).
         self.flush: Callable[[], bool] = lambda: False
@@ -123,7 +124,7 @@ class Engine:
     ) -> BatchReport:
         """Run every item of ``source`` (``make_job`` turns one into a :class:`Job`)."""
         started = time.monotonic()
-        self._executor = ThreadPoolExecutor(
+        self._executor = DaemonThreadPool(
             self.options.concurrency, "resilient-s3-batch", set_context, (self.context,)
         )
         try:
@@ -282,9 +283,15 @@ class Engine:
             unverified = self.pending_keys()
             uploads = self.context.open_uploads()
             if uploads:
-                await asyncio.wait_for(
-                    asyncio.to_thread(self._abort_all, uploads), self.options.cancel_grace
-                )
+                aborts = DaemonThreadPool(1, "resilient-s3-abort")  # never joined at exit
+                loop = asyncio.get_running_loop()
+                try:
+                    await asyncio.wait_for(
+                        loop.run_in_executor(aborts, self._abort_all, uploads),
+                        self.options.cancel_grace,
+                    )
+                finally:
+                    aborts.shutdown(wait=False)
         except (asyncio.CancelledError, asyncio.TimeoutError):
             logger.warning("batch %s: stopped without waiting for cleanup", self.operation)
             abandoned.extend(k for keys in self._tasks.values() for k in keys)
