@@ -56,9 +56,11 @@ class VerificationError(ResilientS3Error):
 
     Attributes:
         bucket, key: the object.
-        reason: ``"lost"`` (still missing after the re-uploads), ``"conflict"`` (another writer's
-            object is there), ``"mismatch"`` (other size, ETag, checksum or bytes: a conflict or
-            corruption).
+        reason: ``"lost"`` (still missing after the re-uploads), ``"absent"`` (missing when
+            read back later than ``VerifyPolicy.lost_write_window`` after the write: lost, or
+            deleted by another client since; not uploaded again), ``"conflict"`` (another
+            writer's object is there), ``"mismatch"`` (other size, ETag, checksum or bytes: a
+            conflict or corruption).
         expected, found: what the write returned (or sent) and what the read-back found, as
             dicts of the compared fields (``found`` is ``None`` when nothing was found).
     """

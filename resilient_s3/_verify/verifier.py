@@ -16,9 +16,16 @@ only a key listed with the ETag and length expected is confirmed that way (its c
 compared: the ETag the server listed is the one it answered for this write); anything else is
 read back with HeadObject as below.
 
-A read-back that answers 404 is retried for ``visibility_timeout``; then the write is lost and
-uploaded again, conditionally (``IfNoneMatch="*"``) so a newer write by someone else is never
-clobbered. A read-back that finds another object raises :class:`VerificationError`.
+A read-back that answers 404 is retried for ``visibility_timeout`` (stale reads of servers
+without read-after-write consistency). A key still absent is either a lost write or a write
+deleted by another client since: no answer tells them apart on an unversioned bucket. So it is
+taken as lost, and uploaded again, only if the server answered the first 404 within
+``lost_write_window`` of acknowledging the write (a delete in that window raced the write);
+otherwise :class:`VerificationError` (reason ``"absent"``) is raised and nothing is uploaded, so
+verification never undoes an older delete. The re-upload is conditional (``IfNoneMatch="*"``),
+so a newer object by someone else is never clobbered. Once a read-back has shown our object,
+the write is verified and never read again: a later delete is someone else's newer write. A
+read-back that finds another object raises :class:`VerificationError`.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -101,8 +109,9 @@ class Verifier:
         expected = _expected(response, length)
         if self.policy.mode == "read" and operation == "PutObject":
             expected["md5"] = _md5_of(params["Body"])
+        acked = self._clock()  # the write was just acknowledged
         for reuploads in range(self.policy.max_reuploads + 1):
-            found: Listed | dict[str, Any] | None
+            found: Listed | dict[str, Any] | Absent
             if reuploads:
                 found = self._read_back(params, response, expected)
             else:
@@ -111,10 +120,11 @@ class Verifier:
                 self._stats.add("verified_by_listing")
                 self._stats.add("verified")
                 return response
-            if found is not None:
+            if not isinstance(found, Absent):
                 self._check(bucket, key, expected, found)
                 self._stats.add("verified")
                 return response
+            self._check_lost(bucket, key, expected, found.at - acked)
             if reuploads == self.policy.max_reuploads:
                 break
             logger.warning("lost write %s s3://%s/%s: uploading it again", operation, bucket, key)
@@ -123,7 +133,7 @@ class Verifier:
             if again is None:  # an earlier attempt's write had landed after all: verified
                 self._stats.add("verified")
                 return response
-            response = again
+            response, acked = again, self._clock()
             expected = {**_expected(response, length), "md5": expected.get("md5")}
         raise VerificationError(
             bucket, key, "lost", public_fields(expected), None,
@@ -131,12 +141,27 @@ class Verifier:
             f"{self.policy.visibility_timeout:g}s",
         )  # fmt: skip
 
+    def _check_lost(
+        self, bucket: str, key: str, expected: Mapping[str, Any], answered_after: float
+    ) -> None:
+        """Raise unless an absent key may be taken as a lost write (see the module docstring):
+        only a 404 answered within ``lost_write_window`` of the write's acknowledgement is."""
+        window = self.policy.lost_write_window
+        if answered_after <= window and window > 0:
+            return
+        raise VerificationError(
+            bucket, key, "absent", public_fields(expected), None,
+            f"the key was absent {answered_after:.2f}s after the write was acknowledged, later "
+            f"than lost_write_window ({window:g}s): a lost write, or a delete by another "
+            "client since, which is not undone; it was not uploaded again",
+        )  # fmt: skip
+
     def _first_read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
-    ) -> Listed | dict[str, Any] | None:
+    ) -> Listed | dict[str, Any] | Absent:
         """A shared listing that confirms the write (``Listed``), else :meth:`_read_back`."""
 
-        def head() -> dict[str, Any] | None:
+        def head() -> dict[str, Any] | Absent:
             return self._read_back(params, response, expected)
 
         if self._listing is None or any(name in params for name in _PASSED_ON):
@@ -148,8 +173,9 @@ class Verifier:
 
     def _read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """What the server holds now (after waiting out stale 404s), or ``None`` if nothing."""
+    ) -> dict[str, Any] | Absent:
+        """What the server holds now (after waiting out stale 404s), or :class:`Absent` with
+        the time the server first answered 404."""
         query = {name: params[name] for name in _PASSED_ON if name in params}
         query.update(Bucket=params["Bucket"], Key=params["Key"])
         version = response.get("VersionId")
@@ -157,14 +183,21 @@ class Verifier:
             query["VersionId"] = version
         if any(name.startswith("Checksum") for name in expected):
             query["ChecksumMode"] = "ENABLED"
-        until = self._clock() + self.policy.visibility_timeout
         operation = "GetObject" if expected.get("md5") else "HeadObject"
-        try:
-            found = self._send(operation, query, until)
+        try:  # the first answer, its 404 not retried: when it came matters (_check_lost)
+            found = self._send(operation, query, self._clock())
         except ClientError as exc:
-            if classify(exc) is ErrorKind.NOT_FOUND:
-                return None
-            raise
+            if classify(exc) is not ErrorKind.NOT_FOUND:
+                raise
+            absent = Absent(self._clock())
+            if self.policy.visibility_timeout <= 0:
+                return absent
+            try:  # a stale 404 of a server without read-after-write: wait it out
+                found = self._send(operation, query, absent.at + self.policy.visibility_timeout)
+            except ClientError as again:
+                if classify(again) is ErrorKind.NOT_FOUND:
+                    return absent
+                raise
         if operation == "GetObject":
             found["md5"] = hashlib.md5(found["Body"].read(), usedforsecurity=False).hexdigest()
         return found
@@ -211,13 +244,20 @@ class Verifier:
         """The conditional re-upload found an object: return if it is ours (an earlier attempt
         landed after all), raise a conflict if it is someone else's."""
         found = self._read_back(params, {}, expected)
-        if found is None:
+        if isinstance(found, Absent):
             raise exc
         try:
             self._check(params["Bucket"], params["Key"], expected, found)
         except VerificationError as mismatch:
             mismatch.reason = "conflict"
             raise mismatch from exc
+
+
+@dataclass(frozen=True)
+class Absent:
+    """A read-back found no object; ``at``: the clock time the server first answered 404."""
+
+    at: float
 
 
 def _expected(response: Mapping[str, Any], length: int | None) -> dict[str, Any]:

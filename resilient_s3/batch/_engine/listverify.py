@@ -9,13 +9,18 @@ a directory tree); when other keys are interleaved, at most ``2 * pages + 2`` pa
 the keys beyond are checked with HeadObject, so the cost stays bounded.
 
 A key listed with the same size and ETag is verified. A key missing is uploaded again with
-``IfNoneMatch="*"`` (a 412 means it exists after all: it is checked again); a key listed with
+``IfNoneMatch="*"`` (a 412 means it exists after all: it is checked again), but only if the
+listing was answered within ``VerifyPolicy.lost_write_window`` of the write's acknowledgement:
+later, the key may have been deleted by another client, and the item fails with
+``VerificationError`` (reason ``"absent"``) instead, as in the facade (docs/consistency.md). So
+a window is also checked once its oldest write is half that window old. A key listed with
 another size or ETag is uploaded again as is. Both re-join a window and are checked again, up to
 ``max_reuploads`` times; then the item fails with :class:`~resilient_s3.VerificationError`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Callable, Mapping
@@ -58,14 +63,24 @@ class Pending:
     params: Mapping[str, Any]
     round: int = 0
     memory: int = 0
+    acked: float = 0.0  # clock time the write was acknowledged (set by ListVerifier.written)
 
 
 class ListVerifier:
     """Verifies the writes of one batch by listing (see the module docstring)."""
 
-    def __init__(self, engine: Engine, s3: Any, max_reuploads: int, conditional: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        s3: Any,
+        max_reuploads: int,
+        conditional: bool,
+        lost_write_window: float = 5.0,
+    ) -> None:
         self.engine = engine
         self.s3 = s3
+        self._clock: Callable[[], float] = s3.retry_policy.clock
+        self.lost_write_window = lost_write_window
         # A HeadObject check wants the truth now: no read-your-writes retries of a 404
         self._head_s3 = s3.with_options(
             verify_writes=VerifyPolicy(mode="off", read_your_writes=0.0)
@@ -82,12 +97,19 @@ class ListVerifier:
     async def written(self, pending: Pending) -> None:
         """A write was acknowledged: queue it for verification."""
         bucket, key = pending.result.bucket, pending.result.key
+        now = self._clock()
+        pending = dataclasses.replace(pending, acked=now)
         if key in self._windows.get(bucket, {}):
             self._start(bucket)  # the same key twice: check the first write's window first
         window = self._windows.setdefault(bucket, {})
         window[key] = pending
         self._memory[bucket] = self._memory.get(bucket, 0) + pending.memory
-        if len(window) >= WINDOW_KEYS or self._memory[bucket] >= WINDOW_BYTES:
+        oldest = next(iter(window.values())).acked
+        if (
+            len(window) >= WINDOW_KEYS
+            or self._memory[bucket] >= WINDOW_BYTES
+            or now - oldest >= self.lost_write_window / 2  # listed while a 404 still counts
+        ):
             self._start(bucket)
 
     def flush(self) -> bool:
@@ -126,9 +148,10 @@ class ListVerifier:
                     len(keys), bucket, type(error).__name__,
                 )  # fmt: skip
                 listed, covered = {}, ""
+            listed_at = self._clock()
             for key in keys:
                 if covered is None or key <= covered:
-                    await self._judge(window[key], listed.get(key))
+                    await self._judge(window[key], listed.get(key), listed_at)
                 else:
                     await self.engine.submit(self._head_job(window[key]))
         finally:
@@ -147,11 +170,11 @@ class ListVerifier:
             return answer.get("ContentLength"), answer.get("ETag")
 
         async def judged(found: Found | None) -> None:
-            await self._judge(pending, found)
+            await self._judge(pending, found, self._clock())
 
         return Job(result.bucket, (result.key,), head, judged)
 
-    async def _judge(self, pending: Pending, found: Found | None) -> None:
+    async def _judge(self, pending: Pending, found: Found | None, answered: float) -> None:
         result = pending.result
         expected = {"ETag": normal_etag(result.etag), "ContentLength": result.size}
         seen = None if found is None else {"ETag": normal_etag(found[1]), "ContentLength": found[0]}
@@ -162,6 +185,18 @@ class ListVerifier:
             self.engine.succeed(result)
             return
         reason = "lost" if seen is None else "mismatch"
+        late = answered - pending.acked
+        if seen is None and (late > self.lost_write_window or self.lost_write_window <= 0):
+            detail = (
+                f"absent {late:.2f}s after the write was acknowledged, later than "
+                f"lost_write_window ({self.lost_write_window:g}s): a lost write, or a delete by "
+                "another client since, which is not undone; it was not uploaded again"
+            )
+            error = VerificationError(
+                result.bucket, result.key, "absent", public_fields(expected), None, detail
+            )
+            self.engine.fail(result.bucket, result.key, error)
+            return
         if pending.round >= self.max_reuploads:
             detail = (
                 f"still {'missing' if seen is None else 'different'} after "

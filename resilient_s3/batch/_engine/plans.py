@@ -66,7 +66,13 @@ def put_plan(
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
         verifier = (
-            ListVerifier(engine, s3, policy.max_reuploads, policy.conditional_reupload)
+            ListVerifier(
+                engine,
+                s3,
+                policy.max_reuploads,
+                policy.conditional_reupload,
+                policy.lost_write_window,
+            )
             if mode == "list"
             else None
         )
@@ -110,7 +116,11 @@ def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options:
     total = _check_all(pairs, to_copy_item)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
-        verifier = ListVerifier(engine, s3, policy.max_reuploads, False) if mode == "list" else None
+        verifier = (
+            ListVerifier(engine, s3, policy.max_reuploads, False, policy.lost_write_window)
+            if mode == "list"
+            else None
+        )
 
         def make_job(raw: Any) -> Job:
             try:
