@@ -111,7 +111,12 @@ def to_put_item(raw: Any, replayable: bool, bucket: str | None = None) -> PutIte
     if isinstance(raw, PutItem):
         item = raw
     elif isinstance(raw, tuple) and len(raw) in (2, 3):
-        item = PutItem(*raw)
+        try:
+            item = PutItem(*raw)
+        except (TypeError, ValueError) as error:
+            if not isinstance(raw[0], str) or not raw[0]:
+                raise
+            raise type(error)(f"put {describe(bucket, raw[0])}: {error}") from error
     else:
         raise TypeError(
             f"a put item must be a PutItem or a (key, body[, extra_args]) tuple, got {raw!r:.80}"
