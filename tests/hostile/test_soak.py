@@ -1,7 +1,7 @@
 """The soak: 10,000 objects put by one batch through mixed faults and lost writes, then every
 acknowledged object checked on the server itself (no proxy): 0 lost. Marked ``slow``; the
-README's test command (CI) runs it. Measured: the batch took 137 s, the test 183 s (bucket clean-up included), on moto, on 2 cores
-shared with four other test runs (load average 17)."""
+README's test command (CI) runs it. Measured: the batch took 137 s, the test 183 s (bucket
+clean-up included), on moto, on 2 cores shared with other test runs (load average 17)."""
 
 from __future__ import annotations
 
