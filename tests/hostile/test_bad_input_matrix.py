@@ -174,7 +174,7 @@ BATCH_LOCAL: list[tuple[str, Callable[[Path], Any], type[BaseException]]] = [
 @pytest.fixture
 def s3(fault_proxy: Any) -> Any:
     policy = RetryPolicy(body_spool_limit=0, deadline=20)
-    return proxied(fault_proxy, policy, verify=VerifyPolicy(mode="off"))
+    return proxied(fault_proxy, policy, verify_writes=VerifyPolicy(mode="off"))
 
 
 @pytest.mark.parametrize(
@@ -259,11 +259,11 @@ def test_batch_generators_fail_a_bad_item_alone_sending_nothing(
 
 
 BATCH_PERMANENT: list[tuple[str, Callable[[Any, str], Any]]] = [
-    ("put", lambda s3, b: s3.batch.put(b, [("k", b"x")], verify=False)),
+    ("put", lambda s3, b: s3.batch.put(b, [("k", b"x")], verify_writes=False)),
     ("get", lambda s3, b: s3.batch.get(b, ["k"])),
     ("head", lambda s3, b: s3.batch.head(b, ["k"])),
     ("delete", lambda s3, b: s3.batch.delete(b, ["k"])),
-    ("copy", lambda s3, b: s3.batch.copy([(b, "s", b, "k")], verify=False)),
+    ("copy", lambda s3, b: s3.batch.copy([(b, "s", b, "k")], verify_writes=False)),
 ]
 
 

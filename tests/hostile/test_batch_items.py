@@ -64,7 +64,7 @@ def test_a_text_mode_file_from_a_generator_fails_alone_before_any_request(
     text.write_text("hello")
     with text.open("r") as handle:
         items = iter([("a", b"1"), ("text", handle), ("b", b"2")])
-        report = batch.put(s3_bucket, items, verify=False)
+        report = batch.put(s3_bucket, items, verify_writes=False)
     assert report.succeeded == 2
     (failure,) = report.failed
     assert isinstance(failure.error, TypeError)

@@ -22,7 +22,7 @@ def test_a_silent_endpoint_is_given_up_at_the_deadline(
     silent_listener: SilentListener, operation: str
 ) -> None:
     s3 = resilient_s3.client(
-        "s3", retry=RetryPolicy(deadline=2), verify=False, **silent_listener.client_kwargs()
+        "s3", retry=RetryPolicy(deadline=2), verify_writes=False, **silent_listener.client_kwargs()
     )
     outcome: dict[str, Any] = {}
 

@@ -41,7 +41,7 @@ def test_a_key_deleted_while_its_read_back_is_held_is_not_uploaded_again(
     fault_proxy.set_faults(
         [Fault(FaultKind.LATENCY, seconds=HELD, operations=frozenset({"HeadObject"}))]
     )
-    s3 = proxied(fault_proxy, verify=VerifyPolicy(visibility_timeout=0))
+    s3 = proxied(fault_proxy, verify_writes=VerifyPolicy(visibility_timeout=0))
     timer = _delete_later(s3_server_client, s3_bucket, "k")
     with pytest.raises(VerificationError) as caught:
         s3.put_object(Bucket=s3_bucket, Key="k", Body=b"data")
@@ -77,7 +77,7 @@ def test_a_write_lost_and_found_absent_at_once_is_still_uploaded_again(
     fault_proxy.set_faults(
         [Fault(FaultKind.LOST_WRITE, limit=1, operations=frozenset({"PutObject"}))]
     )
-    s3 = proxied(fault_proxy, verify=VerifyPolicy(visibility_timeout=0))
+    s3 = proxied(fault_proxy, verify_writes=VerifyPolicy(visibility_timeout=0))
     s3.put_object(Bucket=s3_bucket, Key="k", Body=b"data")
     assert fault_proxy.counters["op:PutObject"] == 2
     assert _exists(s3_server_client, s3_bucket, "k")
