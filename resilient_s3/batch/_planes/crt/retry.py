@@ -22,7 +22,7 @@ from typing import TypeVar
 import tenacity
 
 from ...._retry.budget import RetryBudget
-from ...._retry.classify import classify
+from ...._retry.classify import classify, raised_before_send
 from ...._retry.policy import RetryPolicy
 from ...._retry.retrier import Retrier
 from ...._retry.strategies import (
@@ -81,6 +81,7 @@ class AsyncRetrier(Retrier):
             except Exception as exc:  # classified for the strategies, then re-raised as is
                 state.last_attempt = self.policy.clock() - began
                 state.kinds.append(classify(exc, self.policy.tables))
+                state.unsent += raised_before_send(exc)
                 raise
 
         try:
