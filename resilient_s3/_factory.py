@@ -9,6 +9,7 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
+from ._checks import check_policy
 from ._client import ResilientS3Client
 from ._config import disable_botocore_retries, resilient_config
 from ._fleet.hooks import install_rate_limit
@@ -110,7 +111,8 @@ def build_client(
     assert session is not None
     kwargs = recipe.kwargs
     rate_limit: SharedLimiter | None = recipe.options.get("rate_limit")
-    tables = (retry or RetryPolicy()).tables
+    policy = RetryPolicy() if retry is None else check_policy("retry", retry, RetryPolicy)
+    tables = policy.tables
 
     def made(built: BaseClient) -> BaseClient:
         if rate_limit is not None:
