@@ -83,6 +83,12 @@ class VerificationError(ResilientS3Error):
         self.reason = reason
         self.expected = expected
         self.found = found
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled with its arguments (a Dask worker's error crosses processes)."""
+        fields = (self.bucket, self.key, self.reason, self.expected, self.found, self.detail)
+        return (type(self), fields, self.__dict__)
 
 
 def describe(bucket: str | None, key: str | None) -> str:
