@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
 
-# The fixtures of resilient_s3.testing (opt-in, as for any user: docs/testing.md). TEMPORARY
-# guard while old editable installs still carry the removed pytest11 entry point.
-if not any(ep.name == "resilient_s3" for ep in entry_points(group="pytest11")):
-    pytest_plugins = ["resilient_s3.testing.pytest_plugin"]
+# The fixtures of resilient_s3.testing (opt-in, as for any user: docs/testing.md).
+pytest_plugins = ["resilient_s3.testing.pytest_plugin"]
 
 
 @dataclass

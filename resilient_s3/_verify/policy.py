@@ -56,7 +56,7 @@ class VerifyPolicy:
     read_your_writes: float = 10.0
     recent_keys: int = 50_000
     coalesce: int = 8
-    lost_write_window: float = 5.0
+    lost_write_window: float = 10.0
 
     def __post_init__(self) -> None:
         if self.mode not in VERIFY_MODES:

@@ -3,8 +3,9 @@
 A read-back 404 cannot tell "never stored" from "stored, then deleted by someone": the client
 re-uploads a missing key only when the server answered that 404 within
 ``VerifyPolicy.lost_write_window`` of acknowledging the write (docs/consistency.md). Here every
-HeadObject/ListObjectsV2 is held 6 s (more than the default window, 5 s) by the proxy while a
-second client deletes the key.
+HeadObject/ListObjectsV2 is held longer than the window by the proxy while a
+second client deletes the key. The tests set a 1 s window and hold read-backs 1.5 s (the
+default window, 10 s, would make each test wait 11 s).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import proxied
 
-HELD = 6.0  # seconds the proxy holds each read-back before forwarding it
+HELD = 1.5  # seconds the proxy holds each read-back before forwarding it
+WINDOW = 1.0  # VerifyPolicy.lost_write_window in these tests
 
 
 def _exists(s3_server_client: Any, bucket: str, key: str) -> bool:
@@ -41,7 +43,8 @@ def test_a_key_deleted_while_its_read_back_is_held_is_not_uploaded_again(
     fault_proxy.set_faults(
         [Fault(FaultKind.LATENCY, seconds=HELD, operations=frozenset({"HeadObject"}))]
     )
-    s3 = proxied(fault_proxy, verify_writes=VerifyPolicy(visibility_timeout=0))
+    policy = VerifyPolicy(visibility_timeout=0, lost_write_window=WINDOW)
+    s3 = proxied(fault_proxy, verify_writes=policy)
     timer = _delete_later(s3_server_client, s3_bucket, "k")
     with pytest.raises(VerificationError) as caught:
         s3.put_object(Bucket=s3_bucket, Key="k", Body=b"data")
@@ -55,7 +58,8 @@ def test_a_key_deleted_while_its_read_back_is_held_is_not_uploaded_again(
 def test_a_key_deleted_before_its_listing_is_not_uploaded_again_by_a_batch(
     fault_proxy: Any, s3_bucket: str, s3_server_client: Any
 ) -> None:
-    batch: BatchClient = proxied(fault_proxy).batch
+    policy = VerifyPolicy(lost_write_window=WINDOW)
+    batch: BatchClient = proxied(fault_proxy, verify_writes=policy).batch
     fault_proxy.set_faults(
         [Fault(FaultKind.LATENCY, seconds=HELD, operations=frozenset({"ListObjectsV2"}))]
     )
