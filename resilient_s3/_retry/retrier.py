@@ -20,16 +20,7 @@ from .._stats import Stats
 from .budget import RetryBudget
 from .classify import ErrorKind, classify, raised_before_send
 from .policy import RetryEvent, RetryPolicy
-from .strategies import (
-    CallState,
-    refusal,
-    retry_if_retryable,
-    stop_at_kind_limit,
-    stop_before_deadline,
-    stop_unless_budget_pays,
-    stop_when_fresh_window_ends,
-    wait_full_jitter_by_kind,
-)
+from .strategies import CallState, refusal, strategies
 from .timeouts import attempt_time_left
 
 __all__ = ["Retrier"]
@@ -46,15 +37,7 @@ class Retrier:
         self.stats = stats
         self.budget = budget
         self._retrying = tenacity.Retrying(
-            retry=retry_if_retryable(policy),
-            wait=wait_full_jitter_by_kind(policy),
-            stop=stop_unless_budget_pays(
-                stop_at_kind_limit(policy)
-                | stop_before_deadline(policy)
-                | stop_when_fresh_window_ends(policy),
-                budget,
-                stats,
-            ),
+            **strategies(policy, budget, stats),
             sleep=policy.sleep,
             before_sleep=self._before_sleep,
             reraise=True,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import tenacity
 from tenacity.retry import retry_base
@@ -33,6 +34,7 @@ __all__ = [
     "stop_before_deadline",
     "stop_unless_budget_pays",
     "stop_when_fresh_window_ends",
+    "strategies",
     "wait_full_jitter_by_kind",
 ]
 
@@ -176,6 +178,21 @@ class stop_when_fresh_window_ends(stop_base):
             return False
         state.stopped_by = "still not found when the key's freshness window ended"
         return True
+
+
+def strategies(policy: RetryPolicy, budget: RetryBudget, stats: Stats) -> dict[str, Any]:
+    """tenacity's ``retry``, ``wait`` and ``stop`` for ``policy``: the same for the sync
+    ``Retrying`` and the ``AsyncRetrying`` of the CRT plane."""
+    rules = (
+        stop_at_kind_limit(policy)
+        | stop_before_deadline(policy)
+        | stop_when_fresh_window_ends(policy)
+    )
+    return {
+        "retry": retry_if_retryable(policy),
+        "wait": wait_full_jitter_by_kind(policy),
+        "stop": stop_unless_budget_pays(rules, budget, stats),
+    }
 
 
 class stop_unless_budget_pays(stop_base):

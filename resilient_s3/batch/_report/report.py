@@ -89,6 +89,21 @@ class ItemResult:
     response: Mapping[str, Any] = field(default_factory=dict, repr=False)
     data: bytes | None = field(default=None, repr=False, compare=False)
 
+    @classmethod
+    def of(
+        cls,
+        bucket: str,
+        key: str,
+        size: int | None,
+        response: Mapping[str, Any],
+        *,
+        etag: str | None = None,
+        data: bytes | None = None,
+    ) -> ItemResult:
+        """The result of an item from the operation's answer (either data plane)."""
+        kept = {k: v for k, v in response.items() if k not in ("ResponseMetadata", "Body")}
+        return cls(key, bucket, size, etag or response.get("ETag"), kept, data)
+
 
 @dataclass(frozen=True)
 class BatchStats:

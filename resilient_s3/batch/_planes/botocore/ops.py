@@ -12,7 +12,7 @@ import io
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -64,7 +64,7 @@ def put_one(
         if size >= multipart.threshold:
             return _put_file(s3, bucket, item.key, io.BytesIO(body), 0, extra, multipart)
         response = s3.put_object(Bucket=bucket, Key=item.key, Body=body, **extra)
-        return _result(bucket, item.key, size, response)
+        return ItemResult.of(bucket, item.key, size, response)
     return _put_file(s3, bucket, item.key, body, position, extra, multipart)
 
 
@@ -88,7 +88,7 @@ def _put_file(
         response = _multipart(s3, bucket, key, file, position, size, extra, multipart)
     else:
         response = s3.put_object(Bucket=bucket, Key=key, Body=file, **extra)
-    return _result(bucket, key, size, response)
+    return ItemResult.of(bucket, key, size, response)
 
 
 def _multipart(
@@ -154,7 +154,7 @@ def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
         if context is not None:
             context.pace_bytes(size)
         if target is None:
-            return _result(bucket, key, size, response, data=body.read())
+            return ItemResult.of(bucket, key, size, response, data=body.read())
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
@@ -165,7 +165,7 @@ def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        return _result(bucket, key, size, response)
+        return ItemResult.of(bucket, key, size, response)
     finally:
         body.close()
 
@@ -183,7 +183,7 @@ def local_path(root: Path, key: str, strip: str = "") -> Path:
 def head_one(s3: Any, bucket: str, key: str) -> ItemResult:
     """HeadObject ``key``."""
     response = s3.head_object(Bucket=bucket, Key=key)
-    return _result(bucket, key, response.get("ContentLength"), response)
+    return ItemResult.of(bucket, key, response.get("ContentLength"), response)
 
 
 def copy_one(s3: Any, item: CopyItem) -> ItemResult:
@@ -193,7 +193,7 @@ def copy_one(s3: Any, item: CopyItem) -> ItemResult:
         CopySource={"Bucket": item.src_bucket, "Key": item.src_key}, **dict(item.extra_args),
     )  # fmt: skip
     etag = response.get("CopyObjectResult", {}).get("ETag")
-    return _result(item.dst_bucket, item.dst_key, None, response, etag=etag)
+    return ItemResult.of(item.dst_bucket, item.dst_key, None, response, etag=etag)
 
 
 def delete_chunk(s3: Any, bucket: str, keys: Sequence[str]) -> list[tuple[str, ClientError | None]]:
@@ -208,16 +208,3 @@ def delete_chunk(s3: Any, bucket: str, keys: Sequence[str]) -> list[tuple[str, C
         error = ClientError({"Error": {"Code": code, "Message": message}}, "DeleteObjects")
         errors[entry.get("Key", "")] = error
     return [(key, errors.get(key)) for key in keys]
-
-
-def _result(
-    bucket: str,
-    key: str,
-    size: int | None,
-    response: Mapping[str, Any],
-    *,
-    etag: str | None = None,
-    data: bytes | None = None,
-) -> ItemResult:
-    kept = {k: v for k, v in response.items() if k not in ("ResponseMetadata", "Body")}
-    return ItemResult(key, bucket, size, etag or response.get("ETag"), kept, data)

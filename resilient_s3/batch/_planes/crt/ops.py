@@ -95,7 +95,7 @@ class CrtOps:
 
         response = await self.retrier.acall("PutObject", bucket, item.key, attempt)
         self._recent.wrote(bucket, item.key)
-        return _result(bucket, item.key, size, response)
+        return ItemResult.of(bucket, item.key, size, response)
 
     async def get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
         """GetObject ``key`` into ``target`` (a temporary file renamed at the end) or memory."""
@@ -126,10 +126,10 @@ class CrtOps:
         size = int(response.get("ContentLength") or answer.received)
         await self.context.pacer.acquire(0, size)
         if target is None:
-            return _result(bucket, key, size, response, data=answer.body)
+            return ItemResult.of(bucket, key, size, response, data=answer.body)
         assert partial is not None
         os.replace(partial, target)
-        return _result(bucket, key, size, response)
+        return ItemResult.of(bucket, key, size, response)
 
     async def head(self, bucket: str, key: str) -> ItemResult:
         """HeadObject ``key``."""
@@ -142,7 +142,7 @@ class CrtOps:
         response = await self.retrier.acall(
             "HeadObject", bucket, key, attempt, fresh_until=self._fresh(bucket, key)
         )
-        return _result(bucket, key, response.get("ContentLength"), response)
+        return ItemResult.of(bucket, key, response.get("ContentLength"), response)
 
     async def copy(self, item: CopyItem) -> ItemResult:
         """CopyObject (objects up to 5 GiB); the answer's XML parsed by botocore."""
@@ -160,7 +160,7 @@ class CrtOps:
         response = await self.retrier.acall("CopyObject", item.dst_bucket, item.dst_key, attempt)
         self._recent.wrote(item.dst_bucket, item.dst_key)
         etag = response.get("CopyObjectResult", {}).get("ETag")
-        return _result(item.dst_bucket, item.dst_key, None, response, etag=etag)
+        return ItemResult.of(item.dst_bucket, item.dst_key, None, response, etag=etag)
 
     # -- one attempt -----------------------------------------------------------------------
 
@@ -249,16 +249,3 @@ def _server_of(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
-
-
-def _result(
-    bucket: str,
-    key: str,
-    size: int | None,
-    response: Mapping[str, Any],
-    *,
-    etag: str | None = None,
-    data: bytes | None = None,
-) -> ItemResult:
-    kept = {k: v for k, v in response.items() if k not in ("ResponseMetadata", "Body")}
-    return ItemResult(key, bucket, size, etag or response.get("ETag"), kept, data)

@@ -25,15 +25,7 @@ from ...._retry.budget import RetryBudget
 from ...._retry.classify import classify, raised_before_send
 from ...._retry.policy import RetryPolicy
 from ...._retry.retrier import Retrier
-from ...._retry.strategies import (
-    CallState,
-    retry_if_retryable,
-    stop_at_kind_limit,
-    stop_before_deadline,
-    stop_unless_budget_pays,
-    stop_when_fresh_window_ends,
-    wait_full_jitter_by_kind,
-)
+from ...._retry.strategies import CallState, strategies
 from ...._stats import Stats
 
 __all__ = ["AsyncRetrier"]
@@ -47,15 +39,7 @@ class AsyncRetrier(Retrier):
     def __init__(self, policy: RetryPolicy, stats: Stats, budget: RetryBudget) -> None:
         super().__init__(policy, stats, budget)
         self._async = tenacity.AsyncRetrying(
-            retry=retry_if_retryable(policy),
-            wait=wait_full_jitter_by_kind(policy),
-            stop=stop_unless_budget_pays(
-                stop_at_kind_limit(policy)
-                | stop_before_deadline(policy)
-                | stop_when_fresh_window_ends(policy),
-                budget,
-                stats,
-            ),
+            **strategies(policy, budget, stats),
             sleep=_async_sleep(policy.sleep),
             before_sleep=self._before_sleep,
             reraise=True,
