@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-__all__ = ["error_code", "http_headers", "http_status"]
+__all__ = ["error_code", "error_label", "http_headers", "http_status"]
 
 
 def _response(source: BaseException | Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -28,6 +28,14 @@ def error_code(source: BaseException | Mapping[str, Any] | None) -> str:
     """The S3 error code (``"NoSuchKey"``, ``"SlowDown"``...), or ``""`` when there is none."""
     error = _response(source).get("Error") or {}
     return str(error.get("Code") or "")
+
+
+def error_label(error: BaseException) -> str:
+    """``"ClientError(SlowDown)"``: the class and, for an answer, its S3 error code; never the
+    message (it can hold a URL, and a URL can hold a signature)."""
+    if isinstance(error, ClientError):
+        return f"{type(error).__name__}({error_code(error) or '?'})"
+    return type(error).__name__
 
 
 def http_status(source: BaseException | Mapping[str, Any] | None) -> int | None:

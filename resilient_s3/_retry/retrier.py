@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import tenacity
-from botocore.exceptions import ClientError
 
 from .._errors import annotate, describe
-from .._fields import error_code
+from .._fields import error_label
 from .._stats import Stats
 from .budget import RetryBudget
 from .classify import ErrorKind, classify, raised_before_send
@@ -150,8 +149,4 @@ _TRANSIENT = frozenset(
 
 def _error_name(error: BaseException | None) -> str:
     """Class and S3 error code only: messages can hold URLs, and URLs can hold signatures."""
-    if error is None:
-        return "-"
-    if isinstance(error, ClientError):
-        return f"{type(error).__name__}({error_code(error) or '?'})"
-    return type(error).__name__
+    return "-" if error is None else error_label(error)

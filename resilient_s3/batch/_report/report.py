@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..._errors import ObjectChangedError, ResilientS3Error, VerificationError, describe
-from ..._fields import error_code
+from ..._fields import error_label
 from ..._retry.classify import ErrorKind, classify
 
 __all__ = [
@@ -247,8 +245,6 @@ def attach_report(error: BaseException, report: BatchReport) -> None:
 
 def _error_name(error: BaseException) -> str:
     """Class and S3 error code; never the message (it can hold a URL)."""
-    if isinstance(error, ClientError):
-        return f"{type(error).__name__}({error_code(error) or '?'})"
     if isinstance(error, (ResilientS3Error, OSError, ValueError, TypeError)):
         return f"{type(error).__name__}: {str(error)[:300]}"  # local errors: no URL inside
-    return type(error).__name__
+    return error_label(error)
