@@ -3,7 +3,8 @@ listing denied, objects changed under the batch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import resilient_s3
@@ -15,13 +16,21 @@ from resilient_s3.testing import Fault, FaultKind
 from .conftest import make_bodies
 
 
+def _pages(s3: Any) -> Callable[[dict[str, Any]], Awaitable[Mapping[str, Any]]]:
+    async def fetch(params: dict[str, Any]) -> Mapping[str, Any]:
+        answer: Mapping[str, Any] = s3.list_objects_v2(**params)
+        return answer
+
+    return fetch
+
+
 def test_list_range_finds_the_keys_of_its_range_only(s3_server_client: Any, s3_bucket: str) -> None:
     for i in range(12):
         s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"x" * i)
     s3_server_client.put_object(Bucket=s3_bucket, Key="other", Body=b"")
     keys = ["p/03", "p/04", "p/05", "p/99"]
 
-    found, covered = list_range(s3_server_client, s3_bucket, keys)
+    found, covered = asyncio.run(list_range(_pages(s3_server_client), s3_bucket, keys))
 
     assert covered is None
     assert {k: size for k, (size, _) in found.items()} == {"p/03": 3, "p/04": 4, "p/05": 5}
@@ -32,7 +41,7 @@ def test_list_range_stops_at_its_page_limit(s3_server_client: Any, s3_bucket: st
         s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"")
     keys = ["p/00", "p/29"]  # 30 keys apart: more pages than 2 * (2 // 2 + 1) + 2 = 6 of 2
 
-    found, covered = list_range(s3_server_client, s3_bucket, keys, page=2)
+    found, covered = asyncio.run(list_range(_pages(s3_server_client), s3_bucket, keys, page=2))
 
     assert covered == "p/11"  # 6 pages of 2 keys listed
     assert set(found) == {"p/00"}

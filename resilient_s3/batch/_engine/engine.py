@@ -156,10 +156,10 @@ class Engine:
         """Run ``call`` in a worker thread without a slot (an input listing: the feed holds one)."""
         return await self._in_worker(call)
 
-    async def run_in_slot(self, call: Callable[[], Any]) -> Any:
-        """Run ``call`` in a worker thread, holding a slot."""
+    async def run_in_slot(self, call: Callable[[], Any], awaited: bool = False) -> Any:
+        """Run ``call`` in a worker thread (``awaited``: await it on the loop), holding a slot."""
         async with self._slots:
-            return await self._in_worker(call)
+            return await (call() if awaited else self._in_worker(call))
 
     def _in_worker(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
         """``call`` in a worker, in this task's context (the batch span is its calls' parent)."""

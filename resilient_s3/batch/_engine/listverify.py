@@ -6,7 +6,8 @@ bodies held in memory) is checked by listing the key range it spans: ``Prefix`` 
 common prefix, ``StartAfter`` just before the smallest, pages until past the largest. One page
 confirms up to 1,000 keys when the window's keys are neighbours in key order (sequential names,
 a directory tree); when other keys are interleaved, at most ``2 * pages + 2`` pages are read and
-the keys beyond are checked with HeadObject, so the cost stays bounded.
+the keys beyond are checked with HeadObject, so the cost stays bounded. Pages go through the
+batch's data plane (``Plane.list_page``: on the CRT plane, CRT requests read by a lean parser).
 
 A key listed with the same size and ETag is verified. A key missing is uploaded again with
 ``IfNoneMatch="*"`` (a 412 means it exists after all: it is checked again), but only if the
@@ -23,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,9 +137,7 @@ class ListVerifier:
         keys = sorted(window)
         try:
             try:
-                listed, covered = await self.engine.run_in_slot(
-                    lambda: list_range(self.s3, bucket, keys)
-                )
+                listed, covered = await list_range(self._page, bucket, keys)
             except BatchCancelled:
                 return  # the keys stay pending: reported incomplete
             except ITEM_ERRORS as error:
@@ -156,6 +155,15 @@ class ListVerifier:
                     await self.engine.submit(self._head_job(window[key]))
         finally:
             self._checking.pop(token, None)
+
+    async def _page(self, params: dict[str, Any]) -> Mapping[str, Any]:
+        """One ListObjectsV2 page through the batch's data plane, holding a slot."""
+        plane = self.engine.plane
+        assert plane is not None, "the runner gives every engine a plane"
+        page: Mapping[str, Any] = await self.engine.run_in_slot(
+            plane.list_page(params), plane.awaited
+        )
+        return page
 
     def _head_job(self, pending: Pending) -> Job:
         result = pending.result
@@ -235,17 +243,21 @@ class ListVerifier:
         return Job(pending.result.bucket, (pending.result.key,), rewrite, rewritten)
 
 
-def list_range(
-    s3: Any, bucket: str, keys: list[str], page: int = _PAGE
+async def list_range(
+    fetch: Callable[[dict[str, Any]], Awaitable[Mapping[str, Any]]],
+    bucket: str,
+    keys: list[str],
+    page: int = _PAGE,
 ) -> tuple[dict[str, Found], str | None]:
-    """List the key range of the sorted ``keys`` in pages of ``page`` keys, at most
-    ``2 * (len(keys) // page + 1) + 2`` of them: ``(found, covered)``; ``covered`` is ``None``
-    when the whole range was listed, else the last key listed (the page limit was hit)."""
+    """List the key range of the sorted ``keys`` in pages of ``page`` keys (``fetch(params)``:
+    one ListObjectsV2 page), at most ``2 * (len(keys) // page + 1) + 2`` of them:
+    ``(found, covered)``; ``covered`` is ``None`` when the whole range was listed, else the last
+    key listed (the page limit was hit)."""
     params = listing_params(bucket, keys, page)
     wanted, found = set(keys), {}
     last = ""
     for _ in range(2 * (len(keys) // page + 1) + 2):
-        answer = s3.list_objects_v2(**params)
+        answer = await fetch(dict(params))
         for entry in answer.get("Contents", []):
             last = entry["Key"]
             if last in wanted:

@@ -3,8 +3,10 @@
 A plane's ``put``/``get``/``head``/``copy`` return a zero-argument callable for a
 :class:`~resilient_s3.batch._engine.engine.Job`: a blocking call run in a worker thread when the
 plane's ``awaited`` is false (botocore), a coroutine function awaited on the batch's loop when it
-is true (CRT). ``put_now``/``copy_now`` are the blocking forms, for work that already runs in a
-worker thread (list verification's re-uploads).
+is true (CRT). ``list_page(params)`` is one ListObjectsV2 page for list verification, in
+botocore's shape (``Contents`` with ``Key``, ``Size``, ``ETag``; ``IsTruncated``;
+``NextContinuationToken``). ``put_now``/``copy_now`` are the blocking forms, for work that
+already runs in a worker thread (list verification's re-uploads).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Plane(Protocol):
     def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]: ...
     def head(self, bucket: str, key: str) -> Callable[[], Any]: ...
     def copy(self, item: CopyItem) -> Callable[[], Any]: ...
+    def list_page(self, params: dict[str, Any]) -> Callable[[], Any]: ...
     def put_now(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult: ...
@@ -64,6 +67,9 @@ class BotocorePlane:
 
     def copy(self, item: CopyItem) -> Callable[[], Any]:
         return functools.partial(copy_one, self.s3, item)
+
+    def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
+        return functools.partial(self.s3.list_objects_v2, **params)
 
     def put_now(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart

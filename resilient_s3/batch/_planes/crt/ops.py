@@ -32,6 +32,7 @@ from .bridge import Answer, Failed, send
 from .checksums import checksum_headers
 from .client import CrtSettings
 from .fields import fields_of
+from .listing import parse_list_page
 from .outcome import translate
 from .requests import RequestBuilder
 from .retry import AsyncRetrier
@@ -161,6 +162,15 @@ class CrtOps:
         self._recent.wrote(item.dst_bucket, item.dst_key)
         etag = response.get("CopyObjectResult", {}).get("ETag")
         return ItemResult.of(item.dst_bucket, item.dst_key, None, response, etag=etag)
+
+    async def list_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One ListObjectsV2 page for list verification: its keys' sizes and ETags."""
+
+        async def attempt() -> dict[str, Any]:
+            answer = await self._send("ListObjectsV2", params, None, 0)
+            return parse_list_page(answer.body)
+
+        return await self.retrier.acall("ListObjectsV2", str(params["Bucket"]), None, attempt)
 
     # -- one attempt -----------------------------------------------------------------------
 

@@ -86,6 +86,9 @@ class CrtPlane:
     def copy(self, item: CopyItem) -> Callable[[], Any]:
         return functools.partial(self.ops.copy, item)
 
+    def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
+        return functools.partial(self.ops.list_page, params)
+
     def put_now(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult:

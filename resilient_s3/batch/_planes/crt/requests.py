@@ -97,8 +97,9 @@ class RequestBuilder:
         serialized = self._serializer.serialize_to_request(params, model)
         path = endpoint.path + serialized["url_path"]
         query = serialized["query_string"]
-        if query:
-            path += "?" + (percent_encode_sequence(query) if isinstance(query, dict) else query)
+        if query:  # joined as botocore's prepare_request_dict joins it ("/{Bucket}?list-type=2")
+            path += "&" if "?" in path else "?"
+            path += percent_encode_sequence(query) if isinstance(query, dict) else query
         headers = [("Host", endpoint.host), ("Content-Length", str(length))]
         for name, value in serialized["headers"].items():
             if name.lower() not in _DROPPED and name.lower() != "content-length":
