@@ -9,6 +9,7 @@ import datetime
 import io
 import logging
 import ssl
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,25 @@ def test_a_put_reset_after_the_server_stored_it_is_sent_again_and_verified(
     assert put.stats.verified == 200
     assert put.stats.retries["network_after_send"] == fault_proxy.counters["reset_after"] > 10
     assert stored(s3_server_client, s3_bucket, "reset/") == dict.fromkeys(bodies, 1024)
+
+
+def test_a_silent_answer_times_out_after_read_timeout_and_is_sent_again(
+    fault_proxy: Any, quick_policy: RetryPolicy, s3_bucket: str
+) -> None:
+    # The CRT S3 client has no read timeout: the plane keeps the boto3 client's read_timeout.
+    silent = Fault(FaultKind.LATENCY, seconds=4.0, key_prefix="slow/", limit=1)
+    fault_proxy.set_faults([silent])
+    config = Config(read_timeout=1)
+    kwargs = fault_proxy.client_kwargs()
+    with resilient_s3.client("s3", retry=quick_policy, config=config, **kwargs) as s3:
+        started = time.monotonic()
+        put = s3.batch.put(s3_bucket, {"slow/a": b"1", "fast/b": b"2"}, data_plane="crt")
+        took = time.monotonic() - started
+
+    assert put.ok, put.summary()
+    assert fault_proxy.counters["latency"] == 1
+    assert put.stats.retries == {"network_after_send": 1}
+    assert 1.0 <= took < 3.5  # timed out after 1-1.125 s, not after the 4 s of silence
 
 
 def test_a_slowdown_storm_is_retried_as_throttling_and_slows_the_adaptive_rate(

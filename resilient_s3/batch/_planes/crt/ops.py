@@ -13,6 +13,7 @@ heads of a fresh key wait out a 404 as the facade does. Results are the botocore
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import uuid
@@ -28,7 +29,7 @@ from ..._inputs.items import CopyItem, PutItem
 from ..._report.report import ItemResult
 from ..botocore.hooks import WorkerContext
 from ..botocore.ops import Multipart
-from .bridge import Answer, Failed, send
+from .bridge import Answer, Failed, Flights
 from .checksums import checksum_headers
 from .client import CrtSettings
 from .fields import fields_of
@@ -66,6 +67,7 @@ class CrtOps:
         self._recent = s3._shared.recent
         self._inner = s3.inner
         self._server = _server_of(str(s3.inner.meta.endpoint_url or ""))
+        self._flights = Flights(asyncio.get_running_loop(), settings.read_timeout, self._server)
         config = s3.inner.meta.config
         self._checksums = getattr(config, "request_checksum_calculation", None) != "when_required"
 
@@ -190,10 +192,9 @@ class CrtOps:
             options["signing_config"] = AwsSigningConfig(region=endpoint.region)
         await self.context.before_request_async(operation, length)
         try:
-            answer = await send(
-                self.crt, request, operation, self.settings.read_timeout, self._server,
-                progress=length >= _PROGRESS_FROM, **options,
-            )  # fmt: skip
+            answer = await self._flights.send(
+                self.crt, request, operation, progress=length >= _PROGRESS_FROM, **options
+            )
         except Failed as failed:
             error = failed.error
             translated = translate(
