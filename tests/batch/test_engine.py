@@ -16,8 +16,8 @@ from resilient_s3 import ErrorTables
 from resilient_s3.batch import BatchClient, BatchEvent, BatchReport
 from resilient_s3.batch._engine.engine import Engine
 from resilient_s3.batch._options import Options
+from resilient_s3.batch._pacing.context import WorkerContext
 from resilient_s3.batch._pacing.limiter import LoopLimiters, Pacer
-from resilient_s3.batch._planes.botocore.hooks import WorkerContext
 from resilient_s3.batch._report.progress import Progress
 from resilient_s3.batch._report.report import KEPT_TRACEBACKS
 from resilient_s3.testing import Fault, FaultKind

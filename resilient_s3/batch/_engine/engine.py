@@ -36,9 +36,10 @@ from urllib3.exceptions import HTTPError
 
 from ..._errors import ResilientS3Error
 from .._options import Options
+from .._pacing.context import WorkerContext
 from .._pacing.limiter import BatchCancelled
 from .._planes.base import Plane
-from .._planes.botocore.hooks import WorkerContext, set_context
+from .._planes.botocore.hooks import set_context
 from .._report.progress import Progress
 from .._report.report import (
     KEPT_TRACEBACKS,

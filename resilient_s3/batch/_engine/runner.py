@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 from ..._retry.policy import RetryEvent
 from ..._verify.policy import VerifyPolicy
 from .._options import Options
+from .._pacing.context import WorkerContext
 from .._pacing.limiter import Pacer
 from .._planes.base import BotocorePlane, Plane
-from .._planes.botocore.hooks import WorkerContext, install_hooks
+from .._planes.botocore.hooks import install_hooks
 from .._planes.botocore.pool import with_pool
 from .._planes.crt.plane import CrtPlane, crt_plane, wants_crt
 from .._report.progress import Progress

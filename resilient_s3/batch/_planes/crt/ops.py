@@ -26,8 +26,8 @@ from awscrt.auth import AwsSigningConfig
 from botocore.exceptions import ClientError
 
 from ..._inputs.items import CopyItem, PutItem
+from ..._pacing.context import WorkerContext
 from ..._report.report import ItemResult
-from ..botocore.hooks import WorkerContext
 from ..botocore.ops import Multipart
 from .bridge import Answer, Failed, Flights
 from .checksums import checksum_headers

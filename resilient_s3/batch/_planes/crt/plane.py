@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..._engine.state import ClientState
 from ..._inputs.items import CopyItem, PutItem
+from ..._pacing.context import WorkerContext
 from ..._report.report import ItemResult
-from ..botocore.hooks import WorkerContext
 from ..botocore.ops import Multipart, put_one
 
 if TYPE_CHECKING:
