@@ -5,25 +5,35 @@
 process group with its output in a log file there, waits until the server answers S3 calls (a
 bucket is created, written, read and deleted), and on :meth:`~ManagedServer.stop` sends SIGTERM to
 the process group it started, SIGKILL after ``stop_timeout``, then deletes the scratch directory.
+
+On Linux a server started from the main thread also gets SIGTERM when the process that started
+it dies without stopping it (killed, or a test run cut short by a timeout: no teardown runs), so
+no server outlives its owner (``PR_SET_PDEATHSIG``; the kernel ties it to the starting thread,
+hence the main thread only).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, ClassVar, TypeVar
 
 from ._endpoint import ClientKwargs, StartStop, loopback_client_kwargs
 
 __all__ = ["ManagedServer", "ServerUnavailable"]
 
+#: prctl option: the signal the kernel sends a child when its parent dies.
+_PR_SET_PDEATHSIG = 1
 #: How much of the server's log to show when it fails to start.
 _LOG_TAIL = 3000
 #: How many times to pick new ports when the server could not bind the chosen ones.
@@ -128,6 +138,7 @@ class ManagedServer(StartStop):
                 env=dict(env),
                 cwd=scratch,
                 start_new_session=True,  # its own process group: stop() signals the group it leads
+                preexec_fn=_dies_with_parent(),  # one libc call, resolved before
             )
         except OSError as exc:
             self.stop()  # deletes the scratch directory
@@ -237,6 +248,22 @@ class ManagedServer(StartStop):
         if self._process is None:
             return f"{type(self).__name__}(stopped)"
         return f"{type(self).__name__}({self.endpoint_url!r}, pid={self._process.pid})"
+
+
+def _dies_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking the kernel for SIGTERM when this process dies (Linux, main
+    thread), or ``None``. ``prctl`` is looked up here, in the parent: the child makes one call."""
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def ask() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return ask
 
 
 def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import boto3
@@ -114,3 +115,36 @@ def test_stop_kills_a_server_that_ignores_sigterm(monkeypatch: pytest.MonkeyPatc
 def test_s3_bucket_fixture(s3_bucket: str, s3_server_client: S3Client) -> None:
     """The s3_bucket fixture gives an existing, empty bucket."""
     assert s3_server_client.list_objects_v2(Bucket=s3_bucket)["KeyCount"] == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_server_does_not_outlive_the_process_that_started_it() -> None:
+    """Its owner killed (no stop(), no teardown: a test run cut short), the server goes too."""
+    script = (
+        "import sys, time\n"
+        "from resilient_s3.testing import S3Server\n"
+        "server = S3Server().start()\n"
+        "print(server._require().pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        server_pid = int(owner.stdout.readline())
+        assert _state(server_pid) not in ("gone", "Z")
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 15
+    while _state(server_pid) not in ("gone", "Z") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _state(server_pid) in ("gone", "Z")  # exited (a zombie until init reaps it)
+
+
+def _state(pid: int) -> str:
+    """The process state letter of ``pid`` from /proc (``"gone"`` when there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
