@@ -11,7 +11,9 @@ or files for the command-line tools); rounds rotate the order, medians are print
 - ``batch-list-2proc``: ``batch-list`` split over 2 worker processes (botocore's client CPU is
   the limit of one Python process);
 - ``naive-pool``: a default boto3 client and ``ThreadPoolExecutor(64)``;
-- ``s5cmd``, ``obstore`` (asyncio, 64 at once), ``aws-cli`` (``aws s3 cp --recursive``).
+- ``s5cmd``, ``obstore`` (asyncio, 64 at once), ``aws-cli`` (``aws s3 cp --recursive``);
+- ``crt-floor``: bare awscrt requests, 64 at once, with as little Python as it takes
+  (``batch_crt_floor.py``): the CRT's own share of the CRT plane's CPU.
 
 Other modes: ``--throttle RATE`` (behind a proxy that throttles above RATE requests/s: the
 adaptive rate against botocore's adaptive mode), ``--memory N`` (peak RSS of an N-item
@@ -35,6 +37,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import batch_crt_floor as floor
 import batch_modes as modes
 import batch_peers as peers
 import boto3
@@ -53,6 +56,7 @@ VARIANTS = [
     "s5cmd",
     "obstore",
     "aws-cli",
+    "crt-floor",
 ]
 _worker: dict[str, Any] = {}
 
@@ -116,6 +120,9 @@ class Bench:
                 )
             )
             get = time.perf_counter() - started
+        elif variant == "crt-floor":
+            put = floor.crt_floor_put(self.kwargs, self.bucket, bodies)
+            get = floor.crt_floor_get(self.kwargs, self.bucket, keys)
         elif variant.startswith(("batch-", "crt-")):
             plane, _, verify = variant.partition("-")
             options: dict[str, Any] = {"concurrency": self.concurrency}
@@ -178,6 +185,9 @@ def compare(name: str, kwargs: dict[str, Any], args: argparse.Namespace) -> None
     if "crt-list" in rate and "obstore" in rate:
         crt, peer = rate["crt-list"], rate["obstore"]
         print(f"crt-list x obstore: put {crt[0] / peer[0]:.2f}, get {crt[1] / peer[1]:.2f}")
+    if "crt-list" in rate and "crt-floor" in rate:
+        share = rate["crt-floor"][2] / rate["crt-list"][2]
+        print(f"crt-floor CPU is {share:.0%} of crt-list's: the rest is resilient_s3's")
     for mode in ("list", "object"):
         if f"batch-{mode}" in rate and "batch-off" in rate:
             cost = rate["batch-off"][0] / rate[f"batch-{mode}"][0] - 1
