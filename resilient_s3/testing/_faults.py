@@ -105,6 +105,8 @@ class Fault:
             request that finds no token; a request spared passes without one).
         limit: Inject at most this many times (``None``: no limit; ``0``: never). Counted per fault
             set: :meth:`FaultProxy.set_faults` starts the counts again.
+        after: Let the first ``after`` requests the fault would hit pass untouched (counted per
+            fault set, as ``limit`` is): ``after=1`` spares a download's first part.
         methods: Only requests with one of these HTTP methods (case-insensitive). ``None``: no
             restriction beyond the kind's own (PUT for LOST_WRITE and CHUNKED_FRAMING, GET/HEAD for
             STALE_READ, GET for TRUNCATE_BODY, any method for the others).
@@ -129,6 +131,7 @@ class Fault:
     kind: FaultKind
     rate: float = 1.0
     limit: int | None = None
+    after: int = 0
     methods: frozenset[str] | None = None
     key_prefix: str = ""
     operations: frozenset[str] | None = None
@@ -149,6 +152,8 @@ class Fault:
             raise ValueError(f"{self.kind.value}: rate must be within [0, 1], got {self.rate!r}")
         if self.limit is not None and self.limit < 0:
             raise ValueError(f"{self.kind.value}: limit must be >= 0 or None, got {self.limit!r}")
+        if self.after < 0:
+            raise ValueError(f"{self.kind.value}: after must be >= 0, got {self.after!r}")
         if self.methods is not None:
             object.__setattr__(self, "methods", _name_set("methods", self.methods, upper=True))
         if self.operations is not None:

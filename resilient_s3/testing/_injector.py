@@ -11,19 +11,21 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from ._faults import EXCLUSIVE_ORDER, Fault, FaultKind
 from ._operations import OPERATION_NAMES, RequestTarget
 from ._throttle import TokenBucket
 
-__all__ = ["Decision", "FaultInjector", "counter_keys"]
+__all__ = ["Decision", "FaultInjector", "SeenRequest", "counter_keys"]
 
 #: Operations after whose success a key counts as freshly written (for STALE_READ).
 _WRITE_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
 #: How many fresh keys to remember before pruning the expired ones.
 _PRUNE_AT = 4096
+#: Headers never recorded: they carry credentials or signatures.
+_SECRET_HEADERS = frozenset({"authorization", "x-amz-security-token", "x-amz-signature"})
 
 
 def counter_keys() -> tuple[str, ...]:
@@ -59,6 +61,24 @@ class Decision:
         return None if self.fault is None else self.fault.kind
 
 
+@dataclass(frozen=True)
+class SeenRequest:
+    """One request the proxy received while recording (:meth:`FaultProxy.record_requests`).
+
+    Attributes:
+        method, bucket, key, operation: as classified (see :class:`RequestTarget`).
+        headers: the recorded headers the request carried (lower-case names).
+        fault: the value of the :class:`FaultKind` injected into it, or ``None``.
+    """
+
+    method: str
+    bucket: str
+    key: str
+    operation: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    fault: str | None = None
+
+
 class FaultInjector:
     """Decides, under one lock, which fault hits each request, and counts everything exactly.
 
@@ -86,6 +106,9 @@ class FaultInjector:
         self._exclusive: tuple[int, ...] = ()
         self._throttles: dict[int, TokenBucket] = {}
         self._used: list[int] = []
+        self._spared: list[int] = []
+        self._recording: frozenset[str] | None = None
+        self._seen: list[SeenRequest] = []
         self.set_faults(faults)
 
     @property
@@ -116,6 +139,7 @@ class FaultInjector:
                 if f.kind is FaultKind.THROTTLE
             }
             self._used = [0] * len(new)
+            self._spared = [0] * len(new)
 
     def counters(self) -> dict[str, int]:
         """A snapshot of the counters (see :func:`counter_keys`)."""
@@ -162,6 +186,41 @@ class FaultInjector:
                         break
                     low = high
             return Decision(delay=delay, fault=chosen, generation=self._generation)
+
+    def record(self, headers: Iterable[str]) -> None:
+        """Record every request from now on, with those of ``headers`` it carries (a fresh
+        record: the earlier one is dropped). Credential headers cannot be recorded."""
+        names = frozenset(name.lower() for name in headers)
+        secret = sorted(names & _SECRET_HEADERS)
+        if secret:
+            raise ValueError(f"headers {secret} carry credentials and are never recorded")
+        with self._lock:
+            self._recording, self._seen = names, []
+
+    def seen(self) -> tuple[SeenRequest, ...]:
+        """The requests recorded so far, in the order they were received."""
+        with self._lock:
+            return tuple(self._seen)
+
+    def note(
+        self,
+        method: str,
+        target: RequestTarget,
+        headers: Iterable[tuple[str, str]],
+        decision: Decision,
+    ) -> None:
+        """Record one request, if recording (see :meth:`record`)."""
+        names = self._recording
+        if names is None:
+            return
+        kept = {name.lower(): value for name, value in headers if name.lower() in names}
+        kind = decision.kind
+        seen = SeenRequest(
+            method, target.bucket, target.key, target.operation, kept,
+            kind.value if kind is not None else None,
+        )  # fmt: skip
+        with self._lock:
+            self._seen.append(seen)
 
     def cancel(self, decision: Decision) -> None:
         """Uncount a fault that could not be injected after all (an empty body to truncate)."""
@@ -230,6 +289,9 @@ class FaultInjector:
     def _take(self, index: int) -> bool:
         """Use one injection of fault ``index`` if its limit allows, counting it (lock held)."""
         fault = self._faults[index]
+        if self._spared[index] < fault.after:
+            self._spared[index] += 1
+            return False
         if fault.limit is not None and self._used[index] >= fault.limit:
             return False
         self._used[index] += 1

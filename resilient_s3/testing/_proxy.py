@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from ._endpoint import ClientKwargs, StartStop, loopback_client_kwargs
 from ._faults import Fault
-from ._injector import FaultInjector
+from ._injector import FaultInjector, SeenRequest
 from ._proxy_handler import ProxyHandler
 
 __all__ = ["FaultProxy", "ProxyServer"]
@@ -134,6 +134,20 @@ class FaultProxy(StartStop):
     def reset_counters(self) -> None:
         """Set every counter to zero (fault limits and the random generator are not affected)."""
         self._injector.reset_counters()
+
+    def record_requests(self, headers: Iterable[str] = ("Range", "If-Match")) -> None:
+        """Record every request from now on (a fresh record), with the values of ``headers``
+        it carries; read them from :attr:`requests`. Credential headers cannot be recorded.
+
+        Raises:
+            ValueError: If ``headers`` names ``Authorization`` or another credential header.
+        """
+        self._injector.record(headers)
+
+    @property
+    def requests(self) -> tuple[SeenRequest, ...]:
+        """The requests recorded since :meth:`record_requests`, in the order received."""
+        return self._injector.seen()
 
     def client_kwargs(self) -> ClientKwargs:
         """Keyword arguments for ``boto3.client("s3", ...)`` or ``resilient_s3.client``, via proxy.

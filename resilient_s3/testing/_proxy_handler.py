@@ -81,6 +81,7 @@ class ProxyHandler(FabricatedAnswers):
         """Classify, decide, then inject or forward one request."""
         target = classify_request(self.command, self.path, "x-amz-copy-source" in self.headers)
         decision = self.proxy.injector.decide(self.command, target)
+        self.proxy.injector.note(self.command, target, self.headers.items(), decision)
         kind = decision.kind
         _log.debug(
             "%s %s (%s)%s",
