@@ -68,10 +68,11 @@ class _Exchange:
         flights: Flights,
         future: asyncio.Future[Answer],
         sink: Callable[[bytes, int], None] | None,
+        answer: Answer | None = None,
     ) -> None:
         self.flights = flights
         self.future: asyncio.Future[Answer] | None = future
-        self.answer = Answer()
+        self.answer = Answer() if answer is None else answer
         self.sink = sink
         self.last = time.monotonic()
         self.settled = False  # the CRT has finished with the request
@@ -139,17 +140,22 @@ class Flights:
         operation: str,
         *,
         sink: Callable[[bytes, int], None] | None = None,
+        answer: Answer | None = None,
         progress: bool = False,
+        request_type: crt_s3.S3RequestType | None = None,
         **options: Any,
     ) -> Answer:
         """Send ``request`` and wait for its answer; raises :class:`Failed` (translate it with
         ``outcome.translate``), or ``ReadTimeoutError`` after ``read_timeout`` s of silence.
         ``progress``: count upload progress as news (a large body; each callback costs the
-        GIL)."""
+        GIL). ``answer``: the :class:`Answer` to fill (the caller keeps what came, headers
+        included, even when the request fails: a download resumes from it). ``request_type``:
+        the CRT's meta request type, when not the operation's (``PUT_OBJECT``: a multipart
+        upload)."""
         future: asyncio.Future[Answer] = self._loop.create_future()
-        exchange = _Exchange(self, future, sink)
+        exchange = _Exchange(self, future, sink, answer)
         crt_request = client.make_request(
-            type=_TYPES.get(operation, crt_s3.S3RequestType.DEFAULT),
+            type=request_type or _TYPES.get(operation, crt_s3.S3RequestType.DEFAULT),
             request=request,
             operation_name=operation,
             on_headers=exchange.on_headers,
@@ -204,5 +210,5 @@ class Flights:
 
 
 #: GetObject as the CRT's GET_OBJECT (ranged parts for a large object); PutObject stays a plain
-#: request: bodies from the multipart threshold go up through the botocore plane (plane.py).
+#: request: bodies from the multipart threshold are sent as PUT_OBJECT (upload.py).
 _TYPES = {"GetObject": crt_s3.S3RequestType.GET_OBJECT}

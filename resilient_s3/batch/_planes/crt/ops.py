@@ -14,9 +14,9 @@ heads of a fresh key wait out a 404 as the facade does. Results are the botocore
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from ..botocore.ops import Multipart
 from .bridge import Answer, Failed, Flights
 from .checksums import checksum_headers
 from .client import CrtSettings
+from .download import Download
 from .fields import fields_of
 from .listing import parse_list_page
 from .outcome import translate
@@ -101,38 +102,23 @@ class CrtOps:
         return ItemResult.of(bucket, item.key, size, response)
 
     async def get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
-        """GetObject ``key`` into ``target`` (a temporary file renamed at the end) or memory."""
-        params = {"Bucket": bucket, "Key": key}
-        validate = crt_s3.S3ChecksumConfig(
-            validate_response=True,
-            response_validation_mode=crt_s3.S3ChecksumValidationMode.REQUEST_ONLY,
-        )
-
-        async def attempt() -> tuple[Answer, Path | None]:
-            partial = None
-            options: dict[str, Any] = {"checksum_config": validate}
-            if target is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-                options["recv_filepath"] = str(partial)
-            try:
-                return await self._send("GetObject", params, None, 0, **options), partial
-            except BaseException:
-                if partial is not None:
-                    partial.unlink(missing_ok=True)
-                raise
-
-        answer, partial = await self.retrier.acall(
-            "GetObject", bucket, key, attempt, fresh_until=self._fresh(bucket, key)
-        )
-        response = fields_of(self._inner, "GetObject").parse(answer.status, answer.headers)
-        size = int(response.get("ContentLength") or answer.received)
-        await self.context.pacer.acquire(0, size)
-        if target is None:
-            return ItemResult.of(bucket, key, size, response, data=answer.body)
-        assert partial is not None
-        os.replace(partial, target)
-        return ItemResult.of(bucket, key, size, response)
+        """GetObject ``key`` into ``target`` (a temporary file renamed at the end) or memory;
+        a break mid-body resumes from the first byte missing (``download.py``)."""
+        download = Download(bucket, key, target, self.retrier.stats)
+        try:
+            await self.retrier.acall(
+                "GetObject", bucket, key, functools.partial(download.attempt, self._send),
+                fresh_until=self._fresh(bucket, key),
+            )  # fmt: skip
+            response = fields_of(self._inner, "GetObject").parse(*download.headers())
+            await self.context.pacer.acquire(0, download.received)
+            if target is None:
+                return ItemResult.of(bucket, key, download.received, response, data=download.data())
+            download.finish()
+        except BaseException:
+            download.discard()
+            raise
+        return ItemResult.of(bucket, key, download.received, response)
 
     async def head(self, bucket: str, key: str) -> ItemResult:
         """HeadObject ``key``."""

@@ -1,0 +1,158 @@
+"""The CRT plane's resumable GetObject, on moto and SeaweedFS behind the fault proxy: a download
+broken mid-body continues from the first byte it lacks, pinned to the object's ETag (into memory
+and into files); an object replaced between the attempts fails naming it; the deadline bounds a
+download that keeps breaking."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+import resilient_s3
+from resilient_s3 import Backoff, ErrorKind, ObjectChangedError, RetryPolicy
+from resilient_s3.batch._planes.crt.download import GET_PART_SIZE
+from resilient_s3.testing import Fault, FaultKind, FaultProxy, SeaweedFSServer, ServerUnavailable
+from resilient_s3.testing.pytest_plugin import require_real_servers
+
+#: Three parts: the CRT's first part, then two more (the last a half part).
+SIZE = 2 * GET_PART_SIZE + GET_PART_SIZE // 2
+#: Every GetObject request after the first truncated (the first part of the first object passes).
+AFTER_FIRST_PART = Fault(FaultKind.TRUNCATE_BODY, after=1, limit=1)
+
+
+@dataclass
+class Place:
+    """A bucket on a server, through a fault proxy; ``direct`` talks to the server itself."""
+
+    proxy: FaultProxy
+    bucket: str
+    direct: Any
+
+    def client(self, policy: RetryPolicy) -> Any:
+        return resilient_s3.client("s3", retry=policy, **self.proxy.client_kwargs())
+
+
+@pytest.fixture(scope="module")
+def seaweedfs() -> Iterator[SeaweedFSServer]:
+    server = SeaweedFSServer()
+    try:
+        server.start()
+    except ServerUnavailable as exc:
+        if require_real_servers():
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["moto", "seaweedfs"])
+def place(request: pytest.FixtureRequest, s3_server: Any) -> Iterator[Place]:
+    server = s3_server if request.param == "moto" else request.getfixturevalue("seaweedfs")
+    direct = boto3.client("s3", **server.client_kwargs())
+    bucket = f"resume-{random.getrandbits(40):010x}"
+    direct.create_bucket(Bucket=bucket)
+    with FaultProxy(server.endpoint_url, seed=0) as proxy:
+        yield Place(proxy, bucket, direct)
+    for entry in direct.list_objects_v2(Bucket=bucket).get("Contents", []):
+        direct.delete_object(Bucket=bucket, Key=entry["Key"])
+    direct.delete_bucket(Bucket=bucket)
+
+
+def _put(place: Place, count: int) -> dict[str, bytes]:
+    rng = random.Random(count)
+    bodies = {f"big/{i}": rng.randbytes(SIZE) for i in range(count)}
+    for key, body in bodies.items():
+        place.direct.put_object(Bucket=place.bucket, Key=key, Body=body)
+    return bodies
+
+
+def _start(range_header: str) -> int:
+    return int(range_header.removeprefix("bytes=").partition("-")[0])
+
+
+@pytest.mark.parametrize("into", ["memory", "files"])
+def test_a_get_broken_mid_body_resumes_from_the_first_missing_byte(
+    place: Place, quick_policy: RetryPolicy, tmp_path: Path, into: str
+) -> None:
+    bodies = _put(place, 3)
+    etag = place.direct.head_object(Bucket=place.bucket, Key="big/0")["ETag"]
+    s3 = place.client(quick_policy)
+    place.proxy.set_faults([AFTER_FIRST_PART])
+    place.proxy.record_requests(("Range", "If-Match"))
+    dest = tmp_path if into == "files" else None
+
+    got = s3.batch.get(place.bucket, list(bodies), dest=dest, concurrency=1, data_plane="crt")
+
+    assert got.ok, got.summary()
+    if dest is None:
+        assert dict(got.data) == bodies
+    else:
+        files = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*")
+                 if p.is_file()}  # fmt: skip
+        assert files == bodies  # whole, and no .part file left behind
+    seen = [r for r in place.proxy.requests if r.key == "big/0" and r.operation == "GetObject"]
+    (broken,) = [i for i, r in enumerate(seen) if r.fault == "truncate_body"]
+    start = _start(seen[broken].headers["range"])
+    assert start > 0  # a part after the first broke: the bytes before it had been handed over
+    resumed = seen[broken + 1 :]
+    assert resumed[0].headers["if-match"] == etag  # pinned to the first answer's object
+    assert min(_start(r.headers["range"]) for r in resumed) == start  # from the first missing byte
+    assert [_start(r.headers["range"]) for r in seen].count(0) == 1  # never from the start again
+    assert s3.stats.resumes == 1
+    assert got.stats.retries == {"network_after_send": 1}
+
+
+@pytest.mark.parametrize("into", ["memory", "files"])
+def test_an_object_replaced_between_the_attempts_fails_naming_it(
+    place: Place, tmp_path: Path, into: str
+) -> None:
+    _put(place, 1)
+    replaced: list[float] = []
+
+    def replace_then_go_on(seconds: float) -> None:  # the retry's sleep: another writer acts
+        place.direct.put_object(Bucket=place.bucket, Key="big/0", Body=b"another object")
+        replaced.append(seconds)
+
+    s3 = place.client(RetryPolicy(sleep=replace_then_go_on, random=lambda: 0.0))
+    place.proxy.set_faults([AFTER_FIRST_PART])
+    dest = tmp_path if into == "files" else None
+
+    got = s3.batch.get(place.bucket, ["big/0"], dest=dest, data_plane="crt")
+
+    (failure,) = got.failed
+    assert isinstance(failure.error, ObjectChangedError)
+    assert f"s3://{place.bucket}/big/0" in str(failure.error)
+    assert (failure.kind, failure.attempts) == (ErrorKind.PERMANENT, 2)
+    assert len(replaced) == 1
+    assert s3.stats.resumes == 1
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # nothing of it kept
+
+
+def test_the_deadline_bounds_a_download_that_keeps_breaking(
+    fault_proxy: FaultProxy, s3_server_client: Any, s3_bucket: str
+) -> None:
+    s3_server_client.put_object(Bucket=s3_bucket, Key="big/0", Body=b"x" * SIZE)
+    endless = Backoff(max_attempts=10_000, base=0.0, cap=0.0)
+    policy = RetryPolicy(network_after_send=endless, deadline=1.5, budget=None)
+    s3 = resilient_s3.client("s3", retry=policy, **fault_proxy.client_kwargs())
+    fault_proxy.set_faults([Fault(FaultKind.TRUNCATE_BODY, after=1)])  # no part passes again
+
+    began = time.monotonic()
+    got = s3.batch.get(s3_bucket, ["big/0"], data_plane="crt")
+    elapsed = time.monotonic() - began
+
+    (failure,) = got.failed
+    assert failure.kind is ErrorKind.NETWORK_AFTER_SEND
+    # Attempts stop when the next one would not end by the deadline: bounded, not by attempts.
+    assert elapsed < 1.5 + 5.0
+    assert failure.attempts > 2
+    assert s3.stats.resumes == failure.attempts - 1  # every retry resumed, none started again
