@@ -4,11 +4,18 @@ retries that never sleep), and helpers to read what the server really holds."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
+import resilient_s3
+from resilient_s3 import RetryPolicy
 from resilient_s3.batch import BatchClient
+from resilient_s3.testing import FaultProxy, SeaweedFSServer, ServerUnavailable
+from resilient_s3.testing.pytest_plugin import require_real_servers
 
 
 @pytest.fixture
@@ -34,3 +41,47 @@ def stored(s3: Any, bucket: str, prefix: str = "") -> dict[str, int]:
         for entry in page.get("Contents", []):
             sizes[entry["Key"]] = entry["Size"]
     return sizes
+
+
+@dataclass
+class Place:
+    """A bucket on a server, through a fault proxy; ``direct`` talks to the server itself."""
+
+    proxy: FaultProxy
+    bucket: str
+    direct: Any
+
+    def client(self, policy: RetryPolicy) -> Any:
+        return resilient_s3.client("s3", retry=policy, **self.proxy.client_kwargs())
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[SeaweedFSServer]:
+    """A SeaweedFS server for the session (skipped where it cannot run, unless required)."""
+    server = SeaweedFSServer()
+    try:
+        server.start()
+    except ServerUnavailable as exc:
+        if require_real_servers():
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["moto", "seaweedfs"])
+def place(request: pytest.FixtureRequest, s3_server: Any) -> Iterator[Place]:
+    """A new bucket on moto, then on SeaweedFS, behind a fresh fault proxy (seed 0)."""
+    server = s3_server if request.param == "moto" else request.getfixturevalue("seaweedfs")
+    direct = boto3.client("s3", **server.client_kwargs())
+    bucket = f"place-{random.getrandbits(40):010x}"
+    direct.create_bucket(Bucket=bucket)
+    with FaultProxy(server.endpoint_url, seed=0) as proxy:
+        yield Place(proxy, bucket, direct)
+    for upload in direct.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        direct.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    for entry in direct.list_objects_v2(Bucket=bucket).get("Contents", []):
+        direct.delete_object(Bucket=bucket, Key=entry["Key"])
+    direct.delete_bucket(Bucket=bucket)

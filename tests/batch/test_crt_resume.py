@@ -7,64 +7,22 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 import resilient_s3
 from resilient_s3 import Backoff, ErrorKind, ObjectChangedError, RetryPolicy
 from resilient_s3.batch._planes.crt.download import GET_PART_SIZE
-from resilient_s3.testing import Fault, FaultKind, FaultProxy, SeaweedFSServer, ServerUnavailable
-from resilient_s3.testing.pytest_plugin import require_real_servers
+from resilient_s3.testing import Fault, FaultKind, FaultProxy
+
+from .conftest import Place
 
 #: Three parts: the CRT's first part, then two more (the last a half part).
 SIZE = 2 * GET_PART_SIZE + GET_PART_SIZE // 2
 #: Every GetObject request after the first truncated (the first part of the first object passes).
 AFTER_FIRST_PART = Fault(FaultKind.TRUNCATE_BODY, after=1, limit=1)
-
-
-@dataclass
-class Place:
-    """A bucket on a server, through a fault proxy; ``direct`` talks to the server itself."""
-
-    proxy: FaultProxy
-    bucket: str
-    direct: Any
-
-    def client(self, policy: RetryPolicy) -> Any:
-        return resilient_s3.client("s3", retry=policy, **self.proxy.client_kwargs())
-
-
-@pytest.fixture(scope="module")
-def seaweedfs() -> Iterator[SeaweedFSServer]:
-    server = SeaweedFSServer()
-    try:
-        server.start()
-    except ServerUnavailable as exc:
-        if require_real_servers():
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["moto", "seaweedfs"])
-def place(request: pytest.FixtureRequest, s3_server: Any) -> Iterator[Place]:
-    server = s3_server if request.param == "moto" else request.getfixturevalue("seaweedfs")
-    direct = boto3.client("s3", **server.client_kwargs())
-    bucket = f"resume-{random.getrandbits(40):010x}"
-    direct.create_bucket(Bucket=bucket)
-    with FaultProxy(server.endpoint_url, seed=0) as proxy:
-        yield Place(proxy, bucket, direct)
-    for entry in direct.list_objects_v2(Bucket=bucket).get("Contents", []):
-        direct.delete_object(Bucket=bucket, Key=entry["Key"])
-    direct.delete_bucket(Bucket=bucket)
 
 
 def _put(place: Place, count: int) -> dict[str, bytes]:
@@ -102,10 +60,12 @@ def test_a_get_broken_mid_body_resumes_from_the_first_missing_byte(
     seen = [r for r in place.proxy.requests if r.key == "big/0" and r.operation == "GetObject"]
     (broken,) = [i for i, r in enumerate(seen) if r.fault == "truncate_body"]
     start = _start(seen[broken].headers["range"])
-    assert start > 0  # a part after the first broke: the bytes before it had been handed over
+    assert start > 0  # a part after the first broke: the first part had been handed over
     resumed = seen[broken + 1 :]
     assert resumed[0].headers["if-match"] == etag  # pinned to the first answer's object
-    assert min(_start(r.headers["range"]) for r in resumed) == start  # from the first missing byte
+    # From the first byte missing: the broken part's, or an earlier part's that was still on
+    # its way when the other broke (the CRT hands parts over in order).
+    assert 0 < min(_start(r.headers["range"]) for r in resumed) <= start
     assert [_start(r.headers["range"]) for r in seen].count(0) == 1  # never from the start again
     assert s3.stats.resumes == 1
     assert got.stats.retries == {"network_after_send": 1}

@@ -102,7 +102,7 @@ def test_cancellation_aborts_the_multipart_uploads_it_started(
     body = os.urandom(16 * MIB)
     coroutine = batch.put_async(
         s3_bucket, {"big": body}, multipart_threshold=5 * MIB, part_size=5 * MIB,
-        bytes_per_second=4 * MIB,
+        bytes_per_second=4 * MIB, data_plane="botocore",  # the CRT's: test_crt_multipart.py
     )  # fmt: skip
 
     report, _ = _cancel_after(0.8, coroutine)

@@ -69,12 +69,15 @@ class CrtPlane:
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> Callable[[], Any]:
         size = _size(item.body, position)
-        if size is not None and size >= multipart.threshold and self.in_worker is not None:
-            # A multipart upload: the botocore plane's, in a worker thread (each part paced,
-            # open uploads aborted on cancellation, a lost Complete checked); its CPU per
-            # object does not matter next to its bytes.
-            call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
-            return functools.partial(self.in_worker, call)
+        if size is not None and size >= multipart.threshold:
+            from .upload import crt_serves, put_multipart  # awscrt: imported with the plane
+
+            if crt_serves(item):  # the CRT's own multipart upload (upload.py)
+                return functools.partial(put_multipart, self.ops, bucket, item, position, multipart)
+            if self.in_worker is not None:  # a whole-object checksum value: botocore's, in a
+                # worker thread (each part paced, open uploads aborted on cancellation)
+                call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
+                return functools.partial(self.in_worker, call)
         return functools.partial(self.ops.put, bucket, item, position, multipart)
 
     def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
@@ -93,9 +96,15 @@ class CrtPlane:
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult:
         size = _size(item.body, position)
+        coroutine: Any
         if size is not None and size >= multipart.threshold:
-            return put_one(self._s3, bucket, item, position, multipart)  # already in a worker
-        coroutine = self.ops.put(bucket, item, position, multipart)
+            from .upload import crt_serves, put_multipart
+
+            if not crt_serves(item):
+                return put_one(self._s3, bucket, item, position, multipart)  # in a worker
+            coroutine = put_multipart(self.ops, bucket, item, position, multipart)
+        else:
+            coroutine = self.ops.put(bucket, item, position, multipart)
         result: ItemResult = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
         return result
 
