@@ -121,9 +121,7 @@ class Flights:
     """The CRT requests of one batch in flight on ``loop`` (see the module docstring);
     ``endpoint`` names the server in timeout errors (scheme, host and port only)."""
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, read_timeout: float, endpoint: str
-    ) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, read_timeout: float, endpoint: str) -> None:
         self._loop = loop
         self._timeout = read_timeout
         self._endpoint = endpoint
