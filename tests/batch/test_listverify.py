@@ -47,6 +47,18 @@ def test_list_range_stops_at_its_page_limit(s3_server_client: Any, s3_bucket: st
     assert set(found) == {"p/00"}
 
 
+def test_a_window_is_listed_as_ranges_of_250_neighbours_one_page_each(
+    batch: BatchClient, s3_bucket: str
+) -> None:
+    # The batch waits for the last window's listing, whose time grows with its keys: a window
+    # of 1,000 is listed as four ranges of 250 at once, each a page just past its range.
+    report = batch.put(s3_bucket, make_bodies(1000, size=5))
+
+    assert report.ok, report.summary()
+    assert report.stats.verified == 1000
+    assert report.stats.list_requests == 4
+
+
 def test_when_listing_is_denied_keys_are_checked_with_head_object(
     batch: BatchClient, fault_proxy: Any, s3_bucket: str
 ) -> None:
