@@ -7,8 +7,8 @@ at once: ``Prefix`` = the keys' common prefix, ``StartAfter`` just before the sm
 until past the largest. One page confirms a range when its keys are neighbours in key order
 (sequential names, a directory tree); when other keys are interleaved, at most
 ``2 * pages + 2`` pages are read and the keys beyond are checked with HeadObject, so the cost
-stays bounded. Pages go through the
-batch's data plane (``Plane.list_page``: on the CRT plane, CRT requests read by a lean parser).
+stays bounded. Pages go through the batch's data plane (``Plane.list_page``: on the CRT plane,
+CRT requests read by a lean parser).
 
 A key listed with the same size and ETag is verified. A key missing is uploaded again with
 ``IfNoneMatch="*"`` (a 412 means it exists after all: it is checked again), but only if the
