@@ -27,14 +27,9 @@ import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from urllib3.exceptions import HTTPError
-
-from ..._errors import ResilientS3Error
 from .._options import Options
 from .._pacing.context import WorkerContext
 from .._pacing.limiter import BatchCancelled
@@ -49,39 +44,12 @@ from .._report.report import (
     ItemResult,
     attach_report,
 )
+from .jobs import BadItem, Job
 from .workers import DaemonThreadPool
 
-__all__ = ["ITEM_ERRORS", "BadItem", "Engine", "Job"]
+__all__ = ["Engine"]
 
 logger = logging.getLogger("resilient_s3")
-
-#: Errors that fail one item. Anything else is a bug and stops the batch.
-ITEM_ERRORS: tuple[type[BaseException], ...] = (
-    ClientError, BotoCoreError, ResilientS3Error, OSError, ValueError, HTTPError,
-)  # fmt: skip
-
-
-class BadItem(Exception):
-    """An input item that cannot be run: it fails alone, with ``error``, before any request."""
-
-    def __init__(self, bucket: str | None, key: str, error: BaseException) -> None:
-        super().__init__(key)
-        self.bucket, self.key, self.error = bucket, key, error
-
-
-@dataclass
-class Job:
-    """Work for ``keys`` (one key, or a delete chunk): ``call()`` in a worker thread, or, when
-    ``awaited``, ``await call()`` on the loop (the CRT plane).
-
-    ``done(result)`` continues on the loop after success (default: the item succeeded).
-    """
-
-    bucket: str
-    keys: tuple[str, ...]
-    call: Callable[[], Any]
-    done: Callable[[Any], Awaitable[None]] | None = None
-    awaited: bool = False
 
 
 class Engine:

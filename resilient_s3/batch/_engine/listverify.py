@@ -39,7 +39,8 @@ from ..._verify.reupload import ConditionalWrites, KeyTaken
 from ..._verify.verifier import normal_etag, public_fields
 from .._pacing.limiter import BatchCancelled
 from .._report.report import ItemResult
-from .engine import ITEM_ERRORS, Engine, Job
+from .engine import Engine
+from .jobs import ITEM_ERRORS, Job
 
 __all__ = ["ListVerifier", "Pending", "list_range"]
 

@@ -28,7 +28,8 @@ from .._options import Options, VerifyArg, resolve_verify
 from .._planes.base import Plane
 from .._planes.botocore.ops import Multipart, delete_chunk, local_path
 from .._report.report import ItemResult
-from .engine import BadItem, Engine, Job
+from .engine import Engine
+from .jobs import BadItem, Job
 from .listverify import ListVerifier, Pending
 from .runner import Plan
 

@@ -29,7 +29,8 @@ from .._planes.botocore.pool import with_pool
 from .._planes.crt.plane import CrtPlane, crt_plane, wants_crt
 from .._report.progress import Progress
 from .._report.report import BatchReport, attach_report
-from .engine import Engine, Job
+from .engine import Engine
+from .jobs import Job
 from .state import ClientState
 
 if TYPE_CHECKING:

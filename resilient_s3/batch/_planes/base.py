@@ -1,7 +1,7 @@
 """What every data plane gives the batch plans: one item's work as a callable.
 
 A plane's ``put``/``get``/``head``/``copy`` return a zero-argument callable for a
-:class:`~resilient_s3.batch._engine.engine.Job`: a blocking call run in a worker thread when the
+:class:`~resilient_s3.batch._engine.jobs.Job`: a blocking call run in a worker thread when the
 plane's ``awaited`` is false (botocore), a coroutine function awaited on the batch's loop when it
 is true (CRT). ``list_page(params)`` is one ListObjectsV2 page for list verification, in
 botocore's shape (``Contents`` with ``Key``, ``Size``, ``ETag``; ``IsTruncated``;
