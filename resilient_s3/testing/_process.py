@@ -9,31 +9,25 @@ the process group it started, SIGKILL after ``stop_timeout``, then deletes the s
 On Linux a server started from the main thread also gets SIGTERM when the process that started
 it dies without stopping it (killed, or a test run cut short by a timeout: no teardown runs), so
 no server outlives its owner (``PR_SET_PDEATHSIG``; the kernel ties it to the starting thread,
-hence the main thread only).
+hence the main thread only). Signalling and reaping: ``_reaping.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar, TypeVar
 
 from ._endpoint import ClientKwargs, StartStop, loopback_client_kwargs
+from ._reaping import dies_with_parent, terminate
 
 __all__ = ["ManagedServer", "ServerUnavailable"]
 
-#: prctl option: the signal the kernel sends a child when its parent dies.
-_PR_SET_PDEATHSIG = 1
 #: How much of the server's log to show when it fails to start.
 _LOG_TAIL = 3000
 #: How many times to pick new ports when the server could not bind the chosen ones.
@@ -138,7 +132,7 @@ class ManagedServer(StartStop):
                 env=dict(env),
                 cwd=scratch,
                 start_new_session=True,  # its own process group: stop() signals the group it leads
-                preexec_fn=_dies_with_parent(),  # one libc call, resolved before
+                preexec_fn=dies_with_parent(),  # one libc call, resolved before
             )
         except OSError as exc:
             self.stop()  # deletes the scratch directory
@@ -176,7 +170,7 @@ class ManagedServer(StartStop):
         process, log, scratch = self._process, self._log, self._scratch
         self._process = self._log = self._scratch = None
         if process is not None:
-            _terminate(process, self._stop_timeout)
+            terminate(process, self._stop_timeout)
             self._after_stop()
         if log is not None:
             log.close()
@@ -248,63 +242,6 @@ class ManagedServer(StartStop):
         if self._process is None:
             return f"{type(self).__name__}(stopped)"
         return f"{type(self).__name__}({self.endpoint_url!r}, pid={self._process.pid})"
-
-
-def _dies_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` asking the kernel for SIGTERM when this process dies (Linux, main
-    thread), or ``None``. ``prctl`` is looked up here, in the parent: the child makes one call."""
-    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def ask() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return ask
-
-
-def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM the process group that ``process`` leads, SIGKILL it after ``timeout``; reap.
-
-    The leader is left a zombie until every member of its group got SIGKILL, so that the group's
-    id cannot have been reused by another process when it is signalled.
-    """
-    if process.returncode is not None:
-        return  # already reaped (it exited by itself while starting)
-    _signal_group(process.pid, signal.SIGTERM)
-    if not _exited(process.pid, timeout):
-        _signal_group(process.pid, signal.SIGKILL)
-        _exited(process.pid, None)
-    _signal_group(process.pid, signal.SIGKILL)  # children that outlived their leader
-    process.wait()
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    """Send ``signum`` to the process group that our child ``pid`` leads (or to the child alone if
-    it leads none); ignore one that is gone."""
-    try:
-        os.killpg(pid, signum)
-    except ProcessLookupError:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-
-def _exited(pid: int, timeout: float | None) -> bool:
-    """Wait until child ``pid`` has exited, without reaping it; ``False`` on timeout."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        try:
-            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
-        except ChildProcessError:
-            return True  # reaped already
-        if info is not None:
-            return True
-        if deadline is not None and time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
 
 
 def _serves_s3(kwargs: ClientKwargs, verify: str | None) -> bool:
