@@ -20,7 +20,7 @@ from typing import Any
 
 from .._errors import UnreplayableBodyError, describe
 
-__all__ = ["PreparedBody", "check_stream", "prepare_body"]
+__all__ = ["PreparedBody", "check_stream", "prepare_body", "start_position"]
 
 _REPLAYABLE = (bytes, bytearray, memoryview)
 
@@ -44,7 +44,7 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
     if isinstance(body, _REPLAYABLE):
         return PreparedBody(_nothing, memoryview(body).nbytes)
     check_stream(body, f"{operation} {describe(params.get('Bucket'), params.get('Key'))}")
-    start = _start_position(body)
+    start = start_position(body)
     if start:
         body = params["Body"] = _Window(body, start)
         start = 0
@@ -84,7 +84,7 @@ def check_stream(body: Any, target: str) -> None:
         )
 
 
-def _start_position(body: Any) -> int | None:
+def start_position(body: Any) -> int | None:
     """The body's current position if it can seek back to it, else ``None``."""
     seekable = getattr(body, "seekable", None)
     if seekable is not None:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..._errors import describe
 from ..._verify.policy import VerifyPolicy
+from .._inputs.checks import body_position, check_all, check_bucket, check_dest, key_of
 from .._inputs.items import (
     PutItem,
-    is_collection,
-    raw_items,
     to_copy_item,
     to_key,
     to_put_item,
@@ -51,7 +50,7 @@ def put_plan(
     options: Options,
 ) -> Plan:
     """put: a write per item, verified per ``verify``."""
-    _check_bucket(bucket)
+    check_bucket(bucket)
     mode, policy = resolve_verify(verify, client.verify_policy)
     replayable = mode != "off"
     seen: set[str] = set()
@@ -62,7 +61,7 @@ def put_plan(
             raise ValueError(_duplicate(bucket, key))
         seen.add(key)
 
-    total = _check_all(items, check)
+    total = check_all(items, check)
     seen.clear()
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
@@ -81,9 +80,9 @@ def put_plan(
         def make_job(raw: Any) -> Job:
             try:
                 item = to_put_item(raw, replayable, bucket)
-                position = _position(item.body)
+                position = body_position(item.body)
             except Exception as error:  # whatever a bad item raises, it fails alone
-                raise BadItem(bucket, _key_of(raw), error) from error
+                raise BadItem(bucket, key_of(raw), error) from error
             if not engine.claim(bucket, item.key):  # from a generator: checked as it comes
                 raise BadItem(bucket, item.key, ValueError(_duplicate(bucket, item.key)))
             plane = _plane(engine)
@@ -114,7 +113,7 @@ def put_plan(
 def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options: Options) -> Plan:
     """copy: CopyObject per item, verified per ``verify``."""
     mode, policy = resolve_verify(verify, client.verify_policy)
-    total = _check_all(pairs, to_copy_item)
+    total = check_all(pairs, to_copy_item)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
         verifier = (
@@ -127,7 +126,7 @@ def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options:
             try:
                 item = to_copy_item(raw)
             except _LOCAL_ERRORS as error:
-                raise BadItem(None, _key_of(raw, 3), error) from error
+                raise BadItem(None, key_of(raw, 3), error) from error
             plane = _plane(engine)
             call = plane.copy(item)
             if verifier is None:
@@ -158,21 +157,21 @@ def get_plan(
     listing: Callable[[Engine, ResilientS3Client], AsyncIterator[str]] | None = None,
 ) -> Plan:
     """get: GetObject per key, into ``dest`` (a directory) or into the report."""
-    _check_bucket(bucket)
-    root = _check_dest(dest)
+    check_bucket(bucket)
+    root = check_dest(dest)
 
     def check(raw: Any) -> tuple[str, Path | None]:
         key = to_key(raw)
         return key, local_path(root, key, strip) if root is not None else None
 
-    total = None if listing is not None else _check_all(keys, check)
+    total = None if listing is not None else check_all(keys, check)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
         def make_job(raw: Any) -> Job:
             try:
                 key, target = check(raw)
             except _LOCAL_ERRORS as error:
-                raise BadItem(bucket, _key_of(raw), error) from error
+                raise BadItem(bucket, key_of(raw), error) from error
             plane = _plane(engine)
             return Job(bucket, (key,), plane.get(bucket, key, target), None, plane.awaited)
 
@@ -184,15 +183,15 @@ def get_plan(
 
 def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
     """head: HeadObject per key."""
-    _check_bucket(bucket)
-    total = _check_all(keys, to_key)
+    check_bucket(bucket)
+    total = check_all(keys, to_key)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
         def make_job(raw: Any) -> Job:
             try:
                 key = to_key(raw)
             except _LOCAL_ERRORS as error:
-                raise BadItem(bucket, _key_of(raw), error) from error
+                raise BadItem(bucket, key_of(raw), error) from error
             plane = _plane(engine)
             return Job(bucket, (key,), plane.head(bucket, key), None, plane.awaited)
 
@@ -203,8 +202,8 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
 
 def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     """delete: DeleteObjects per chunk of 1,000 keys."""
-    _check_bucket(bucket)
-    total = _check_all(keys, to_key)
+    check_bucket(bucket)
+    total = check_all(keys, to_key)
 
     def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
         def make_job(chunk: list[Any]) -> Job:
@@ -213,7 +212,7 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
                 try:
                     valid.append(to_key(raw))
                 except _LOCAL_ERRORS as error:
-                    engine.fail(bucket, _key_of(raw), error)
+                    engine.fail(bucket, key_of(raw), error)
 
             async def settle(outcomes: list[tuple[str, Exception | None]]) -> None:
                 for key, error in outcomes:
@@ -260,49 +259,3 @@ def _refusal(mode: str) -> str | None:
 
 def _facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:
     return policy if mode == "object" else VerifyPolicy(mode="off")
-
-
-def _check_bucket(bucket: object) -> None:
-    if not isinstance(bucket, str) or not bucket:
-        raise ValueError(f"bucket must be a non-empty str, got {bucket!r}")
-
-
-def _check_dest(dest: str | os.PathLike[str] | None) -> Path | None:
-    if dest is None:
-        return None
-    root = Path(dest)
-    if root.exists() and not root.is_dir():
-        raise NotADirectoryError(f"dest {str(root)!r} exists and is not a directory")
-    return root
-
-
-def _check_all(items: Any, check: Callable[[Any], object]) -> int | None:
-    """Check every item of a collection now (before any request); its length, else ``None``."""
-    if isinstance(items, (str, bytes)):
-        raise TypeError("expected an iterable of items, got a single str/bytes")
-    if not is_collection(items):
-        if not isinstance(items, Iterable) and not hasattr(items, "__aiter__"):
-            raise TypeError(f"expected an iterable of items, got {type(items).__name__}")
-        return None
-    for raw in raw_items(items):
-        check(raw)
-    return len(items)
-
-
-def _position(body: Any) -> int | None:
-    if isinstance(body, (bytes, bytearray, memoryview, str, os.PathLike)):
-        return None
-    try:
-        return int(body.tell()) if body.seekable() else None
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _key_of(raw: Any, index: int = 0) -> str:
-    """The key of a raw item, for its failure (its repr when there is none)."""
-    if isinstance(raw, str):
-        return raw
-    key = getattr(raw, "key", None) or getattr(raw, "dst_key", None)
-    if key is None and isinstance(raw, tuple) and len(raw) > index:
-        key = raw[index]
-    return key if isinstance(key, str) else repr(raw)[:100]
