@@ -18,6 +18,7 @@ from typing import Any
 
 import batch_peers as peers
 import boto3
+from canned import canned_client
 
 import resilient_s3
 
@@ -77,29 +78,9 @@ def _batch(proxy: Any, bodies: dict[str, bytes], bucket: str, adaptive: bool) ->
     return len(s3.batch.put(bucket, bodies, adaptive=adaptive, concurrency=64).failed)
 
 
-class _Canned:
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield b""
-
-
-def _answer(request: Any, **_: Any) -> Any:
-    from botocore.awsrequest import AWSResponse
-
-    headers: Any = {"ETag": '"d41d8cd98f00b204e9800998ecf8427e"'}
-    return AWSResponse(request.url, 200, headers, _Canned())
-
-
 def cpu(args: argparse.Namespace) -> None:
     """Client CPU per PutObject with canned answers (no server): where the time goes."""
-    s3 = resilient_s3.client(
-        "s3",
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        endpoint_url="http://127.0.0.1:9",
-        verify_writes=False,
-    )
-    s3.inner.meta.events.register("before-send.s3", _answer)
+    s3 = canned_client()
     inner: Any = s3.inner
     bodies = {f"c/{i:07d}": os.urandom(args.size) for i in range(args.items)}
     batch = s3.batch

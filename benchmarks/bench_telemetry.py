@@ -33,38 +33,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+
+from canned import canned_client
 
 BODY = b"x" * 1024
 
 
-class _Canned:
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield b""
-
-
-def _answer(request: Any, **_: Any) -> Any:
-    from botocore.awsrequest import AWSResponse
-
-    headers: Any = {"ETag": '"d41d8cd98f00b204e9800998ecf8427e"', "x-amz-request-id": "R1"}
-    return AWSResponse(request.url, 200, headers, _Canned())
-
-
 def _client(telemetry: Any) -> Any:
-    import resilient_s3
-
-    s3 = resilient_s3.client(
-        "s3",
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        endpoint_url="http://127.0.0.1:9",
-        verify_writes=False,
-        telemetry=telemetry,
-    )
-    s3.inner.meta.events.register("before-send.s3", _answer)
-    return s3
+    return canned_client(telemetry=telemetry)
 
 
 def _chunk(s3: Any, calls: int) -> float:

@@ -73,9 +73,7 @@ class Retrier:
                 with attempt_time_left(left):
                     return fn()
             except Exception as exc:  # classified for the strategies, then re-raised as is
-                state.last_attempt = self.policy.clock() - began
-                state.kinds.append(classify(exc, self.policy.tables))
-                state.unsent += raised_before_send(exc)
+                self._attempt_failed(state, exc, began)
                 raise
 
         try:
@@ -86,6 +84,12 @@ class Retrier:
         if counted or state.tokens:
             self.budget.refund(state.tokens)
         return result
+
+    def _attempt_failed(self, state: CallState, error: Exception, began: float) -> None:
+        """Record a failed attempt for the strategies: its duration, kind, whether it was sent."""
+        state.last_attempt = self.policy.clock() - began
+        state.kinds.append(classify(error, self.policy.tables))
+        state.unsent += raised_before_send(error)
 
     def _before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
         state: CallState = retry_state.args[0]

@@ -35,7 +35,7 @@ from .client import CrtSettings
 from .download import Download
 from .fields import fields_of
 from .listing import parse_list_page
-from .outcome import translate
+from .outcome import botocore_parse, translate
 from .requests import RequestBuilder
 from .retry import AsyncRetrier
 
@@ -144,7 +144,9 @@ class CrtOps:
 
         async def attempt() -> dict[str, Any]:
             answer = await self._send("CopyObject", params, None, 0)
-            return self._parsed("CopyObject", answer)
+            return botocore_parse(
+                self._inner, "CopyObject", answer.status, answer.headers, answer.body
+            )
 
         response = await self.retrier.acall("CopyObject", item.dst_bucket, item.dst_key, attempt)
         self._recent.wrote(item.dst_bucket, item.dst_key)
@@ -195,19 +197,6 @@ class CrtOps:
             raise translated from error
         self.context.answered(answer.status, "")
         return answer
-
-    def _parsed(self, operation: str, answer: Answer) -> dict[str, Any]:
-        from botocore.awsrequest import HeadersDict
-
-        model = self._inner.meta.service_model.operation_model(operation)
-        parser: Any = self._inner._response_parser  # type: ignore[attr-defined]
-        response = {
-            "headers": HeadersDict([(k.lower(), v) for k, v in answer.headers]),
-            "status_code": answer.status,
-            "body": answer.body,
-        }
-        parsed: dict[str, Any] = parser.parse(response, model.output_shape)
-        return parsed
 
     def _fresh(self, bucket: str, key: str) -> float | None:
         window = self.s3.verify_policy.read_your_writes

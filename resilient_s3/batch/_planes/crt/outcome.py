@@ -34,6 +34,7 @@ __all__ = [
     "BODILESS_ANSWERS",
     "CERTIFICATE_ERRORS",
     "TIMEOUT_ERRORS",
+    "botocore_parse",
     "translate",
 ]
 
@@ -166,18 +167,26 @@ def translate(
     return translated
 
 
-def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:
-    headers: Sequence[tuple[str, str]] = error.headers or ()
+def botocore_parse(
+    inner: BaseClient, operation: str, status: int, headers: Sequence[tuple[str, str]], body: bytes
+) -> dict[str, Any]:
+    """An answer of ``operation`` parsed by ``inner``'s own botocore response parser."""
     response = {
         "headers": HeadersDict([(name.lower(), value) for name, value in headers]),
-        "status_code": error.status_code,
-        "body": error.body or b"",
+        "status_code": status,
+        "body": body,
     }
-    model = inner.meta.service_model.operation_model(error.operation_name or operation)
+    model = inner.meta.service_model.operation_model(operation)
     parser: Any = inner._response_parser  # type: ignore[attr-defined]
-    parsed = parser.parse(response, model.output_shape)
+    parsed: dict[str, Any] = parser.parse(response, model.output_shape)
+    return parsed
+
+
+def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:
+    name = error.operation_name or operation
+    parsed = botocore_parse(inner, name, error.status_code, error.headers or (), error.body or b"")
     code = str(parsed.get("Error", {}).get("Code", ""))
     found: Any = inner.exceptions.from_code(code)
-    translated: BaseException = found(parsed, error.operation_name or operation)
+    translated: BaseException = found(parsed, name)
     translated.__cause__ = error
     return translated

@@ -68,16 +68,15 @@ class CrtPlane:
     def put(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> Callable[[], Any]:
-        size = _size(item.body, position)
-        if size is not None and size >= multipart.threshold:
-            from .upload import crt_serves, put_multipart  # awscrt: imported with the plane
+        route = _route(item, position, multipart)
+        if route == "botocore" and self.in_worker is not None:  # in a worker thread: each
+            # part paced, open uploads aborted on cancellation
+            call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
+            return functools.partial(self.in_worker, call)
+        if route == "multipart":
+            from .upload import put_multipart  # awscrt: imported with the plane
 
-            if crt_serves(item):  # the CRT's own multipart upload (upload.py)
-                return functools.partial(put_multipart, self.ops, bucket, item, position, multipart)
-            if self.in_worker is not None:  # a whole-object checksum value: botocore's, in a
-                # worker thread (each part paced, open uploads aborted on cancellation)
-                call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
-                return functools.partial(self.in_worker, call)
+            return functools.partial(put_multipart, self.ops, bucket, item, position, multipart)
         return functools.partial(self.ops.put, bucket, item, position, multipart)
 
     def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
@@ -95,13 +94,13 @@ class CrtPlane:
     def put_now(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult:
-        size = _size(item.body, position)
+        route = _route(item, position, multipart)
+        if route == "botocore":
+            return put_one(self._s3, bucket, item, position, multipart)  # already in a worker
         coroutine: Any
-        if size is not None and size >= multipart.threshold:
-            from .upload import crt_serves, put_multipart
+        if route == "multipart":
+            from .upload import put_multipart
 
-            if not crt_serves(item):
-                return put_one(self._s3, bucket, item, position, multipart)  # in a worker
             coroutine = put_multipart(self.ops, bucket, item, position, multipart)
         else:
             coroutine = self.ops.put(bucket, item, position, multipart)
@@ -150,6 +149,18 @@ def crt_plane(
     builder = RequestBuilder(s3.inner)  # per batch: it holds the boto3 client, the state must not
     ops = CrtOps(s3, crt, settings, builder, context)
     return CrtPlane(ops, asyncio.get_running_loop(), s3)
+
+
+def _route(item: PutItem, position: int | None, multipart: Multipart) -> str:
+    """How ``item`` goes up: ``"crt"`` (one PutObject), ``"multipart"`` (the CRT's multipart
+    upload, ``upload.py``), or ``"botocore"`` (a large body with a whole-object checksum value:
+    the botocore plane's multipart upload)."""
+    size = _size(item.body, position)
+    if size is None or size < multipart.threshold:
+        return "crt"
+    from .upload import crt_serves  # awscrt: imported with the plane
+
+    return "multipart" if crt_serves(item) else "botocore"
 
 
 def _size(body: Any, position: int | None) -> int | None:

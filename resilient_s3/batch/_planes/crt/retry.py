@@ -22,7 +22,6 @@ from typing import TypeVar
 import tenacity
 
 from ...._retry.budget import RetryBudget
-from ...._retry.classify import classify, raised_before_send
 from ...._retry.policy import RetryPolicy
 from ...._retry.retrier import Retrier
 from ...._retry.strategies import CallState, strategies
@@ -63,9 +62,7 @@ class AsyncRetrier(Retrier):
             try:
                 return await fn()
             except Exception as exc:  # classified for the strategies, then re-raised as is
-                state.last_attempt = self.policy.clock() - began
-                state.kinds.append(classify(exc, self.policy.tables))
-                state.unsent += raised_before_send(exc)
+                self._attempt_failed(state, exc, began)
                 raise
 
         try:
