@@ -12,7 +12,7 @@ from botocore.config import Config
 from ._checks import check_policy
 from ._client import ResilientS3Client
 from ._config import disable_botocore_retries, resilient_config
-from ._fleet.hooks import install_rate_limit
+from ._fleet.rate_hooks import install_rate_limit
 from ._fleet.recipe import ClientRecipe, register_original
 from ._retry.policy import RetryPolicy
 from ._telemetry import TelemetryPolicy

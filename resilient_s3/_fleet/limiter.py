@@ -25,7 +25,7 @@ from .bucket import SCRIPT, Grant, script_args
 from .local import BURST_SECONDS, Fallback
 
 if TYPE_CHECKING:
-    from ..batch._pacing.adaptive import AdaptivePolicy
+    from .._adaptive import AdaptivePolicy
 
 __all__ = ["SharedLimiter"]
 
@@ -79,7 +79,7 @@ class SharedLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         # the batch's AIMD policy; imported here: `import resilient_s3` loads no batch module
-        from ..batch._pacing.adaptive import AdaptivePolicy
+        from .._adaptive import AdaptivePolicy
 
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty str, got {name!r}")

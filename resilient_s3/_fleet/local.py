@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..batch._pacing.adaptive import AdaptivePolicy
+    from .._adaptive import AdaptivePolicy
 
 __all__ = ["BURST_SECONDS", "Fallback", "LocalGate"]
 
@@ -59,7 +59,7 @@ class Fallback:
     ) -> None:
         self._per_second, self._bytes_per_second = per_second, bytes_per_second
         self._fixed, self._policy = fixed, policy
-        from ..batch._pacing.adaptive import AdaptivePolicy, AdaptiveRate  # see limiter.py
+        from .._adaptive import AdaptivePolicy, AdaptiveRate
 
         self._requests, self._bytes = LocalGate(clock), LocalGate(clock)
         self._adaptive = AdaptiveRate(policy or AdaptivePolicy(), clock)

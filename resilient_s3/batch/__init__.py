@@ -7,10 +7,10 @@ Sync methods (``put``, ``get``, ``delete``, ``copy``, ``head``, ``upload_dir``,
 ``download_prefix``) and their ``*_async`` twins; see docs/batch.md.
 """
 
+from .._adaptive import AdaptivePolicy
 from ._client import BatchClient, CopyItems, Keys, PutItems
 from ._inputs.items import Body, CopyItem, PutItem
 from ._options import DEFAULT_CONCURRENCY, BatchOptions, VerifyArg
-from ._pacing.adaptive import AdaptivePolicy
 from ._report.progress import BatchEvent
 from ._report.report import BatchError, BatchReport, BatchStats, ItemFailure, ItemResult
 

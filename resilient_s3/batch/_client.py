@@ -17,7 +17,7 @@ from ._engine.runner import Plan, run_plan, run_sync
 from ._inputs.items import Body, CopyItem, PutItem
 from ._inputs.sources import listed_keys, walk_files
 from ._options import Options, VerifyArg
-from ._planes.botocore.ops import Multipart
+from ._planes.base import Multipart
 from ._report.report import BatchReport
 
 if TYPE_CHECKING:

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
+from .._adaptive import AdaptivePolicy
 from .._checks import check_limit, check_seconds
 from .._fleet.limiter import SharedLimiter
 from .._verify.policy import VerifyPolicy
-from ._pacing.adaptive import AdaptivePolicy
 from ._report.progress import ProgressArg
 
 __all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resolve_verify"]

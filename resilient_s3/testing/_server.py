@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from ._certificates import CERT_FILE, write_self_signed_certificate
 from ._endpoint import (
     TEST_ACCESS_KEY_ID,
     TEST_REGION,
@@ -22,7 +23,6 @@ from ._endpoint import (
     http_answers,
 )
 from ._process import ManagedServer, ServerUnavailable
-from ._tls import CERT_FILE, write_self_signed_certificate
 
 __all__ = [
     "TEST_ACCESS_KEY_ID",

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import resilient_s3
+from resilient_s3._adaptive import AdaptiveRate
 from resilient_s3.batch import AdaptivePolicy, BatchClient
-from resilient_s3.batch._pacing.adaptive import AdaptiveRate
 from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
 from ..conftest import FakeTime

@@ -7,7 +7,7 @@ import urllib.request
 from typing import Any
 
 import resilient_s3
-from resilient_s3.batch._planes.crt.listing import parse_list_page
+from resilient_s3._transports.crt.listpage import parse_list_page
 
 #: Keys that URL encoding changes (list pages carry them encoded: encoding-type=url).
 ODD_KEYS = [

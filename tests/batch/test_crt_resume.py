@@ -14,7 +14,7 @@ import pytest
 
 import resilient_s3
 from resilient_s3 import Backoff, ErrorKind, ObjectChangedError, RetryPolicy
-from resilient_s3.batch._planes.crt.download import GET_PART_SIZE
+from resilient_s3._transports.crt.download import GET_PART_SIZE
 from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
 from .conftest import Place

@@ -16,8 +16,8 @@ from resilient_s3 import ErrorTables
 from resilient_s3.batch import BatchClient, BatchEvent, BatchReport
 from resilient_s3.batch._engine.engine import Engine
 from resilient_s3.batch._options import Options
-from resilient_s3.batch._pacing.context import WorkerContext
-from resilient_s3.batch._pacing.limiter import LoopLimiters, Pacer
+from resilient_s3.batch._pacing.context import RequestContext
+from resilient_s3.batch._pacing.pacer import LoopLimiters, Pacer
 from resilient_s3.batch._report.progress import Progress
 from resilient_s3.batch._report.report import KEPT_TRACEBACKS
 from resilient_s3.testing import Fault, FaultKind
@@ -173,7 +173,7 @@ def test_failures_beyond_the_kept_tracebacks_lose_their_traceback() -> None:
     try:
         pacer = Pacer(loop, LoopLimiters(), None, None, None)
         engine = Engine(
-            "put", WorkerContext(pacer, ErrorTables()), Options(concurrency=1, cancel_grace=0.0),
+            "put", RequestContext(pacer, ErrorTables()), Options(concurrency=1, cancel_grace=0.0),
             Progress("put", False, None), lambda *_: None,
         )  # fmt: skip
         errors = []

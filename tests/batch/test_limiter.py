@@ -11,7 +11,7 @@ import pytest
 
 from resilient_s3 import VerifyPolicy
 from resilient_s3.batch import BatchClient, BatchEvent
-from resilient_s3.batch._pacing.limiter import (
+from resilient_s3.batch._pacing.pacer import (
     BatchCancelled,
     LoopLimiters,
     Pacer,

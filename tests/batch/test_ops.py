@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from resilient_s3.batch._planes.botocore.ops import local_path
+from resilient_s3.batch._planes.threaded import local_path
 
 
 def test_local_path_maps_keys_under_the_root(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import resilient_s3
 from resilient_s3 import RetryPolicy
 from resilient_s3._config import pool_size
 from resilient_s3.batch import BatchError
-from resilient_s3.batch._planes.botocore.pool import with_pool
+from resilient_s3.batch._planes.pool import with_pool
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import make_bodies

@@ -31,10 +31,10 @@ from types import MappingProxyType
 from typing import Any
 
 from .._options import Options
-from .._pacing.context import WorkerContext
-from .._pacing.limiter import BatchCancelled
+from .._pacing.context import RequestContext
+from .._pacing.pacer import BatchCancelled
+from .._pacing.worker_hooks import set_context
 from .._planes.base import Plane
-from .._planes.botocore.hooks import set_context
 from .._report.progress import Progress
 from .._report.report import (
     KEPT_TRACEBACKS,
@@ -58,7 +58,7 @@ class Engine:
     def __init__(
         self,
         operation: str,
-        context: WorkerContext,
+        context: RequestContext,
         options: Options,
         progress: Progress,
         abort_upload: Callable[[str, str, str], None],

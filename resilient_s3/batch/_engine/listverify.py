@@ -37,7 +37,7 @@ from ..._verify.listing import listing_params
 from ..._verify.policy import VerifyPolicy
 from ..._verify.reupload import ConditionalWrites, KeyTaken
 from ..._verify.verifier import normal_etag, public_fields
-from .._pacing.limiter import BatchCancelled
+from .._pacing.pacer import BatchCancelled
 from .._report.report import ItemResult
 from .engine import Engine
 from .jobs import ITEM_ERRORS, Job

@@ -24,8 +24,8 @@ from .._inputs.items import (
 )
 from .._inputs.sources import chunks, source
 from .._options import Options, VerifyArg, resolve_verify
-from .._planes.base import Plane
-from .._planes.botocore.ops import Multipart, delete_chunk, local_path
+from .._planes.base import Multipart, Plane
+from .._planes.threaded import delete_chunk, local_path
 from .._report.report import ItemResult
 from .engine import Engine
 from .jobs import BadItem, Job

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from ..._retry.policy import RetryEvent
 from ..._verify.policy import VerifyPolicy
 from .._options import Options
-from .._pacing.context import WorkerContext
-from .._pacing.limiter import Pacer
-from .._planes.base import BotocorePlane, Plane
-from .._planes.botocore.hooks import install_hooks
-from .._planes.botocore.pool import with_pool
-from .._planes.crt.plane import CrtPlane, crt_plane, wants_crt
+from .._pacing.context import RequestContext
+from .._pacing.pacer import Pacer
+from .._pacing.worker_hooks import install_hooks
+from .._planes.base import Plane
+from .._planes.native import CrtPlane, crt_plane, wants_crt
+from .._planes.pool import with_pool
+from .._planes.threaded import BotocorePlane
 from .._report.progress import Progress
 from .._report.report import BatchReport, attach_report
 from .engine import Engine
@@ -85,7 +86,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     # connections and uses botocore only for list verification and deletes.
     base = s3 if crt else with_pool(s3, options.concurrency, state)
     install_hooks(base.inner)
-    context = WorkerContext(pacer, base.retry_policy.tables)
+    context = RequestContext(pacer, base.retry_policy.tables)
     retry = dataclasses.replace(
         base.retry_policy, on_retry=_chain(base.retry_policy.on_retry, context.on_retry)
     )

@@ -23,8 +23,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._pacing.adaptive import AdaptivePolicy, AdaptiveRate
-from .._pacing.limiter import LoopLimiters
+from ..._adaptive import AdaptivePolicy, AdaptiveRate
+from .._pacing.pacer import LoopLimiters
 
 if TYPE_CHECKING:
     from ..._telemetry.telemetry import Telemetry

@@ -2,7 +2,7 @@
 batch's pacer, its count (requests, list pages, throttled answers, retries by kind), its answer
 told to the adaptive rate, and the multipart uploads left open (aborted if the batch stops).
 
-The botocore plane calls it from its worker threads (``_planes/botocore/hooks.py``), the CRT
+The threaded plane calls it from its worker threads (``worker_hooks.py``), the native
 plane from the batch's loop.
 """
 
@@ -13,15 +13,15 @@ from collections import Counter
 
 from ..._retry.classify import ErrorKind, ErrorTables, classify_code
 from ..._retry.policy import RetryEvent
-from .limiter import Pacer
+from .pacer import Pacer
 
-__all__ = ["WorkerContext"]
+__all__ = ["RequestContext"]
 
 #: Sent even by a cancelled batch, never held back: it cleans up after one.
 _ALWAYS_SENT = frozenset({"AbortMultipartUpload"})
 
 
-class WorkerContext:
+class RequestContext:
     """What the worker threads of one batch share: the pacer, counters, open uploads."""
 
     def __init__(self, pacer: Pacer, tables: ErrorTables) -> None:

@@ -1,7 +1,10 @@
-"""Data planes: how one item's requests reach the server.
+"""Data planes: how one batch item's requests reach the server.
 
-- ``botocore``: through the facade (retried, verified), paced by botocore event hooks, on a
-  connection pool sized to the batch.
+- ``threaded``: items through the facade (retried, verified) in worker threads, paced by
+  botocore event hooks (``_pacing/worker_hooks.py``), on a connection pool sized to the batch
+  (``pool``).
+- ``native``: items as coroutines on the batch's loop over the native transport
+  (``resilient_s3/_transports/crt/``), and the choice between the two.
 """
 
 __all__: list[str] = []

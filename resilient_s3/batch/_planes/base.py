@@ -11,19 +11,23 @@ already runs in a worker thread (list verification's re-uploads).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from .._inputs.items import CopyItem, PutItem
 from .._report.report import ItemResult
-from .botocore.ops import Multipart, copy_one, get_one, head_one, put_one
 
-if TYPE_CHECKING:
-    from ..._client import ResilientS3Client
+__all__ = ["Multipart", "Plane"]
 
-__all__ = ["BotocorePlane", "Plane"]
+
+@dataclass(frozen=True)
+class Multipart:
+    """When and how a put uses a multipart upload."""
+
+    threshold: int = 64 * 1024 * 1024
+    part_size: int = 16 * 1024 * 1024
 
 
 class Plane(Protocol):
@@ -43,38 +47,3 @@ class Plane(Protocol):
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
     ) -> ItemResult: ...
     def copy_now(self, item: CopyItem) -> ItemResult: ...
-
-
-class BotocorePlane:
-    """Every item through the facade in a worker thread (``botocore/ops.py``)."""
-
-    name = "botocore"
-    awaited = False
-
-    def __init__(self, s3: ResilientS3Client) -> None:
-        self.s3 = s3
-
-    def put(
-        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
-    ) -> Callable[[], Any]:
-        return functools.partial(put_one, self.s3, bucket, item, position, multipart)
-
-    def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
-        return functools.partial(get_one, self.s3, bucket, key, target)
-
-    def head(self, bucket: str, key: str) -> Callable[[], Any]:
-        return functools.partial(head_one, self.s3, bucket, key)
-
-    def copy(self, item: CopyItem) -> Callable[[], Any]:
-        return functools.partial(copy_one, self.s3, item)
-
-    def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
-        return functools.partial(self.s3.list_objects_v2, **params)
-
-    def put_now(
-        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
-    ) -> ItemResult:
-        return put_one(self.s3, bucket, item, position, multipart)
-
-    def copy_now(self, item: CopyItem) -> ItemResult:
-        return copy_one(self.s3, item)

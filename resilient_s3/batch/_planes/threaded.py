@@ -8,24 +8,28 @@ fails or the batch is cancelled between two parts.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..._inputs.items import CopyItem, PutItem
-from ..._pacing.limiter import BatchCancelled
-from ..._report.report import ItemResult
-from .hooks import current_context
+from .._inputs.items import CopyItem, PutItem
+from .._pacing.pacer import BatchCancelled
+from .._pacing.worker_hooks import current_context
+from .._report.report import ItemResult
+from .base import Multipart
+
+if TYPE_CHECKING:
+    from ..._client import ResilientS3Client
 
 __all__ = [
-    "Multipart",
+    "BotocorePlane",
     "copy_one",
     "delete_chunk",
     "get_one",
@@ -39,14 +43,6 @@ _CHUNK = 1024 * 1024
 #: PutObject parameters CreateMultipartUpload does not take (values of the whole body).
 _PUT_ONLY = frozenset({"ContentMD5", "ContentLength", "IfMatch", "IfNoneMatch"})
 _COMPLETE_ONLY = frozenset({"IfMatch", "IfNoneMatch"})
-
-
-@dataclass(frozen=True)
-class Multipart:
-    """When and how a put uses a multipart upload."""
-
-    threshold: int = 64 * 1024 * 1024
-    part_size: int = 16 * 1024 * 1024
 
 
 def put_one(
@@ -208,3 +204,38 @@ def delete_chunk(s3: Any, bucket: str, keys: Sequence[str]) -> list[tuple[str, C
         error = ClientError({"Error": {"Code": code, "Message": message}}, "DeleteObjects")
         errors[entry.get("Key", "")] = error
     return [(key, errors.get(key)) for key in keys]
+
+
+class BotocorePlane:
+    """Every item through the facade in a worker thread (``botocore/ops.py``)."""
+
+    name = "botocore"
+    awaited = False
+
+    def __init__(self, s3: ResilientS3Client) -> None:
+        self.s3 = s3
+
+    def put(
+        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+    ) -> Callable[[], Any]:
+        return functools.partial(put_one, self.s3, bucket, item, position, multipart)
+
+    def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
+        return functools.partial(get_one, self.s3, bucket, key, target)
+
+    def head(self, bucket: str, key: str) -> Callable[[], Any]:
+        return functools.partial(head_one, self.s3, bucket, key)
+
+    def copy(self, item: CopyItem) -> Callable[[], Any]:
+        return functools.partial(copy_one, self.s3, item)
+
+    def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
+        return functools.partial(self.s3.list_objects_v2, **params)
+
+    def put_now(
+        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+    ) -> ItemResult:
+        return put_one(self.s3, bucket, item, position, multipart)
+
+    def copy_now(self, item: CopyItem) -> ItemResult:
+        return copy_one(self.s3, item)

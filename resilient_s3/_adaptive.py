@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..._checks import check_seconds
+from ._checks import check_seconds
 
 __all__ = ["AdaptivePolicy", "AdaptiveRate"]
 

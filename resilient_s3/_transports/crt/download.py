@@ -33,9 +33,9 @@ from typing import Any
 from awscrt import s3 as crt_s3
 from botocore.exceptions import ClientError, IncompleteReadError
 
-from ...._errors import ObjectChangedError, ResilientS3Error, describe
-from ...._fields import http_status
-from ...._stats import Stats
+from ..._errors import ObjectChangedError, ResilientS3Error, describe
+from ..._fields import http_status
+from ..._stats import Stats
 from .bridge import Answer
 
 __all__ = ["GET_PART_SIZE", "Download"]

@@ -25,22 +25,22 @@ from awscrt import s3 as crt_s3
 from awscrt.auth import AwsSigningConfig
 from botocore.exceptions import ClientError
 
-from ..._inputs.items import CopyItem, PutItem
-from ..._pacing.context import WorkerContext
-from ..._report.report import ItemResult
-from ..botocore.ops import Multipart
+from ..._retry.retrier import Retrier
+from ...batch._inputs.items import CopyItem, PutItem
+from ...batch._pacing.context import RequestContext
+from ...batch._planes.base import Multipart
+from ...batch._report.report import ItemResult
 from .bridge import Answer, Failed, Flights
 from .checksums import checksum_headers
-from .client import CrtSettings
 from .download import Download
-from .fields import fields_of
-from .listing import parse_list_page
+from .headers import fields_of
+from .listpage import parse_list_page
 from .outcome import botocore_parse, translate
 from .requests import RequestBuilder
-from .retry import AsyncRetrier
+from .s3client import CrtSettings
 
 if TYPE_CHECKING:
-    from ...._client import ResilientS3Client
+    from ..._client import ResilientS3Client
 
 __all__ = ["CrtOps"]
 
@@ -57,14 +57,14 @@ class CrtOps:
         crt: crt_s3.S3Client,
         settings: CrtSettings,
         builder: RequestBuilder,
-        context: WorkerContext,
+        context: RequestContext,
     ) -> None:
         self.s3 = s3
         self.crt = crt
         self.settings = settings
         self.builder = builder
         self.context = context
-        self.retrier = AsyncRetrier(s3.retry_policy, s3._shared.stats, s3._shared.budget)
+        self.retrier = Retrier(s3.retry_policy, s3._shared.stats, s3._shared.budget)
         self._recent = s3._shared.recent
         self._inner = s3.inner
         self._server = _server_of(str(s3.inner.meta.endpoint_url or ""))

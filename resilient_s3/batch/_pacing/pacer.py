@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from aiolimiter import AsyncLimiter
 
-from .adaptive import AdaptiveRate
+from ..._adaptive import AdaptiveRate
 
 if TYPE_CHECKING:
     from ..._fleet.limiter import SharedLimiter

@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ...._config import pool_size
+from ..._config import pool_size
 
 if TYPE_CHECKING:
-    from ...._client import ResilientS3Client
-    from ..._engine.state import ClientState
+    from ..._client import ResilientS3Client
+    from .._engine.state import ClientState
 
 __all__ = ["with_pool"]
 

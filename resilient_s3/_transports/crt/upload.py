@@ -35,16 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 from awscrt import s3 as crt_s3
 
-from ..._inputs.items import PutItem
-from ..._pacing.limiter import BatchCancelled, Pacer
-from ..._report.report import ItemResult
-from ..botocore.ops import Multipart
+from ...batch._inputs.items import PutItem
+from ...batch._pacing.pacer import BatchCancelled, Pacer
+from ...batch._planes.base import Multipart
+from ...batch._report.report import ItemResult
 from .checksums import CHECKSUM_VALUES
-from .fields import fields_of
+from .headers import fields_of
 
 if TYPE_CHECKING:
     from .bridge import Answer
-    from .ops import CrtOps
+    from .transport import CrtOps
 
 __all__ = ["crt_serves", "put_multipart"]
 
@@ -67,7 +67,7 @@ async def put_multipart(
     ops: CrtOps, bucket: str, item: PutItem, position: int | None, multipart: Multipart
 ) -> ItemResult:
     """Upload ``item`` (at least ``multipart.threshold`` bytes) as a CRT multipart upload."""
-    from .ops import _open_body
+    from .transport import _open_body
 
     params = {**item.extra_args, "Bucket": bucket, "Key": item.key}
     algorithm = params.pop("ChecksumAlgorithm", None)  # the CRT's checksum_config says it

@@ -26,14 +26,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..._engine.state import ClientState
-from ..._inputs.items import CopyItem, PutItem
-from ..._pacing.context import WorkerContext
-from ..._report.report import ItemResult
-from ..botocore.ops import Multipart, put_one
+from .._engine.state import ClientState
+from .._inputs.items import CopyItem, PutItem
+from .._pacing.context import RequestContext
+from .._report.report import ItemResult
+from .base import Multipart
+from .threaded import put_one
 
 if TYPE_CHECKING:
-    from ...._client import ResilientS3Client
+    from ..._client import ResilientS3Client
 
 __all__ = ["CrtPlane", "crt_plane", "crt_unavailable", "wants_crt"]
 
@@ -74,7 +75,7 @@ class CrtPlane:
             call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
             return functools.partial(self.in_worker, call)
         if route == "multipart":
-            from .upload import put_multipart  # awscrt: imported with the plane
+            from ..._transports.crt.upload import put_multipart
 
             return functools.partial(put_multipart, self.ops, bucket, item, position, multipart)
         return functools.partial(self.ops.put, bucket, item, position, multipart)
@@ -99,7 +100,7 @@ class CrtPlane:
             return put_one(self._s3, bucket, item, position, multipart)  # already in a worker
         coroutine: Any
         if route == "multipart":
-            from .upload import put_multipart
+            from ..._transports.crt.upload import put_multipart
 
             coroutine = put_multipart(self.ops, bucket, item, position, multipart)
         else:
@@ -124,7 +125,7 @@ def wants_crt(
     if reason is None and not hasattr(s3.inner, "_resolve_endpoint_ruleset"):
         reason = "this botocore has no endpoint-rules resolver to build requests with"
     if reason is None:
-        from .client import unsupported
+        from ..._transports.crt.s3client import unsupported
 
         reason = unsupported(s3.inner)
     if reason is None:
@@ -137,12 +138,12 @@ def wants_crt(
 
 
 def crt_plane(
-    s3: ResilientS3Client, state: ClientState, context: WorkerContext, concurrency: int
+    s3: ResilientS3Client, state: ClientState, context: RequestContext, concurrency: int
 ) -> CrtPlane:
     """The CRT plane of one batch through ``s3`` (the client's CRT client, built once)."""
-    from .client import build_client, settings_of
-    from .ops import CrtOps
-    from .requests import RequestBuilder
+    from ..._transports.crt.requests import RequestBuilder
+    from ..._transports.crt.s3client import build_client, settings_of
+    from ..._transports.crt.transport import CrtOps
 
     settings = settings_of(s3.inner).with_connections(concurrency)
     crt = state.crt_client(settings, lambda: build_client(s3.inner, settings))
@@ -158,7 +159,7 @@ def _route(item: PutItem, position: int | None, multipart: Multipart) -> str:
     size = _size(item.body, position)
     if size is None or size < multipart.threshold:
         return "crt"
-    from .upload import crt_serves  # awscrt: imported with the plane
+    from ..._transports.crt.upload import crt_serves
 
     return "multipart" if crt_serves(item) else "botocore"
 

@@ -2,7 +2,7 @@
 
 Two botocore event handlers are registered once on a client (``before-send.s3`` and
 ``response-received.s3``, each with a fixed ``unique_id``, so registering again is a no-op).
-They act only in the worker threads of a running batch, which carry a :class:`WorkerContext`
+They act only in the worker threads of a running batch, which carry a :class:`RequestContext`
 in a thread-local; in any other thread they return at once, so the client's other users are
 unaffected (one thread-local lookup per request).
 
@@ -19,22 +19,22 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from ...._fields import error_code
-from ..._pacing.context import WorkerContext
+from ..._fields import error_code
+from .context import RequestContext
 
 __all__ = ["current_context", "install_hooks", "set_context"]
 
 _local = threading.local()
 
 
-def set_context(context: WorkerContext | None) -> None:
+def set_context(context: RequestContext | None) -> None:
     """Make ``context`` the calling thread's (a worker pool's initializer)."""
     _local.context = context
 
 
-def current_context() -> WorkerContext | None:
+def current_context() -> RequestContext | None:
     """The calling thread's batch context, or ``None`` outside a batch's workers."""
-    context: WorkerContext | None = getattr(_local, "context", None)
+    context: RequestContext | None = getattr(_local, "context", None)
     return context
 
 
