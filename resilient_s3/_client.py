@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.waiter import NormalizedOperationMethod
 
 from ._bodies.reopen import body_span, make_reopen
 from ._bodies.request import prepare_body
@@ -24,6 +23,7 @@ from ._bodies.resumable import ResumableBody
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
 from ._checks import check_policy
 from ._config import pool_size
+from ._internals import retarget_paginator, retarget_waiter
 from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
 from ._retry.retrier import Retrier
@@ -101,7 +101,7 @@ class ResilientS3Client(_Base):
         self._retrier = Retrier(policy, _shared.stats, _shared.budget)
         self._verify_policy = verify_policy
         self._verifier = (
-            Verifier(verify_policy, policy, _shared.stats, self._read_back)
+            Verifier(verify_policy, policy, _shared.stats, _shared.writes, self._read_back)
             if verify_policy.enabled
             else None
         )
@@ -133,7 +133,7 @@ class ResilientS3Client(_Base):
         """Concurrent, rate-limited, verified operations over many objects (docs/batch.md)."""
         from .batch._client import BatchClient  # imported on first use: asyncio and aiolimiter
 
-        return BatchClient(self, self._shared.batch_state())
+        return BatchClient(self, self._shared)
 
     @property
     def rate_limit(self) -> Any:
@@ -300,15 +300,12 @@ class ResilientS3Client(_Base):
         )
 
     def _get_paginator(self, operation_name: str) -> Any:
-        paginator: Any = self._inner.get_paginator(operation_name)
-        paginator._method = getattr(self, xform_name(paginator._model.name))
-        return paginator
+        paginator = self._inner.get_paginator(operation_name)
+        return retarget_paginator(paginator, lambda name: getattr(self, xform_name(name)))
 
     def _get_waiter(self, waiter_name: str) -> Any:
         waiter: Any = self._inner.get_waiter(waiter_name)
-        method = getattr(self, xform_name(waiter.config.operation))
-        waiter._operation_method = NormalizedOperationMethod(method)
-        return waiter
+        return retarget_waiter(waiter, getattr(self, xform_name(waiter.config.operation)))
 
     def _close(self) -> None:
         self._inner.close()

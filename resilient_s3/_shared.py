@@ -1,6 +1,7 @@
 """What a facade and the facades derived from it with ``with_options`` share.
 
-Counters, retry budget, recent writes and telemetry; the recipe of the inner boto3 client and
+Counters, retry budget, recent writes, what was learnt of the server's conditional writes, and
+telemetry; the recipe of the inner boto3 client and
 its bigger-pool copies; and the state of the client's batches, made on first use (the batch
 package is imported then, not before).
 """
@@ -20,6 +21,7 @@ from ._retry.policy import RetryPolicy
 from ._stats import Stats
 from ._verify.policy import VerifyPolicy
 from ._verify.recent import RecentWrites
+from ._verify.reupload import ConditionalWrites
 
 if TYPE_CHECKING:
     from ._telemetry.telemetry import Telemetry
@@ -36,8 +38,9 @@ Rebuild = Callable[[Config], BaseClient]
 
 class SharedParts:
     """What a client and the clients derived from it with ``with_options`` share: counters,
-    retry budget, recent writes, telemetry, the recipe of the inner client and its bigger-pool
-    copies, and the batches' state (built on first use)."""
+    retry budget, recent writes, conditional writes, telemetry, the recipe of the inner client
+    and its bigger-pool copies, and the batches' state (built on first use). The facade passes
+    it to its batches, which pass what they need on to the data planes."""
 
     def __init__(
         self,
@@ -51,6 +54,7 @@ class SharedParts:
         self.stats = Stats(telemetry)
         self.budget = RetryBudget(policy.budget)
         self.recent = RecentWrites(verify.recent_keys, policy.clock)
+        self.writes = ConditionalWrites()
         self.rebuild = rebuild
         #: What pickling ships (``_fleet/recipe.py``); ``None`` for a client from wrap().
         self.recipe = recipe

@@ -17,6 +17,8 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import SSLError
 
+from ._internals import tls_verify
+
 __all__ = ["check_ca_bundle"]
 
 _UNIQUE_ID = "resilient-s3-ca-bundle"
@@ -24,8 +26,7 @@ _UNIQUE_ID = "resilient-s3-ca-bundle"
 
 def check_ca_bundle(inner: BaseClient) -> None:
     """Register the check on ``inner`` (once; nothing when it has no CA bundle path)."""
-    session = getattr(getattr(inner, "_endpoint", None), "http_session", None)
-    path = getattr(session, "_verify", None)
+    path = tls_verify(inner)
     if not isinstance(path, str):
         return  # True/False/None: the default bundle, or no verification
     readable = False

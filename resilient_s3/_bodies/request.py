@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .._errors import UnreplayableBodyError, describe
 
-__all__ = ["PreparedBody", "check_stream", "prepare_body", "start_position"]
+__all__ = ["PreparedBody", "body_size", "check_stream", "prepare_body", "start_position"]
 
 _REPLAYABLE = (bytes, bytearray, memoryview)
 
@@ -39,10 +40,8 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
     body = params.get("Body")
     if body is None:
         return PreparedBody(_nothing, 0 if operation == "PutObject" else None)
-    if isinstance(body, str):
-        return PreparedBody(_nothing, len(body.encode()))
-    if isinstance(body, _REPLAYABLE):
-        return PreparedBody(_nothing, memoryview(body).nbytes)
+    if isinstance(body, (str, *_REPLAYABLE)):
+        return PreparedBody(_nothing, body_size(body))
     check_stream(body, f"{operation} {describe(params.get('Bucket'), params.get('Key'))}")
     start = start_position(body)
     if start:
@@ -50,13 +49,11 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
         start = 0
     if start is not None:
         seek = body.seek
-        end = seek(0, 2)
-        seek(start)
 
         def rewind() -> None:
             seek(start)
 
-        return PreparedBody(rewind, end - start if isinstance(end, int) else None)
+        return PreparedBody(rewind, body_size(body))
     target = describe(params.get("Bucket"), params.get("Key"))
     if not hasattr(body, "read"):
         return PreparedBody(_nothing, None)  # not a stream: botocore rejects it itself
@@ -70,6 +67,25 @@ def prepare_body(operation: str, params: dict[str, Any], spool_limit: int) -> Pr
         )
     params["Body"] = data
     return PreparedBody(_nothing, len(data.encode() if isinstance(data, str) else data))
+
+
+def body_size(body: Any, start: int | None = None) -> int | None:
+    """The bytes ``body`` sends from ``start`` (a file object's current position when ``None``),
+    if known without reading it: ``bytes``-likes and ``str`` (UTF-8), a path, a seekable file
+    (left where it was). ``None`` for anything else."""
+    if isinstance(body, str):
+        return len(body.encode())
+    if isinstance(body, _REPLAYABLE):
+        return memoryview(body).nbytes
+    if isinstance(body, os.PathLike):
+        return os.path.getsize(os.fspath(body))
+    here = start_position(body)
+    if here is None:
+        return None
+    body.seek(0, io.SEEK_END)
+    end = body.tell()  # not seek()'s value: some file-likes' seek() returns None
+    body.seek(here)
+    return int(end) - (here if start is None else start)
 
 
 def check_stream(body: Any, target: str) -> None:
@@ -114,6 +130,11 @@ class _Window:
     def read(self, size: int = -1) -> bytes:
         data: bytes = self._raw.read(size)
         return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         if whence == 0:

@@ -13,8 +13,8 @@ Why this way: a client per remaining-time bucket multiplies connection pools; a 
 handler sees the request, not the socket; botocore passes no ``timeout`` to urllib3's
 ``urlopen``. The pool's ``_get_timeout`` is the one place where a request's timeout is
 resolved, in urllib3 1.26 and 2.x alike; botocore keeps the pool classes it uses on its HTTP
-session (``_pool_classes_by_scheme``, applied to proxy managers too), so subclasses of
-botocore's own pool classes go in there. A read timeout bounds each wait for a byte, not the
+session (applied to proxy managers too), so subclasses of botocore's own pool classes go in
+there (``_internals.install_pool_classes``). A read timeout bounds each wait for a byte, not the
 sum: a server that trickles one byte at a time can still hold an attempt past the deadline.
 """
 
@@ -28,6 +28,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 from urllib3.util.timeout import Timeout
+
+from .._internals import install_pool_classes
 
 __all__ = ["attempt_time_left", "cap_attempt_timeouts"]
 
@@ -72,14 +74,7 @@ def _capped(configured: Any, left: float) -> float:
 def cap_attempt_timeouts(inner: BaseClient) -> None:
     """Make ``inner``'s connection pools honour :func:`attempt_time_left` (idempotent; nothing
     if the client's HTTP session is not botocore's urllib3 one)."""
-    session = getattr(getattr(inner, "_endpoint", None), "http_session", None)
-    classes = getattr(session, "_pool_classes_by_scheme", None)
-    manager = getattr(session, "_manager", None)
-    if not isinstance(classes, dict) or manager is None:
-        return
-    capped = {scheme: _capped_class(pool) for scheme, pool in classes.items()}
-    session._pool_classes_by_scheme = capped  # type: ignore[union-attr]
-    manager.pool_classes_by_scheme = capped
+    install_pool_classes(inner, _capped_class)
 
 
 def _capped_class(pool: type) -> type:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,16 +38,16 @@ class KeyTaken:
 
 
 class ConditionalWrites:
-    """Re-uploads of one client, conditional while the server supports it (thread-safe)."""
+    """What one client has learnt of its server's conditional writes (thread-safe)."""
 
-    def __init__(self, enabled: bool) -> None:
-        self._enabled = enabled
+    def __init__(self) -> None:
+        self._supported = True
         self._lock = threading.Lock()
 
     @property
-    def enabled(self) -> bool:
-        """Whether re-uploads carry ``IfNoneMatch="*"``."""
-        return self._enabled
+    def supported(self) -> bool:
+        """Whether the server is still taken to support ``IfNoneMatch="*"``."""
+        return self._supported
 
     def reupload(
         self,
@@ -61,22 +61,49 @@ class ConditionalWrites:
         Returns the write's result, or :class:`KeyTaken` when the server refused it because an
         object exists at the key; raises what else the write raised.
         """
-        use = conditional and self._enabled and not CONDITIONS & params.keys()
+        use = self._use(conditional, params)
         try:
             return write({"IfNoneMatch": "*"} if use else {})
         except ClientError as exc:
-            if use and http_status(exc) in _TAKEN_STATUSES:
-                return KeyTaken(exc)
-            if use and (http_status(exc) == 501 or error_code(exc) == "NotImplemented"):
-                self._turn_off()
+            refused = self._refused(use, exc)
+            if refused is None:
                 return write({})
-            raise
+            return refused
+
+    async def areupload(
+        self,
+        write: Callable[[Mapping[str, Any]], Awaitable[T]],
+        params: Mapping[str, Any],
+        conditional: bool = True,
+    ) -> T | KeyTaken:
+        """:meth:`reupload`, awaited."""
+        use = self._use(conditional, params)
+        try:
+            return await write({"IfNoneMatch": "*"} if use else {})
+        except ClientError as exc:
+            refused = self._refused(use, exc)
+            if refused is None:
+                return await write({})
+            return refused
+
+    def _use(self, conditional: bool, params: Mapping[str, Any]) -> bool:
+        return conditional and self._supported and not CONDITIONS & params.keys()
+
+    def _refused(self, used: bool, exc: ClientError) -> KeyTaken | None:
+        """A refused conditional write: :class:`KeyTaken`, or ``None`` when the server does not
+        support the condition (learnt: send it plainly); re-raises anything else."""
+        if used and http_status(exc) in _TAKEN_STATUSES:
+            return KeyTaken(exc)
+        if used and (http_status(exc) == 501 or error_code(exc) == "NotImplemented"):
+            self._turn_off()
+            return None
+        raise exc
 
     def _turn_off(self) -> None:
         with self._lock:
-            if not self._enabled:
+            if not self._supported:
                 return
-            self._enabled = False
+            self._supported = False
         logger.warning(
             "the server does not support conditional writes (If-None-Match): lost writes are "
             "re-uploaded unconditionally (docs/consistency.md)"

@@ -66,12 +66,19 @@ Write = Callable[[Mapping[str, Any]], dict[str, Any]]
 class Verifier:
     """Checks the writes of one client; shares its stats."""
 
-    def __init__(self, policy: VerifyPolicy, retry: RetryPolicy, stats: Stats, send: Send) -> None:
+    def __init__(
+        self,
+        policy: VerifyPolicy,
+        retry: RetryPolicy,
+        stats: Stats,
+        writes: ConditionalWrites,
+        send: Send,
+    ) -> None:
         self.policy = policy
         self._clock = retry.clock
         self._stats = stats
         self._send = send
-        self._writes = ConditionalWrites(policy.conditional_reupload)
+        self._writes = writes
         self._listing = (
             ListingCoalescer(lambda params: send("ListObjectsV2", params, None), policy.coalesce)
             if policy.mode == "head" and policy.coalesce
@@ -222,7 +229,7 @@ class Verifier:
     ) -> dict[str, Any] | None:
         """The re-upload's response, or ``None`` when the conditional re-upload found that our
         own object is there after all."""
-        conditional = operation in _CONDITIONAL
+        conditional = operation in _CONDITIONAL and self.policy.conditional_reupload
         try:
             again = self._writes.reupload(write, params, conditional)
         except ClientError as exc:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .._client import ResilientS3Client
-    from ._engine.state import ClientState
+    from .._shared import SharedParts
     from ._options import BatchOptions
 
 __all__ = ["BatchClient", "CopyItems", "Keys", "PutItems"]
@@ -55,9 +55,9 @@ class BatchClient:
     (call ``report.raise_for_failures()``). Bad arguments raise before any request.
     """
 
-    def __init__(self, s3: ResilientS3Client, state: ClientState) -> None:
+    def __init__(self, s3: ResilientS3Client, shared: SharedParts) -> None:
         self._s3 = s3
-        self._state = state
+        self._shared = shared
 
     def __repr__(self) -> str:
         return f"<BatchClient over {self._s3!r}>"
@@ -207,7 +207,9 @@ class BatchClient:
         if options.get("executor") is not None:
             kwargs = {"verify_writes": verify_writes, **options}
             return self._on_cluster("copy", (), pairs, (), kwargs)
-        return self._sync(copy_plan(self._s3, pairs, verify_writes, Options.of(options)))
+        return self._sync(
+            copy_plan(self._s3, self._shared.writes, pairs, verify_writes, Options.of(options))
+        )
 
     async def copy_async(
         self,
@@ -217,7 +219,9 @@ class BatchClient:
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`copy` on the running event loop."""
-        return await self._async(copy_plan(self._s3, pairs, verify_writes, Options.of(options)))
+        return await self._async(
+            copy_plan(self._s3, self._shared.writes, pairs, verify_writes, Options.of(options))
+        )
 
     def head(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
         """HeadObject ``keys`` (metadata in ``report.results`` with ``keep_results=True``;
@@ -248,7 +252,9 @@ class BatchClient:
                 "multipart_threshold and part_size must be at least 5 MiB (S3's minimum)"
             )
         multipart = Multipart(threshold, part_size)
-        return put_plan(self._s3, bucket, items, verify, multipart, Options.of(options))
+        return put_plan(
+            self._s3, self._shared.writes, bucket, items, verify, multipart, Options.of(options)
+        )
 
     def _download(
         self, bucket: str, prefix: str, path: str | os.PathLike[str], options: Mapping[str, Any]
@@ -278,7 +284,7 @@ class BatchClient:
         return run_on_cluster(self._s3, operation, head, items, tail, options)
 
     def _sync(self, plan: Plan) -> BatchReport:
-        return run_sync(self._state, run_plan(self._s3, self._state, plan))
+        return run_sync(self._shared.batch_state(), run_plan(self._s3, self._shared, plan))
 
     async def _async(self, plan: Plan) -> BatchReport:
-        return await run_plan(self._s3, self._state, plan)
+        return await run_plan(self._s3, self._shared, plan)

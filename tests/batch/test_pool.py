@@ -80,7 +80,7 @@ def test_every_request_of_the_batch_goes_through_the_bigger_pool(rs3: Any, s3_bu
 
 
 def test_the_copy_shares_stats_budget_and_recent_writes(rs3: Any, s3_bucket: str) -> None:
-    state = rs3.batch._state
+    state = rs3.batch._shared.batch_state()
     assert with_pool(rs3, 64, state) is rs3
     bigger = with_pool(rs3, 65, state)
 
@@ -187,7 +187,7 @@ def test_no_repr_str_log_or_error_shows_the_credentials(
 
     assert report.ok
     assert not missing.ok
-    bigger = with_pool(s3, 80, s3.batch._state)
+    bigger = with_pool(s3, 80, s3.batch._shared.batch_state())
     shown = [repr(s3), str(s3), repr(s3.batch), repr(bigger),
              repr(report), report.summary(), repr(missing), missing.summary(),
              str(raised.value), repr(raised.value), str(missing.failed[0].error),

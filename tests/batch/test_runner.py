@@ -22,7 +22,8 @@ def test_sync_batches_of_a_client_share_one_background_loop(rs3: Any, s3_bucket:
     batch.head(s3_bucket, ["a"], progress=progress)
     rs3.batch.head(s3_bucket, ["b"], progress=progress)
     assert set(threads) == {"resilient-s3-batch-loop"}
-    assert rs3.batch._state is rs3.with_options(verify_writes=False).batch._state
+    derived = rs3.with_options(verify_writes=False)
+    assert rs3.batch._shared.batch_state() is derived.batch._shared.batch_state()
 
 
 def test_a_sync_call_from_the_batch_loop_is_refused(rs3: Any, s3_bucket: str) -> None:
@@ -39,7 +40,7 @@ def test_a_sync_call_from_the_batch_loop_is_refused(rs3: Any, s3_bucket: str) ->
 def test_the_state_and_its_loop_go_with_the_client(fault_proxy: Any, s3_bucket: str) -> None:
     s3 = resilient_s3.client("s3", **fault_proxy.client_kwargs())
     s3.batch.head(s3_bucket, ["a"])
-    loop_thread = s3.batch._state.background().thread
+    loop_thread = s3.batch._shared.batch_state().background().thread
     assert loop_thread.is_alive()
 
     del s3

@@ -270,9 +270,10 @@ def test_delete_objects_partial_failures_are_retried(
 def test_a_checksum_starting_with_w_slash_is_not_mangled() -> None:
     """Only ETags lose a weak marker; a base64 CRC32 may start with "W/"."""
     from resilient_s3._stats import Stats
+    from resilient_s3._verify.reupload import ConditionalWrites
     from resilient_s3._verify.verifier import Verifier
 
-    verifier = Verifier(VerifyPolicy(), RetryPolicy(), Stats(), lambda *_: {})
+    verifier = Verifier(VerifyPolicy(), RetryPolicy(), Stats(), ConditionalWrites(), lambda *_: {})
     expected = {"ETag": "abc", "ContentLength": 1, "ChecksumCRC32": "W/abcQ=="}
     found = {"ETag": 'W/"abc"', "ContentLength": 1, "ChecksumCRC32": "W/abcQ=="}
     verifier._check("b", "k", expected, found)  # no VerificationError

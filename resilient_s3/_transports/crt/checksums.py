@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from botocore import httpchecksum
+from ..._internals import checksum_class
 
 __all__ = ["checksum_headers"]
 
@@ -23,7 +23,6 @@ __all__ = ["checksum_headers"]
 CHECKSUM_VALUES = frozenset(
     {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"}
 )
-_ALGORITHMS: Mapping[str, Any] = vars(httpchecksum)["_CHECKSUM_CLS"]  # botocore's own table
 
 
 def checksum_headers(
@@ -35,10 +34,10 @@ def checksum_headers(
     if CHECKSUM_VALUES & params.keys() or (algorithm is None and not default_on):
         return []
     name = str(algorithm or "CRC32").lower()
-    checksum_class = _ALGORITHMS.get(name)
-    if checksum_class is None:
+    found = checksum_class(name)
+    if found is None:
         raise ValueError(f"checksum algorithm {algorithm!r} is not supported by this botocore")
-    checksum = checksum_class()
+    checksum = found()
     if isinstance(body, os.PathLike):
         with open(os.fspath(body), "rb") as file:
             checksum.handle(file)

@@ -28,6 +28,8 @@ from botocore import exceptions as bce
 from botocore.awsrequest import HeadersDict
 from botocore.client import BaseClient
 
+from ..._internals import parse_answer
+
 __all__ = [
     "AFTER_SEND_ERRORS",
     "BEFORE_SEND_ERRORS",
@@ -171,15 +173,8 @@ def botocore_parse(
     inner: BaseClient, operation: str, status: int, headers: Sequence[tuple[str, str]], body: bytes
 ) -> dict[str, Any]:
     """An answer of ``operation`` parsed by ``inner``'s own botocore response parser."""
-    response = {
-        "headers": HeadersDict([(name.lower(), value) for name, value in headers]),
-        "status_code": status,
-        "body": body,
-    }
-    model = inner.meta.service_model.operation_model(operation)
-    parser: Any = inner._response_parser  # type: ignore[attr-defined]
-    parsed: dict[str, Any] = parser.parse(response, model.output_shape)
-    return parsed
+    lowered = HeadersDict([(name.lower(), value) for name, value in headers])
+    return parse_answer(inner, operation, status, lowered, body)
 
 
 def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:

@@ -27,6 +27,8 @@ from botocore.client import BaseClient
 from botocore.serialize import create_serializer
 from botocore.utils import percent_encode, percent_encode_sequence
 
+from ..._internals import resolve_endpoint
+
 __all__ = ["Endpoint", "RequestBuilder"]
 
 #: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
@@ -61,12 +63,8 @@ class RequestBuilder:
         found = self._endpoints.get(bucket)
         if found is not None:
             return found
-        operation = self._model.operation_model("HeadObject")
-        context: dict[str, Any] = {}
-        resolve: Any = self._inner._resolve_endpoint_ruleset  # type: ignore[attr-defined]
-        url, _, _ = resolve(operation, {"Bucket": bucket, "Key": "k"}, context)
+        url, region = resolve_endpoint(self._inner, "HeadObject", {"Bucket": bucket, "Key": "k"})
         parts = urlsplit(url)
-        region = context.get("signing", {}).get("region")
         found = Endpoint(parts.netloc, parts.path.rstrip("/"), region)
         with self._lock:
             self._endpoints[bucket] = found

@@ -40,6 +40,8 @@ from botocore.client import BaseClient
 from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
+from ..._internals import credentials, proxied, tls_verify
+
 __all__ = ["CrtSettings", "build_client", "settings_of", "unsupported"]
 
 _DEFAULT_READ_TIMEOUT = 60.0
@@ -74,12 +76,10 @@ def settings_of(inner: BaseClient) -> CrtSettings:
     config: Any = inner.meta.config
     meta = inner.meta
     endpoint = str(meta.endpoint_url or "")
-    session = getattr(getattr(inner, "_endpoint", None), "http_session", None)
-    verify = getattr(session, "_verify", None)  # botocore keeps boto3's verify= here only
     return CrtSettings(
         region=meta.region_name or "us-east-1",
         tls=not endpoint.startswith("http://"),
-        verify=verify if isinstance(verify, (bool, str)) else None,
+        verify=tls_verify(inner),
         connect_timeout=float(config.connect_timeout or _DEFAULT_CONNECT_TIMEOUT),
         read_timeout=float(config.read_timeout or _DEFAULT_READ_TIMEOUT),
         connections=int(config.max_pool_connections or 10),
@@ -91,10 +91,7 @@ def unsupported(inner: BaseClient) -> str | None:
     """A setting of ``inner`` the CRT client cannot honour (the botocore plane runs then), or
     ``None``. The reason names the setting, never its value (a proxy URL can hold a password)."""
     config: Any = inner.meta.config
-    session = getattr(getattr(inner, "_endpoint", None), "http_session", None)
-    proxies = getattr(session, "_proxy_config", None)
-    endpoint = str(inner.meta.endpoint_url or "")
-    if proxies is not None and proxies.proxy_url_for(endpoint):
+    if proxied(inner, str(inner.meta.endpoint_url or "")):
         return "the boto3 client goes through an HTTP proxy (Config(proxies) or HTTP(S)_PROXY)"
     if getattr(config, "client_cert", None):
         return "the boto3 client presents a TLS client certificate (Config(client_cert))"
@@ -113,10 +110,10 @@ class _Credentials:
 
     def __call__(self) -> auth.AwsCredentials:
         inner: Any = self._inner()
-        credentials: Any = inner._get_credentials() if inner is not None else None
-        if credentials is None:
+        found: Any = credentials(inner) if inner is not None else None
+        if found is None:
             raise NoCredentialsError()
-        frozen = credentials.get_frozen_credentials()  # refreshes refreshable credentials
+        frozen = found.get_frozen_credentials()  # refreshes refreshable credentials
         return auth.AwsCredentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def __repr__(self) -> str:
@@ -126,11 +123,10 @@ class _Credentials:
 def build_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Client:
     """A CRT S3 client for ``inner``'s endpoint, credentials and settings, retries off."""
     signing = None
-    client: Any = inner
-    credentials = client._get_credentials() if settings.signed else None
-    if credentials is not None:
-        if type(credentials) is Credentials:  # fixed keys: no Python call per signing
-            frozen = credentials.get_frozen_credentials()
+    found = credentials(inner) if settings.signed else None
+    if found is not None:
+        if type(found) is Credentials:  # fixed keys: no Python call per signing
+            frozen = found.get_frozen_credentials()
             provider = auth.AwsCredentialsProvider.new_static(
                 frozen.access_key, frozen.secret_key, frozen.token
             )

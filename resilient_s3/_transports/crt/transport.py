@@ -1,187 +1,166 @@
-"""One item's work on the CRT plane, awaited on the batch's loop.
+"""The native transport: one attempt of an S3 operation through awscrt's S3 client, awaited.
 
-Each attempt builds its request anew (a fresh body stream from the item's start), takes its
-tokens from the batch's pacer (``rate_limit``, adaptive rate, ``bytes_per_second``: every CRT
-request counted as every botocore request is), is sent by the CRT with its retries off, and its
-outcome is translated into botocore's exception (``outcome.py``), which the facade's own retry
-policy classifies and retries (``retry.py``). Answers count towards the adaptive rate.
+:meth:`CrtTransport.send` answers the transport protocol (``_transports/base.py``): one attempt
+of ``operation`` with boto3's parameters, ``Body`` included, answered in botocore's shape (the
+fields of a header-only answer read by ``headers.py``, an XML answer parsed by botocore), a
+failure raised as the botocore exception the same failure raises on botocore (``outcome.py``).
+It never retries: the caller's :class:`~resilient_s3._retry.retrier.Retrier` does. Each attempt
+builds its request anew (a fresh body stream from the body's start), tells the caller's
+:class:`RequestHooks` about it (its tokens, its count, its answer) and is sent by the CRT with
+its retries off.
 
-Puts record the key as freshly written (read-your-writes for the facade and later gets); gets and
-heads of a fresh key wait out a 404 as the facade does. Results are the botocore plane's
-:class:`ItemResult` with the same fields.
+Bodies: bytes, a path (read by the CRT itself, ``send_filepath``) or a seekable file object at
+its start (the caller makes a body replayable: ``_bodies/request.py``). The request checksum is
+botocore's (``checksums.py``). A PutObject body of ``multipart.threshold`` bytes or more goes
+up as the CRT's own multipart upload (``PUT_OBJECT`` with that ``part_size``): the CRT creates
+the upload, sends the parts in parallel and completes it; with its retries off, a part that
+fails fails the whole attempt and the CRT aborts the upload itself (checked against moto and
+SeaweedFS, as on cancellation), so the next attempt sends the whole object again: the multipart
+steps are not idempotent one by one, the whole is. Extra arguments go where botocore's multipart
+steps take them: the CRT copies the PutObject request's headers (``ContentType``, ``Metadata``,
+SSE, ``Tagging``, ``ACL``...) to CreateMultipartUpload, the SSE-C headers to each part,
+``IfNoneMatch`` to the Complete. Part checksums: CRC32 (or the ``ChecksumAlgorithm`` asked) in
+a header, computed by the CRT; none with ``request_checksum_calculation="when_required"``. A
+body given with a whole-object checksum value cannot go this way (:func:`multipart_serves`).
+Every step counts as a request: the tokens of the parts and of the Create and Complete are taken
+before the upload (the CRT sends them on its own); its Abort is not counted. The answer's fields
+are the PutObject fields of the CRT's final headers (``ETag``, ``VersionId``, SSE); the
+Complete's XML body (its composite checksum) is not handed over.
+
+:meth:`CrtTransport.request` is one raw request (a download's, ``download.py``; a listing
+page's, ``listpage.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Protocol
 
 from awscrt import s3 as crt_s3
 from awscrt.auth import AwsSigningConfig
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from ..._retry.retrier import Retrier
-from ...batch._inputs.items import CopyItem, PutItem
-from ...batch._pacing.context import RequestContext
-from ...batch._planes.base import Multipart
-from ...batch._report.report import ItemResult
+from ..._bodies.request import body_size
 from .bridge import Answer, Failed, Flights
-from .checksums import checksum_headers
-from .download import Download
+from .checksums import CHECKSUM_VALUES, checksum_headers
 from .headers import fields_of
 from .listpage import parse_list_page
 from .outcome import botocore_parse, translate
 from .requests import RequestBuilder
 from .s3client import CrtSettings
 
-if TYPE_CHECKING:
-    from ..._client import ResilientS3Client
-
-__all__ = ["CrtOps"]
+__all__ = ["CrtTransport", "RequestHooks", "multipart_serves"]
 
 #: Uploads from this size count their progress against the read timeout.
 _PROGRESS_FROM = 1024 * 1024
+#: Operations whose answer is all in headers (read by ``headers.py``, ~20x faster than botocore).
+_HEADER_ANSWERS = frozenset({"PutObject", "HeadObject", "GetObject", "DeleteObject", "UploadPart"})
+_ALGORITHMS = {
+    name: crt_s3.S3ChecksumAlgorithm[name]
+    for name in ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+}
 
 
-class CrtOps:
-    """The CRT plane's per-item operations for one batch."""
+class RequestHooks(Protocol):
+    """What the transport tells its caller about every request (the batch's pacing context)."""
+
+    async def before_request_async(self, operation: str, nbytes: int) -> None:
+        """A request of ``operation`` carrying ``nbytes`` is about to be sent: wait for its
+        tokens (or raise to refuse it)."""
+
+    def answered(self, status: int, code: str) -> None:
+        """An answer came: its HTTP status and S3 error code (``""`` for a success)."""
+
+
+def multipart_serves(params: Mapping[str, Any]) -> bool:
+    """Whether the CRT's multipart upload can send a PutObject with ``params`` (a whole-object
+    checksum value, or an algorithm the CRT lacks, needs botocore's multipart steps)."""
+    algorithm = params.get("ChecksumAlgorithm")
+    known = algorithm is None or str(algorithm).upper() in _ALGORITHMS
+    return known and not CHECKSUM_VALUES & params.keys()
+
+
+class CrtTransport:
+    """The requests of one awscrt S3 client on the running event loop (see the module
+    docstring); ``inner`` is the boto3 client whose settings, endpoint rules, serializer and
+    parsers the requests follow."""
+
+    name = "crt"
 
     def __init__(
         self,
-        s3: ResilientS3Client,
+        inner: BaseClient,
         crt: crt_s3.S3Client,
         settings: CrtSettings,
-        builder: RequestBuilder,
-        context: RequestContext,
+        hooks: RequestHooks,
     ) -> None:
-        self.s3 = s3
-        self.crt = crt
         self.settings = settings
-        self.builder = builder
-        self.context = context
-        self.retrier = Retrier(s3.retry_policy, s3._shared.stats, s3._shared.budget)
-        self._recent = s3._shared.recent
-        self._inner = s3.inner
-        self._server = _server_of(str(s3.inner.meta.endpoint_url or ""))
+        self._inner = inner
+        self._crt = crt
+        self._hooks = hooks
+        self._builder = RequestBuilder(inner)  # holds the boto3 client: per transport
+        self._server = _server_of(str(inner.meta.endpoint_url or ""))
         self._flights = Flights(asyncio.get_running_loop(), settings.read_timeout, self._server)
-        config = s3.inner.meta.config
+        config = inner.meta.config
         self._checksums = getattr(config, "request_checksum_calculation", None) != "when_required"
 
-    # -- operations ------------------------------------------------------------------------
-
-    async def put(
-        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
-    ) -> ItemResult:
-        """PutObject ``item`` in one request (the plane sends larger bodies in parts)."""
-        params = {**item.extra_args, "Bucket": bucket, "Key": item.key}
-        body: Any = item.body
-        size: int | None = None
-        if position is None and hasattr(body, "read"):  # a non-seekable stream: read it once
-            body = _spooled(body, self.s3.retry_policy.body_spool_limit, bucket, item.key)
-        elif isinstance(body, str):
-            body = body.encode()
-        if position is not None:
-            body.seek(position)
-        checksums = checksum_headers(params, body, self._checksums)
-
-        async def attempt() -> dict[str, Any]:
-            nonlocal size
-            stream, length, path = _open_body(body, position)
-            size = length
-            extra = {"send_filepath": path} if path is not None else {}
-            answer = await self._send("PutObject", params, stream, length, checksums, **extra)
-            return fields_of(self._inner, "PutObject").parse(answer.status, answer.headers)
-
-        response = await self.retrier.acall("PutObject", bucket, item.key, attempt)
-        self._recent.wrote(bucket, item.key)
-        return ItemResult.of(bucket, item.key, size, response)
-
-    async def get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
-        """GetObject ``key`` into ``target`` (a temporary file renamed at the end) or memory;
-        a break mid-body resumes from the first byte missing (``download.py``)."""
-        download = Download(bucket, key, target, self.retrier.stats)
-        try:
-            await self.retrier.acall(
-                "GetObject", bucket, key, functools.partial(download.attempt, self._send),
-                fresh_until=self._fresh(bucket, key),
-            )  # fmt: skip
-            response = fields_of(self._inner, "GetObject").parse(*download.headers())
-            await self.context.pacer.acquire(0, download.received)
-            if target is None:
-                return ItemResult.of(bucket, key, download.received, response, data=download.data())
-            download.finish()
-        except BaseException:
-            download.discard()
-            raise
-        return ItemResult.of(bucket, key, download.received, response)
-
-    async def head(self, bucket: str, key: str) -> ItemResult:
-        """HeadObject ``key``."""
-        params = {"Bucket": bucket, "Key": key}
-
-        async def attempt() -> dict[str, Any]:
-            answer = await self._send("HeadObject", params, None, 0)
-            return fields_of(self._inner, "HeadObject").parse(answer.status, answer.headers)
-
-        response = await self.retrier.acall(
-            "HeadObject", bucket, key, attempt, fresh_until=self._fresh(bucket, key)
-        )
-        return ItemResult.of(bucket, key, response.get("ContentLength"), response)
-
-    async def copy(self, item: CopyItem) -> ItemResult:
-        """CopyObject (objects up to 5 GiB); the answer's XML parsed by botocore."""
-        params = {
-            **item.extra_args,
-            "Bucket": item.dst_bucket,
-            "Key": item.dst_key,
-            "CopySource": {"Bucket": item.src_bucket, "Key": item.src_key},
-        }
-
-        async def attempt() -> dict[str, Any]:
-            answer = await self._send("CopyObject", params, None, 0)
-            return botocore_parse(
-                self._inner, "CopyObject", answer.status, answer.headers, answer.body
-            )
-
-        response = await self.retrier.acall("CopyObject", item.dst_bucket, item.dst_key, attempt)
-        self._recent.wrote(item.dst_bucket, item.dst_key)
-        etag = response.get("CopyObjectResult", {}).get("ETag")
-        return ItemResult.of(item.dst_bucket, item.dst_key, None, response, etag=etag)
+    async def send(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        multipart: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """One attempt of ``operation``, answered as botocore answers it (see the module
+        docstring). ``multipart``: ``(threshold, part_size)`` of a PutObject that may go up as
+        the CRT's multipart upload."""
+        params = dict(params)
+        body = params.pop("Body", None)
+        if body is None:
+            answer = await self.request(operation, params, None, 0)
+        else:
+            answer = await self._send_body(operation, params, body, multipart)
+        if operation in _HEADER_ANSWERS:
+            return self.fields(operation, answer.status, answer.headers)
+        return botocore_parse(self._inner, operation, answer.status, answer.headers, answer.body)
 
     async def list_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """One ListObjectsV2 page for list verification: its keys' sizes and ETags."""
+        """One ListObjectsV2 page read for list verification: its keys' sizes and ETags only
+        (``listpage.py``)."""
+        answer = await self.request("ListObjectsV2", params, None, 0)
+        return parse_list_page(answer.body)
 
-        async def attempt() -> dict[str, Any]:
-            answer = await self._send("ListObjectsV2", params, None, 0)
-            return parse_list_page(answer.body)
+    def fields(
+        self, operation: str, status: int, headers: Sequence[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """The fields of a header-only answer of ``operation``, as botocore's parser gives them."""
+        return fields_of(self._inner, operation).parse(status, headers)
 
-        return await self.retrier.acall("ListObjectsV2", str(params["Bucket"]), None, attempt)
-
-    # -- one attempt -----------------------------------------------------------------------
-
-    async def _send(
+    async def request(
         self,
         operation: str,
         params: Mapping[str, Any],
         body: IO[bytes] | None,
         length: int,
-        headers: list[tuple[str, str]] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
         **options: Any,
     ) -> Answer:
-        request, endpoint = self.builder.build(operation, params, body, length)
-        for name, value in headers or ():
+        """One request of ``operation`` (``params`` without ``Body``: pass ``body`` and its
+        ``length``), extra ``headers`` added; ``options`` go to the CRT's ``make_request``
+        (``bridge.Flights.send``). Raises the botocore exception of a failure."""
+        request, endpoint = self._builder.build(operation, params, body, length)
+        for name, value in headers:
             request.headers.add(name, value)
         if endpoint.region is not None and endpoint.region != self.settings.region:
             options["signing_config"] = AwsSigningConfig(region=endpoint.region)
-        await self.context.before_request_async(operation, length)
+        await self._hooks.before_request_async(operation, length)
         try:
             answer = await self._flights.send(
-                self.crt, request, operation, progress=length >= _PROGRESS_FROM, **options
+                self._crt, request, operation, progress=length >= _PROGRESS_FROM, **options
             )
         except Failed as failed:
             error = failed.error
@@ -191,42 +170,77 @@ class CrtOps:
             if isinstance(translated, ClientError):
                 meta = translated.response.get("ResponseMetadata", {})
                 code = str(translated.response.get("Error", {}).get("Code", ""))
-                self.context.answered(int(meta.get("HTTPStatusCode", 0)), code)
+                self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
             if translated is error:
                 raise
             raise translated from error
-        self.context.answered(answer.status, "")
+        self._hooks.answered(answer.status, "")
         return answer
 
-    def _fresh(self, bucket: str, key: str) -> float | None:
-        window = self.s3.verify_policy.read_your_writes
-        return self._recent.fresh_until(bucket, key, window)
+    async def _send_body(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        body: Any,
+        multipart: tuple[int, int] | None,
+    ) -> Answer:
+        if isinstance(body, str):
+            body = body.encode()
+        stream, length, path = _open_body(body)
+        extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
+        if (
+            multipart is not None
+            and operation == "PutObject"
+            and length >= multipart[0]
+            and multipart_serves(params)
+        ):
+            return await self._multipart(params, stream, length, multipart, extra)
+        checksums: list[tuple[str, str]] = []
+        if operation in ("PutObject", "UploadPart"):
+            checksums = checksum_headers(params, body, self._checksums)
+            if stream is not None:
+                stream.seek(0)
+        return await self.request(operation, params, stream, length, checksums, **extra)
+
+    async def _multipart(
+        self,
+        params: dict[str, Any],
+        stream: IO[bytes] | None,
+        length: int,
+        multipart: tuple[int, int],
+        extra: dict[str, Any],
+    ) -> Answer:
+        """A PutObject as the CRT's own multipart upload (see the module docstring)."""
+        threshold, part_size = multipart
+        algorithm = params.pop("ChecksumAlgorithm", None)  # the CRT's checksum_config says it
+        checksum = None
+        if algorithm is not None or self._checksums:
+            checksum = crt_s3.S3ChecksumConfig(
+                algorithm=_ALGORITHMS[str(algorithm or "CRC32").upper()],
+                location=crt_s3.S3ChecksumLocation.HEADER,
+            )
+        steps = -(-length // part_size) + 1 if length > threshold else 0
+        for _ in range(steps):  # the parts and the Create; request() takes the Complete's
+            await self._hooks.before_request_async("UploadPart", 0)
+        answer = await self.request(
+            "PutObject", params, stream, length,
+            request_type=crt_s3.S3RequestType.PUT_OBJECT, checksum_config=checksum,
+            part_size=part_size, multipart_upload_threshold=threshold, **extra,
+        )  # fmt: skip
+        for _ in range(steps):
+            self._hooks.answered(answer.status, "")
+        return answer
 
 
-def _spooled(body: IO[bytes], limit: int, bucket: str, key: str) -> bytes:
-    """A non-seekable body read into memory (at most ``limit`` bytes), so it can be resent."""
-    data = body.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(
-            f"s3://{bucket}/{key}: a non-seekable body larger than body_spool_limit={limit} "
-            "bytes cannot be resent on a retry; pass a seekable file or a path"
-        )
-    return bytes(data)
-
-
-def _open_body(body: Any, position: int | None) -> tuple[IO[bytes] | None, int, str | None]:
+def _open_body(body: Any) -> tuple[IO[bytes] | None, int, str | None]:
     """``(stream, length, send_filepath)`` for one attempt, from the body's start."""
     if isinstance(body, os.PathLike):
         path = os.fspath(body)
         return None, os.path.getsize(path), str(path)
-    if isinstance(body, str):
-        body = body.encode()
     if isinstance(body, (bytes, bytearray, memoryview)):
         return io.BytesIO(body), memoryview(body).nbytes, None
-    start = position or 0
-    size = body.seek(0, io.SEEK_END) - start
-    body.seek(start)
-    return body, size, None
+    body.seek(0)
+    return body, body_size(body) or 0, None
 
 
 def _server_of(url: str) -> str:

@@ -1,5 +1,7 @@
-"""The asyncio engine: items pulled lazily, at most ``concurrency`` in flight, each run in a
-worker thread, every outcome settled into counts (successes) or failures.
+"""The asyncio engine: items pulled lazily, at most ``concurrency`` in flight, each a
+:class:`Job` (a coroutine on the loop, or a blocking call in a worker thread), every outcome
+settled into counts (successes) or failures. The engine knows no data plane: the plans make the
+jobs (``plans.py``), the runner chooses the plane (``runner.py``).
 
 - **Bounded**: an item is pulled from the input only when one of ``concurrency`` slots is free,
   so a generator of any length runs in memory bounded by the concurrency (plus the list-based
@@ -28,13 +30,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from .._options import Options
 from .._pacing.context import RequestContext
 from .._pacing.pacer import BatchCancelled
-from .._pacing.worker_hooks import set_context
-from .._planes.base import Plane
 from .._report.progress import Progress
 from .._report.report import (
     KEPT_TRACEBACKS,
@@ -47,13 +47,27 @@ from .._report.report import (
 from .jobs import BadItem, Job
 from .workers import DaemonThreadPool
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Pending"]
 
 logger = logging.getLogger("resilient_s3")
 
 
+class Pending(Protocol):
+    """Work the engine's items leave behind (a list verifier's windows)."""
+
+    def flush(self) -> bool:
+        """Start what waits; whether there was anything."""
+
+    def pending_keys(self) -> list[str]:
+        """Keys whose work is not finished (reported incomplete if the batch stops)."""
+
+
 class Engine:
-    """Runs one batch on the running event loop (see the module docstring)."""
+    """Runs one batch on the running event loop (see the module docstring).
+
+    ``plane`` names the data plane in the report; ``worker_init`` runs first in every worker
+    thread (the threaded plane's request context).
+    """
 
     def __init__(
         self,
@@ -62,12 +76,13 @@ class Engine:
         options: Options,
         progress: Progress,
         abort_upload: Callable[[str, str, str], None],
-        plane: Plane | None = None,
+        plane: str = "botocore",
+        worker_init: Callable[[], None] | None = None,
     ) -> None:
         self.operation = operation
         self.context = context
-        #: The data plane the plans make their jobs with (``None`` only in engine unit tests).
         self.plane = plane
+        self._worker_init = worker_init
         self.options = options
         self.progress = progress
         self._abort_upload = abort_upload
@@ -83,10 +98,20 @@ class Engine:
         self._claimed: set[tuple[str, str]] = set()
         self._executor: DaemonThreadPool | None = None
         self.verified = self.reuploads = 0
-        #: Set by a verifier: start verifying what waits (True if it started anything).
-        self.flush: Callable[[], bool] = lambda: False
-        #: Set by a verifier: keys written but not verified yet.
-        self.pending_keys: Callable[[], list[str]] = list
+        self._pending: list[Pending] = []
+
+    def leaves(self, pending: Pending) -> None:
+        """Register work the items leave behind (a list verifier): flushed before the batch
+        ends, its keys reported incomplete if the batch stops."""
+        self._pending.append(pending)
+
+    def flush(self) -> bool:
+        """Start what the registered :class:`Pending` hold; whether anything was started."""
+        return any([pending.flush() for pending in self._pending])
+
+    def pending_keys(self) -> list[str]:
+        """Keys whose work is registered but not finished."""
+        return [key for pending in self._pending for key in pending.pending_keys()]
 
     async def run(
         self, source: Iterator[Any] | AsyncIterator[Any], make_job: Callable[[Any], Job]
@@ -94,7 +119,7 @@ class Engine:
         """Run every item of ``source`` (``make_job`` turns one into a :class:`Job`)."""
         started = time.monotonic()
         self._executor = DaemonThreadPool(
-            self.options.concurrency, "resilient-s3-batch", set_context, (self.context,)
+            self.options.concurrency, "resilient-s3-batch", self._worker_init
         )
         try:
             self.progress.started()
@@ -292,7 +317,7 @@ class Engine:
             reuploads=self.reuploads,
             list_requests=context.list_requests,
             adaptive_rate=adaptive.rate if adaptive is not None else None,
-            plane=self.plane.name if self.plane is not None else "botocore",
+            plane=self.plane,
         )
         return BatchReport(
             self.operation, self._succeeded, tuple(self._failures), stats,

@@ -38,6 +38,7 @@ from ..._verify.policy import VerifyPolicy
 from ..._verify.reupload import ConditionalWrites, KeyTaken
 from ..._verify.verifier import normal_etag, public_fields
 from .._pacing.pacer import BatchCancelled
+from .._planes.base import Plane
 from .._report.report import ItemResult
 from .engine import Engine
 from .jobs import ITEM_ERRORS, Job
@@ -62,13 +63,13 @@ Found = tuple[int | None, str | None]
 class Pending:
     """A write waiting for verification.
 
-    ``rewrite(extra)`` writes the item again with ``extra`` parameters (``IfNoneMatch``) in a
-    worker thread and returns the new result; ``params`` are the write's own parameters;
+    ``rewrite(extra)`` writes the item again with ``extra`` parameters (``IfNoneMatch``) and
+    returns the new result; ``params`` are the write's own parameters;
     ``memory`` is the body bytes held in memory until the key is verified.
     """
 
     result: ItemResult
-    rewrite: Callable[[Mapping[str, Any]], ItemResult]
+    rewrite: Callable[[Mapping[str, Any]], Awaitable[ItemResult]]
     params: Mapping[str, Any]
     round: int = 0
     memory: int = 0
@@ -82,26 +83,30 @@ class ListVerifier:
         self,
         engine: Engine,
         s3: Any,
-        max_reuploads: int,
-        conditional: bool,
-        lost_write_window: float = 5.0,
+        plane: Plane,
+        writes: ConditionalWrites,
+        policy: VerifyPolicy,
+        conditional: bool = True,
     ) -> None:
+        """``conditional``: lost writes are re-uploaded with ``IfNoneMatch="*"`` when the policy
+        says so (``False`` for copies)."""
         self.engine = engine
         self.s3 = s3
+        self._plane = plane
         self._clock: Callable[[], float] = s3.retry_policy.clock
-        self.lost_write_window = lost_write_window
+        self.lost_write_window = policy.lost_write_window
         # A HeadObject check wants the truth now: no read-your-writes retries of a 404
         self._head_s3 = s3.with_options(
             verify_writes=VerifyPolicy(mode="off", read_your_writes=0.0)
         )
-        self.max_reuploads = max_reuploads
-        self._writes = ConditionalWrites(conditional)
+        self.max_reuploads = policy.max_reuploads
+        self._writes = writes
+        self._conditional = conditional and policy.conditional_reupload
         self._windows: dict[str, dict[str, Pending]] = {}
         self._memory: dict[str, int] = {}
         self._checking: dict[int, dict[str, Pending]] = {}
         self._tokens = itertools.count()
-        engine.flush = self.flush
-        engine.pending_keys = self.pending_keys
+        engine.leaves(self)
 
     async def written(self, pending: Pending) -> None:
         """A write was acknowledged: queue it for verification."""
@@ -170,8 +175,7 @@ class ListVerifier:
 
     async def _page(self, params: dict[str, Any]) -> Mapping[str, Any]:
         """One ListObjectsV2 page through the batch's data plane, holding a slot."""
-        plane = self.engine.plane
-        assert plane is not None, "the runner gives every engine a plane"
+        plane = self._plane
         page: Mapping[str, Any] = await self.engine.run_in_slot(
             plane.list_page(params), plane.awaited
         )
@@ -240,8 +244,9 @@ class ListVerifier:
         await self.engine.submit(self._rewrite_job(pending, conditional=seen is None))
 
     def _rewrite_job(self, pending: Pending, conditional: bool) -> Job:
-        def rewrite() -> ItemResult:
-            again = self._writes.reupload(pending.rewrite, pending.params, conditional)
+        async def rewrite() -> ItemResult:
+            conditional_here = conditional and self._conditional
+            again = await self._writes.areupload(pending.rewrite, pending.params, conditional_here)
             if isinstance(again, KeyTaken):
                 return pending.result  # it exists after all: check it again as it was
             return again
@@ -252,7 +257,7 @@ class ListVerifier:
             )
             await self.written(again)
 
-        return Job(pending.result.bucket, (pending.result.key,), rewrite, rewritten)
+        return Job(pending.result.bucket, (pending.result.key,), rewrite, rewritten, awaited=True)
 
 
 async def list_range(

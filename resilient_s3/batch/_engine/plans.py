@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._errors import describe
 from ..._verify.policy import VerifyPolicy
+from ..._verify.reupload import ConditionalWrites
 from .._inputs.checks import body_position, check_all, check_bucket, check_dest, key_of
 from .._inputs.items import (
     PutItem,
@@ -43,6 +44,7 @@ _DELETE_CHUNK = 1000
 
 def put_plan(
     client: ResilientS3Client,
+    writes: ConditionalWrites,
     bucket: str,
     items: Any,
     verify: VerifyArg,
@@ -64,18 +66,10 @@ def put_plan(
     total = check_all(items, check)
     seen.clear()
 
-    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
-        verifier = (
-            ListVerifier(
-                engine,
-                s3,
-                policy.max_reuploads,
-                policy.conditional_reupload,
-                policy.lost_write_window,
-            )
-            if mode == "list"
-            else None
-        )
+    def setup(
+        engine: Engine, s3: ResilientS3Client, plane: Plane
+    ) -> tuple[Any, Callable[[Any], Job]]:
+        verifier = ListVerifier(engine, s3, plane, writes, policy) if mode == "list" else None
 
         def make_job(raw: Any) -> Job:
             try:
@@ -85,15 +79,14 @@ def put_plan(
                 raise BadItem(bucket, key_of(raw), error) from error
             if not engine.claim(bucket, item.key):  # from a generator: checked as it comes
                 raise BadItem(bucket, item.key, ValueError(_duplicate(bucket, item.key)))
-            plane = _plane(engine)
             call = plane.put(bucket, item, position, multipart)
             if verifier is None:
                 done = _counted(engine) if mode == "object" else None
                 return Job(bucket, (item.key,), call, done, plane.awaited)
 
-            def rewrite(extra: Mapping[str, Any]) -> ItemResult:
+            async def rewrite(extra: Mapping[str, Any]) -> ItemResult:
                 again = PutItem(item.key, item.body, {**item.extra_args, **extra})
-                return plane.put_now(bucket, again, position, multipart)
+                return await _run(engine, plane, plane.put(bucket, again, position, multipart))
 
             memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
 
@@ -110,14 +103,22 @@ def put_plan(
     )  # fmt: skip
 
 
-def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options: Options) -> Plan:
+def copy_plan(
+    client: ResilientS3Client,
+    writes: ConditionalWrites,
+    pairs: Any,
+    verify: VerifyArg,
+    options: Options,
+) -> Plan:
     """copy: CopyObject per item, verified per ``verify``."""
     mode, policy = resolve_verify(verify, client.verify_policy)
     total = check_all(pairs, to_copy_item)
 
-    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+    def setup(
+        engine: Engine, s3: ResilientS3Client, plane: Plane
+    ) -> tuple[Any, Callable[[Any], Job]]:
         verifier = (
-            ListVerifier(engine, s3, policy.max_reuploads, False, policy.lost_write_window)
+            ListVerifier(engine, s3, plane, writes, policy, conditional=False)
             if mode == "list"
             else None
         )
@@ -127,14 +128,13 @@ def copy_plan(client: ResilientS3Client, pairs: Any, verify: VerifyArg, options:
                 item = to_copy_item(raw)
             except _LOCAL_ERRORS as error:
                 raise BadItem(None, key_of(raw, 3), error) from error
-            plane = _plane(engine)
             call = plane.copy(item)
             if verifier is None:
                 done = _counted(engine) if mode == "object" else None
                 return Job(item.dst_bucket, (item.dst_key,), call, done, plane.awaited)
 
-            def again(_extra: Mapping[str, Any]) -> ItemResult:
-                return plane.copy_now(item)
+            async def again(_extra: Mapping[str, Any]) -> ItemResult:
+                return await _run(engine, plane, plane.copy(item))
 
             async def written(result: ItemResult) -> None:
                 await verifier.written(Pending(result, again, {}, 0, 0))
@@ -166,13 +166,14 @@ def get_plan(
 
     total = None if listing is not None else check_all(keys, check)
 
-    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+    def setup(
+        engine: Engine, s3: ResilientS3Client, plane: Plane
+    ) -> tuple[Any, Callable[[Any], Job]]:
         def make_job(raw: Any) -> Job:
             try:
                 key, target = check(raw)
             except _LOCAL_ERRORS as error:
                 raise BadItem(bucket, key_of(raw), error) from error
-            plane = _plane(engine)
             return Job(bucket, (key,), plane.get(bucket, key, target), None, plane.awaited)
 
         items = listing(engine, s3) if listing is not None else source(keys)
@@ -186,13 +187,14 @@ def head_plan(bucket: str, keys: Any, options: Options) -> Plan:
     check_bucket(bucket)
     total = check_all(keys, to_key)
 
-    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+    def setup(
+        engine: Engine, s3: ResilientS3Client, plane: Plane
+    ) -> tuple[Any, Callable[[Any], Job]]:
         def make_job(raw: Any) -> Job:
             try:
                 key = to_key(raw)
             except _LOCAL_ERRORS as error:
                 raise BadItem(bucket, key_of(raw), error) from error
-            plane = _plane(engine)
             return Job(bucket, (key,), plane.head(bucket, key), None, plane.awaited)
 
         return source(keys), make_job
@@ -205,7 +207,9 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     check_bucket(bucket)
     total = check_all(keys, to_key)
 
-    def setup(engine: Engine, s3: ResilientS3Client) -> tuple[Any, Callable[[Any], Job]]:
+    def setup(
+        engine: Engine, s3: ResilientS3Client, plane: Plane
+    ) -> tuple[Any, Callable[[Any], Job]]:
         def make_job(chunk: list[Any]) -> Job:
             valid: list[str] = []
             for raw in chunk:
@@ -229,9 +233,10 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
-def _plane(engine: Engine) -> Plane:
-    assert engine.plane is not None, "the runner gives every engine a plane"
-    return engine.plane
+async def _run(engine: Engine, plane: Plane, call: Callable[[], Any]) -> ItemResult:
+    """One call of ``plane`` (a re-upload), on the loop or in a worker thread, as its jobs."""
+    result: ItemResult = await (call() if plane.awaited else engine.run_in_worker(call))
+    return result
 
 
 def _duplicate(bucket: str, key: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import functools
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ from ..._verify.policy import VerifyPolicy
 from .._options import Options
 from .._pacing.context import RequestContext
 from .._pacing.pacer import Pacer
-from .._pacing.worker_hooks import install_hooks
+from .._pacing.worker_hooks import install_hooks, set_context
 from .._planes.base import Plane
-from .._planes.native import CrtPlane, crt_plane, wants_crt
+from .._planes.native import native_plane, wants_native
 from .._planes.pool import with_pool
 from .._planes.threaded import BotocorePlane
 from .._report.progress import Progress
@@ -36,6 +37,7 @@ from .state import ClientState
 
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
+    from ..._shared import SharedParts
 
 __all__ = ["Plan", "run_plan", "run_sync"]
 
@@ -51,25 +53,24 @@ class Plan:
         options: the checked options.
         verify: the facade's verify policy for the batch's calls (off for list-based).
         total: the item count, when known.
-        setup: ``setup(engine, s3) -> (source, make_job)``, with the batch's facade.
+        setup: ``setup(engine, s3, plane) -> (source, make_job)``, with the batch's facade and
+            data plane.
         bucket: the bucket, for the batch's span (``None`` for copy: several may be involved).
-        plane: unused: the runner chooses the plane (``crt_refusal``, the ``data_plane``
-            option) and names it in the batch's span.
-        crt_refusal: why the CRT data plane cannot serve this batch, or ``None``.
+        crt_refusal: why the native data plane cannot serve this batch, or ``None``.
     """
 
     operation: str
     options: Options
     verify: VerifyPolicy
     total: int | None
-    setup: Callable[[Engine, ResilientS3Client], tuple[Source, Callable[[Any], Job]]]
+    setup: Callable[[Engine, ResilientS3Client, Plane], tuple[Source, Callable[[Any], Job]]]
     bucket: str | None = None
-    plane: str = "botocore"
     crt_refusal: str | None = None
 
 
-async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> BatchReport:
-    """Run ``plan`` on the running loop through ``s3``."""
+async def run_plan(s3: ResilientS3Client, shared: SharedParts, plan: Plan) -> BatchReport:
+    """Run ``plan`` on the running loop through ``s3`` (``shared``: its shared parts)."""
+    state = shared.batch_state()
     options = plan.options
     loop = asyncio.get_running_loop()
     adaptive = state.adaptive(options.adaptive) if options.adaptive is not None else None
@@ -81,7 +82,7 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
         adaptive,
         options.shared,
     )
-    crt = wants_crt(options.data_plane, _crt_refusal(plan, state, s3), s3, state)
+    crt = wants_native(options.data_plane, _crt_refusal(plan, state, s3), s3, state)
     # The botocore plane needs a pool as large as the batch; the CRT plane keeps its own
     # connections and uses botocore only for list verification and deletes.
     base = s3 if crt else with_pool(s3, options.concurrency, state)
@@ -95,14 +96,16 @@ async def run_plan(s3: ResilientS3Client, state: ClientState, plan: Plan) -> Bat
     def abort(bucket: str, key: str, upload_id: str) -> None:
         batch_s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
-    plane: Plane = (
-        crt_plane(batch_s3, state, context, options.concurrency) if crt else BotocorePlane(batch_s3)
-    )
     progress = Progress(plan.operation, options.progress, plan.total)
-    engine = Engine(plan.operation, context, options, progress, abort, plane)
-    if isinstance(plane, CrtPlane):
-        plane.in_worker = engine.run_in_worker
-    source, make_job = plan.setup(engine, batch_s3)
+    worker_init = functools.partial(set_context, context)
+    name = "crt" if crt else "botocore"
+    engine = Engine(plan.operation, context, options, progress, abort, name, worker_init)
+    plane: Plane = (
+        native_plane(batch_s3, shared, context, options.concurrency, engine.run_in_worker)
+        if crt
+        else BotocorePlane(batch_s3)
+    )
+    source, make_job = plan.setup(engine, batch_s3, plane)
     telemetry = state.telemetry
     if telemetry is None:
         return await engine.run(source, make_job)

@@ -5,8 +5,7 @@ A plane's ``put``/``get``/``head``/``copy`` return a zero-argument callable for 
 plane's ``awaited`` is false (botocore), a coroutine function awaited on the batch's loop when it
 is true (CRT). ``list_page(params)`` is one ListObjectsV2 page for list verification, in
 botocore's shape (``Contents`` with ``Key``, ``Size``, ``ETag``; ``IsTruncated``;
-``NextContinuationToken``). ``put_now``/``copy_now`` are the blocking forms, for work that
-already runs in a worker thread (list verification's re-uploads).
+``NextContinuationToken``).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .._inputs.items import CopyItem, PutItem
-from .._report.report import ItemResult
 
 __all__ = ["Multipart", "Plane"]
 
@@ -43,7 +41,3 @@ class Plane(Protocol):
     def head(self, bucket: str, key: str) -> Callable[[], Any]: ...
     def copy(self, item: CopyItem) -> Callable[[], Any]: ...
     def list_page(self, params: dict[str, Any]) -> Callable[[], Any]: ...
-    def put_now(
-        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
-    ) -> ItemResult: ...
-    def copy_now(self, item: CopyItem) -> ItemResult: ...

@@ -1,19 +1,27 @@
-"""The CRT plane of one batch, and the choice between planes.
+"""The native plane of one batch: items as coroutines on the batch's loop over the native
+transport (``resilient_s3/_transports/crt/``), and the choice between the planes.
 
-``data_plane=None`` (the default) runs the CRT plane when awscrt imports and the batch asks for
-nothing it cannot serve; otherwise the botocore plane runs and one INFO line per client and
+``data_plane=None`` (the default) runs the native plane when awscrt imports and the batch asks
+for nothing it cannot serve; otherwise the threaded plane runs and one INFO line per client and
 reason says why. ``data_plane="crt"`` insists (a ``ValueError`` naming the reason, before any
-request); ``data_plane="botocore"`` keeps today's engine.
+request); ``data_plane="botocore"`` runs the threaded plane.
 
-What the CRT plane cannot serve (so the botocore plane runs):
+What the native plane cannot serve (so the threaded plane runs):
 
 - ``verify_writes="object"`` (or a ``VerifyPolicy``) on put/copy: per-object verification is the
   facade's own step after each write; list verification (the default) runs on either plane;
 - a boto3 client that goes through an HTTP proxy (``Config(proxies)`` or ``HTTP(S)_PROXY``),
-  presents a TLS client certificate, or signs with anything but SigV4 (``client.unsupported``);
+  presents a TLS client certificate, or signs with anything but SigV4 (``s3client.unsupported``);
 - telemetry with ``batch_item_spans=True`` (a span per botocore call; the runner asks);
 - a client whose botocore lacks the endpoint-rules resolver the request builder asks (never
   with the supported botocore floor).
+
+Each item is one call of the client's :class:`~resilient_s3._retry.retrier.Retrier` (policy,
+deadline, budget, stats and ``on_retry`` events as the facade's), each attempt one
+:meth:`CrtTransport.send <resilient_s3._transports.crt.transport.CrtTransport.send>`. Puts
+record the key as freshly written (read-your-writes for the facade and later gets); gets and
+heads of a fresh key wait out a 404 as the facade does; a GetObject broken mid-body resumes
+(``_transports/crt/download.py``). Results are the threaded plane's :class:`ItemResult`.
 """
 
 from __future__ import annotations
@@ -21,108 +29,179 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..._bodies.request import body_size, prepare_body
+from ..._internals import can_resolve_endpoints
+from ..._retry.retrier import Retrier
+from ..._transports.crt import crt_unavailable
 from .._engine.state import ClientState
 from .._inputs.items import CopyItem, PutItem
 from .._pacing.context import RequestContext
+from .._pacing.pacer import BatchCancelled, Pacer
 from .._report.report import ItemResult
 from .base import Multipart
 from .threaded import put_one
 
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
+    from ..._shared import SharedParts
+    from ..._transports.crt.transport import CrtTransport
 
-__all__ = ["CrtPlane", "crt_plane", "crt_unavailable", "wants_crt"]
+__all__ = ["NativePlane", "native_plane", "wants_native"]
 
 logger = logging.getLogger("resilient_s3")
+#: Seconds between two looks at the batch's cancellation during a multipart upload.
+_CANCEL_POLL = 0.05
 
 
-def crt_unavailable() -> str | None:
-    """Why the CRT plane cannot run in this process (awscrt missing or too old), or ``None``."""
-    try:
-        import awscrt
-        import awscrt.s3
-    except ImportError as error:
-        return f"awscrt is not importable ({error})"
-    if not hasattr(awscrt.s3, "S3RetryMode"):  # its retries cannot be switched off before 0.38
-        return f"awscrt {awscrt.__version__} cannot switch its own retries off (0.38 can)"
-    return None
-
-
-class CrtPlane:
+class NativePlane:
     """Items as coroutines on the batch's loop, through one CRT S3 client per facade."""
 
     name = "crt"
     awaited = True
 
-    def __init__(self, ops: Any, loop: asyncio.AbstractEventLoop, s3: ResilientS3Client) -> None:
-        self.ops = ops
-        self._loop = loop
+    def __init__(
+        self,
+        s3: ResilientS3Client,
+        shared: SharedParts,
+        transport: CrtTransport,
+        context: RequestContext,
+        in_worker: Callable[[Callable[[], Any]], Awaitable[Any]],
+    ) -> None:
         self._s3 = s3
-        #: Runs a blocking call in one of the batch's worker threads (set by the runner).
-        self.in_worker: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
+        self._recent = shared.recent
+        self._stats = shared.stats
+        self._retrier = Retrier(s3.retry_policy, shared.stats, shared.budget)
+        self._transport = transport
+        self._pacer = context.pacer
+        #: Runs a blocking call in one of the batch's worker threads.
+        self._in_worker = in_worker
 
     def put(
         self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
-    ) -> Callable[[], Any]:
-        route = _route(item, position, multipart)
-        if route == "botocore" and self.in_worker is not None:  # in a worker thread: each
-            # part paced, open uploads aborted on cancellation
+    ) -> Callable[[], Awaitable[ItemResult]]:
+        size = body_size(item.body, position)
+        if (
+            size is not None
+            and size >= multipart.threshold
+            and not _multipart_serves(item.extra_args)
+        ):  # a whole-object checksum value: botocore's multipart steps, in a worker thread
             call = functools.partial(put_one, self._s3, bucket, item, position, multipart)
-            return functools.partial(self.in_worker, call)
-        if route == "multipart":
-            from ..._transports.crt.upload import put_multipart
+            return functools.partial(self._in_worker, call)
+        return functools.partial(self._put, bucket, item, position, size, multipart)
 
-            return functools.partial(put_multipart, self.ops, bucket, item, position, multipart)
-        return functools.partial(self.ops.put, bucket, item, position, multipart)
+    def get(
+        self, bucket: str, key: str, target: Path | None
+    ) -> Callable[[], Awaitable[ItemResult]]:
+        return functools.partial(self._get, bucket, key, target)
 
-    def get(self, bucket: str, key: str, target: Path | None) -> Callable[[], Any]:
-        return functools.partial(self.ops.get, bucket, key, target)
+    def head(self, bucket: str, key: str) -> Callable[[], Awaitable[ItemResult]]:
+        return functools.partial(self._head, bucket, key)
 
-    def head(self, bucket: str, key: str) -> Callable[[], Any]:
-        return functools.partial(self.ops.head, bucket, key)
+    def copy(self, item: CopyItem) -> Callable[[], Awaitable[ItemResult]]:
+        return functools.partial(self._copy, item)
 
-    def copy(self, item: CopyItem) -> Callable[[], Any]:
-        return functools.partial(self.ops.copy, item)
+    def list_page(self, params: dict[str, Any]) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return functools.partial(self._list_page, params)
 
-    def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
-        return functools.partial(self.ops.list_page, params)
+    # -- one item ------------------------------------------------------------------------------
 
-    def put_now(
-        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
+    async def _put(
+        self,
+        bucket: str,
+        item: PutItem,
+        position: int | None,
+        size: int | None,
+        multipart: Multipart,
     ) -> ItemResult:
-        route = _route(item, position, multipart)
-        if route == "botocore":
-            return put_one(self._s3, bucket, item, position, multipart)  # already in a worker
-        coroutine: Any
-        if route == "multipart":
-            from ..._transports.crt.upload import put_multipart
+        body: Any = item.body
+        params = {**item.extra_args, "Bucket": bucket, "Key": item.key, "Body": body}
+        if position is not None:
+            body.seek(position)
+        prepared = prepare_body("PutObject", params, self._s3.retry_policy.body_spool_limit)
+        if size is None:
+            size = prepared.length
+        parts = (multipart.threshold, multipart.part_size)
+        send = self._transport.send
 
-            coroutine = put_multipart(self.ops, bucket, item, position, multipart)
-        else:
-            coroutine = self.ops.put(bucket, item, position, multipart)
-        result: ItemResult = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-        return result
+        async def attempt() -> dict[str, Any]:
+            sent = send("PutObject", params, multipart=parts)
+            if size is not None and size >= multipart.threshold:
+                return await _unless_cancelled(sent, self._pacer)
+            return await sent
 
-    def copy_now(self, item: CopyItem) -> ItemResult:
-        coroutine = self.ops.copy(item)
-        result: ItemResult = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-        return result
+        response = await self._retrier.acall("PutObject", bucket, item.key, attempt)
+        self._recent.wrote(bucket, item.key)
+        return ItemResult.of(bucket, item.key, size, response)
+
+    async def _get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
+        from ..._transports.crt.download import Download
+
+        download = Download(bucket, key, target, self._stats)
+        try:
+            await self._retrier.acall(
+                "GetObject", bucket, key,
+                functools.partial(download.attempt, self._transport.request),
+                fresh_until=self._fresh(bucket, key),
+            )  # fmt: skip
+            response = self._transport.fields("GetObject", *download.headers())
+            await self._pacer.acquire(0, download.received)
+            if target is None:
+                return ItemResult.of(bucket, key, download.received, response, data=download.data())
+            download.finish()
+        except BaseException:
+            download.discard()
+            raise
+        return ItemResult.of(bucket, key, download.received, response)
+
+    async def _head(self, bucket: str, key: str) -> ItemResult:
+        params = {"Bucket": bucket, "Key": key}
+        response = await self._retrier.acall(
+            "HeadObject", bucket, key,
+            functools.partial(self._transport.send, "HeadObject", params),
+            fresh_until=self._fresh(bucket, key),
+        )  # fmt: skip
+        return ItemResult.of(bucket, key, response.get("ContentLength"), response)
+
+    async def _copy(self, item: CopyItem) -> ItemResult:
+        """CopyObject (objects up to 5 GiB)."""
+        params = {
+            **item.extra_args,
+            "Bucket": item.dst_bucket,
+            "Key": item.dst_key,
+            "CopySource": {"Bucket": item.src_bucket, "Key": item.src_key},
+        }
+        response = await self._retrier.acall(
+            "CopyObject", item.dst_bucket, item.dst_key,
+            functools.partial(self._transport.send, "CopyObject", params),
+        )  # fmt: skip
+        self._recent.wrote(item.dst_bucket, item.dst_key)
+        etag = response.get("CopyObjectResult", {}).get("ETag")
+        return ItemResult.of(item.dst_bucket, item.dst_key, None, response, etag=etag)
+
+    async def _list_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._retrier.acall(
+            "ListObjectsV2", str(params["Bucket"]), None,
+            functools.partial(self._transport.list_page, params),
+        )  # fmt: skip
+
+    def _fresh(self, bucket: str, key: str) -> float | None:
+        window = self._s3.verify_policy.read_your_writes
+        return self._recent.fresh_until(bucket, key, window)
 
 
-def wants_crt(
+def wants_native(
     asked: str | None, refusal: str | None, s3: ResilientS3Client, state: ClientState
 ) -> bool:
-    """Whether a batch runs on the CRT plane: ``asked`` is the ``data_plane`` option (``None``:
-    the CRT when it can), ``refusal`` the batch's own reason why the CRT cannot serve it."""
+    """Whether a batch runs on the native plane: ``asked`` is the ``data_plane`` option
+    (``None``: native when it can), ``refusal`` the batch's own reason why it cannot."""
     if asked == "botocore":
         return False
     reason = refusal or crt_unavailable()
-    if reason is None and not hasattr(s3.inner, "_resolve_endpoint_ruleset"):
+    if reason is None and not can_resolve_endpoints(s3.inner):
         reason = "this botocore has no endpoint-rules resolver to build requests with"
     if reason is None:
         from ..._transports.crt.s3client import unsupported
@@ -137,41 +216,40 @@ def wants_crt(
     return False
 
 
-def crt_plane(
-    s3: ResilientS3Client, state: ClientState, context: RequestContext, concurrency: int
-) -> CrtPlane:
-    """The CRT plane of one batch through ``s3`` (the client's CRT client, built once)."""
-    from ..._transports.crt.requests import RequestBuilder
+def native_plane(
+    s3: ResilientS3Client,
+    shared: SharedParts,
+    context: RequestContext,
+    concurrency: int,
+    in_worker: Callable[[Callable[[], Any]], Awaitable[Any]],
+) -> NativePlane:
+    """The native plane of one batch through ``s3`` (the client's CRT client, built once)."""
     from ..._transports.crt.s3client import build_client, settings_of
-    from ..._transports.crt.transport import CrtOps
+    from ..._transports.crt.transport import CrtTransport
 
     settings = settings_of(s3.inner).with_connections(concurrency)
-    crt = state.crt_client(settings, lambda: build_client(s3.inner, settings))
-    builder = RequestBuilder(s3.inner)  # per batch: it holds the boto3 client, the state must not
-    ops = CrtOps(s3, crt, settings, builder, context)
-    return CrtPlane(ops, asyncio.get_running_loop(), s3)
+    crt = shared.batch_state().crt_client(settings, lambda: build_client(s3.inner, settings))
+    transport = CrtTransport(s3.inner, crt, settings, context)  # per batch: holds the boto3 client
+    return NativePlane(s3, shared, transport, context, in_worker)
 
 
-def _route(item: PutItem, position: int | None, multipart: Multipart) -> str:
-    """How ``item`` goes up: ``"crt"`` (one PutObject), ``"multipart"`` (the CRT's multipart
-    upload, ``upload.py``), or ``"botocore"`` (a large body with a whole-object checksum value:
-    the botocore plane's multipart upload)."""
-    size = _size(item.body, position)
-    if size is None or size < multipart.threshold:
-        return "crt"
-    from ..._transports.crt.upload import crt_serves
+def _multipart_serves(params: Mapping[str, Any]) -> bool:
+    from ..._transports.crt.transport import multipart_serves  # awscrt: with the plane
 
-    return "multipart" if crt_serves(item) else "botocore"
+    return multipart_serves(params)
 
 
-def _size(body: Any, position: int | None) -> int | None:
-    """The body's size in bytes, when it can be known without reading it."""
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return memoryview(body).nbytes
-    if isinstance(body, str):
-        return len(body.encode())
-    if isinstance(body, os.PathLike):
-        return os.path.getsize(os.fspath(body))
-    if position is not None:
-        return int(body.seek(0, os.SEEK_END)) - position
-    return None
+async def _unless_cancelled(send: Awaitable[dict[str, Any]], pacer: Pacer) -> dict[str, Any]:
+    """Await ``send`` (a multipart upload), cancelled as soon as the batch is (the CRT then
+    aborts the upload): an upload is many requests, which a cancelled batch does not wait for
+    (the threaded plane stops between two parts); raises ``BatchCancelled`` then."""
+    task = asyncio.ensure_future(send)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=_CANCEL_POLL)
+            if done:
+                return task.result()
+            if pacer.cancelled.is_set():
+                raise BatchCancelled
+    finally:
+        task.cancel()  # done: no effect; else the bridge cancels the CRT request

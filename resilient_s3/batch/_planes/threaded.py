@@ -231,11 +231,3 @@ class BotocorePlane:
 
     def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
         return functools.partial(self.s3.list_objects_v2, **params)
-
-    def put_now(
-        self, bucket: str, item: PutItem, position: int | None, multipart: Multipart
-    ) -> ItemResult:
-        return put_one(self.s3, bucket, item, position, multipart)
-
-    def copy_now(self, item: CopyItem) -> ItemResult:
-        return copy_one(self.s3, item)
