@@ -21,8 +21,8 @@ import botocore.exceptions
 
 from ._args import add_endpoint_options, positive, size
 from ._plot import plot_bench, require_matplotlib
-from ._progress import Progress
 from ._session import open_endpoint, temporary_bucket
+from ._status import StatusBar
 
 __all__ = ["Measurement", "add_parser", "measure", "run"]
 
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     with temporary_bucket(direct, args.bucket, "bench") as (bucket, prefix):
         clients = {"plain boto3": endpoint.boto3_client(), "resilient_s3": direct}
         total = len(OPERATIONS) * len(CLIENTS) * args.requests
-        with Progress("bench", total, "requests") as progress:
+        with StatusBar("bench", total, "requests") as progress:
             for label, client in clients.items():
                 warm = [f"{prefix}warmup/{label}/{i}" for i in range(_WARMUP)]
                 for operation in OPERATIONS:
@@ -171,7 +171,7 @@ def measure(
     keys: list[str],
     body: bytes,
     concurrency: int,
-    progress: Progress | None = None,
+    progress: StatusBar | None = None,
 ) -> Measurement:
     """Run ``operation`` once per key on ``concurrency`` threads; time each request."""
 

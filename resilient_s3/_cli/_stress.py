@@ -17,9 +17,9 @@ from typing import Any
 
 from ..testing import FaultKind, FaultProxy
 from ._args import CliError, add_endpoint_options, fault_spec, positive, size
-from ._progress import CountingClient, Progress
 from ._scenario import ScenarioResult, format_table, run_field_scenario
 from ._session import Endpoint, PoolFullCounter, open_endpoint, temporary_bucket
+from ._status import CountingClient, StatusBar
 
 __all__ = ["add_parser", "run"]
 
@@ -124,7 +124,7 @@ def _run_one(
     if proxy is not None:
         proxy.reset_counters()
     with PoolFullCounter().installed() as pool_full, ExitStack() as stack:
-        progress = stack.enter_context(Progress(label, args.objects, "objects"))
+        progress = stack.enter_context(StatusBar(label, args.objects, "objects"))
         result: ScenarioResult = run_field_scenario(
             CountingClient(client, progress),
             direct,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from resilient_s3 import UnreplayableBodyError
+from resilient_s3._bodies.request import body_size
 from resilient_s3.batch import CopyItem, PutItem
 from resilient_s3.batch._inputs.items import (
-    body_size,
     is_collection,
     raw_items,
     to_copy_item,

@@ -29,7 +29,7 @@ from botocore.utils import percent_encode, percent_encode_sequence
 
 from ..._internals import resolve_endpoint
 
-__all__ = ["Endpoint", "RequestBuilder"]
+__all__ = ["BucketEndpoint", "RequestBuilder"]
 
 #: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
 _DROPPED = frozenset({"content-md5", "expect", "transfer-encoding", "user-agent"})
@@ -39,7 +39,7 @@ _PLAIN_OPERATIONS = {"PutObject": "PUT", "GetObject": "GET", "HeadObject": "HEAD
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class BucketEndpoint:
     """Where a bucket's requests go: ``Host`` header, path prefix, signing region."""
 
     host: str
@@ -55,17 +55,17 @@ class RequestBuilder:
         self._model = inner.meta.service_model
         self._serializer = create_serializer("rest-xml", include_validation=True)
         self._events = inner.meta.events
-        self._endpoints: dict[str, Endpoint] = {}
+        self._endpoints: dict[str, BucketEndpoint] = {}
         self._lock = threading.Lock()
 
-    def endpoint(self, bucket: str) -> Endpoint:
+    def endpoint(self, bucket: str) -> BucketEndpoint:
         """The bucket's endpoint, resolved by botocore's rules once."""
         found = self._endpoints.get(bucket)
         if found is not None:
             return found
         url, region = resolve_endpoint(self._inner, "HeadObject", {"Bucket": bucket, "Key": "k"})
         parts = urlsplit(url)
-        found = Endpoint(parts.netloc, parts.path.rstrip("/"), region)
+        found = BucketEndpoint(parts.netloc, parts.path.rstrip("/"), region)
         with self._lock:
             self._endpoints[bucket] = found
         return found
@@ -76,7 +76,7 @@ class RequestBuilder:
         params: Mapping[str, Any],
         body: IO[bytes] | None = None,
         length: int = 0,
-    ) -> tuple[HttpRequest, Endpoint]:
+    ) -> tuple[HttpRequest, BucketEndpoint]:
         """The request for ``operation`` with ``params`` (``Body`` excluded: pass ``body`` and
         its ``length``), and the bucket's endpoint."""
         endpoint = self.endpoint(str(params["Bucket"]))

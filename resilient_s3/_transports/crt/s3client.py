@@ -42,7 +42,7 @@ from botocore.exceptions import NoCredentialsError
 
 from ..._internals import credentials, proxied, tls_verify
 
-__all__ = ["CrtSettings", "build_client", "settings_of", "unsupported"]
+__all__ = ["CrtSettings", "build_crt_client", "settings_of", "unsupported"]
 
 _DEFAULT_READ_TIMEOUT = 60.0
 _DEFAULT_CONNECT_TIMEOUT = 60.0
@@ -120,7 +120,7 @@ class _Credentials:
         return "<boto3 client credentials>"
 
 
-def build_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Client:
+def build_crt_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Client:
     """A CRT S3 client for ``inner``'s endpoint, credentials and settings, retries off."""
     signing = None
     found = credentials(inner) if settings.signed else None

@@ -47,12 +47,12 @@ from .._report.report import (
 from .jobs import BadItem, Job
 from .workers import DaemonThreadPool
 
-__all__ = ["Engine", "Pending"]
+__all__ = ["Engine", "Unfinished"]
 
 logger = logging.getLogger("resilient_s3")
 
 
-class Pending(Protocol):
+class Unfinished(Protocol):
     """Work the engine's items leave behind (a list verifier's windows)."""
 
     def flush(self) -> bool:
@@ -98,15 +98,15 @@ class Engine:
         self._claimed: set[tuple[str, str]] = set()
         self._executor: DaemonThreadPool | None = None
         self.verified = self.reuploads = 0
-        self._pending: list[Pending] = []
+        self._pending: list[Unfinished] = []
 
-    def leaves(self, pending: Pending) -> None:
+    def leaves(self, pending: Unfinished) -> None:
         """Register work the items leave behind (a list verifier): flushed before the batch
         ends, its keys reported incomplete if the batch stops."""
         self._pending.append(pending)
 
     def flush(self) -> bool:
-        """Start what the registered :class:`Pending` hold; whether anything was started."""
+        """Start what the registered :class:`Unfinished` hold; whether anything was started."""
         return any([pending.flush() for pending in self._pending])
 
     def pending_keys(self) -> list[str]:

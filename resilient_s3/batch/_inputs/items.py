@@ -13,7 +13,6 @@ from it becomes that item's failure (kind PERMANENT, 0 attempts), the others go 
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ __all__ = [
     "Body",
     "CopyItem",
     "PutItem",
-    "body_size",
     "is_collection",
     "raw_items",
     "to_copy_item",
@@ -147,22 +145,6 @@ def check_body(item: PutItem, replayable: bool, bucket: str | None = None) -> No
             "again if verification finds the write lost; pass bytes, a path or a seekable "
             "file, or verify_writes=False"
         )
-
-
-def body_size(body: Body) -> int | None:
-    """The bytes ``body`` will send from its current position, if known without reading it."""
-    if isinstance(body, str):
-        return len(body.encode())
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return memoryview(body).nbytes
-    if isinstance(body, os.PathLike):
-        return os.path.getsize(os.fspath(body))
-    if _seekable(body):
-        position = body.tell()
-        end = body.seek(0, io.SEEK_END)
-        body.seek(position)
-        return end - position
-    return None
 
 
 def to_key(raw: Any) -> str:

@@ -224,11 +224,11 @@ def native_plane(
     in_worker: Callable[[Callable[[], Any]], Awaitable[Any]],
 ) -> NativePlane:
     """The native plane of one batch through ``s3`` (the client's CRT client, built once)."""
-    from ..._transports.crt.s3client import build_client, settings_of
+    from ..._transports.crt.s3client import build_crt_client, settings_of
     from ..._transports.crt.transport import CrtTransport
 
     settings = settings_of(s3.inner).with_connections(concurrency)
-    crt = shared.batch_state().crt_client(settings, lambda: build_client(s3.inner, settings))
+    crt = shared.batch_state().crt_client(settings, lambda: build_crt_client(s3.inner, settings))
     transport = CrtTransport(s3.inner, crt, settings, context)  # per batch: holds the boto3 client
     return NativePlane(s3, shared, transport, context, in_worker)
 

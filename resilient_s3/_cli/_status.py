@@ -1,4 +1,5 @@
-"""Progress on stderr: a redrawn bar on a terminal, a line per phase otherwise (logs, CI)."""
+"""A status bar on stderr for the CLI commands: redrawn on a terminal, a line per phase
+otherwise (logs, CI)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import Counter
 from types import TracebackType
 from typing import Any, TextIO
 
-__all__ = ["CountingClient", "Progress"]
+__all__ = ["CountingClient", "StatusBar"]
 
 #: Width of the bar, in characters.
 _BAR = 30
@@ -17,7 +18,7 @@ _BAR = 30
 _INTERVAL = 0.1
 
 
-class Progress:
+class StatusBar:
     """Shows how many of ``total`` units of work are done, under ``label``, on ``stream``.
 
     On a terminal a bar is redrawn in place every 0.1 s from a background thread; elsewhere one
@@ -39,7 +40,7 @@ class Progress:
         with self._lock:
             self._counts[what] += 1
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> StatusBar:
         """Start showing progress."""
         self._started = time.monotonic()
         if self._tty:
@@ -85,7 +86,7 @@ class CountingClient:
     """Passes every call to ``client``, ticking ``progress`` after each ``put_object`` and
     ``get_object`` (successful or not), so that the field scenario can report progress."""
 
-    def __init__(self, client: Any, progress: Progress) -> None:
+    def __init__(self, client: Any, progress: StatusBar) -> None:
         self._client = client
         self._progress = progress
 
