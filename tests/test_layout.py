@@ -161,7 +161,7 @@ def private_reads(source: str) -> list[tuple[int, str]]:
         ):
             name = node.slice.value
         if name and name.startswith("_") and not name.startswith("__") and name not in own:
-            found.append((node.lineno, name))
+            found.append((getattr(node, "lineno", 0), name))
     return found
 
 

@@ -1,10 +1,10 @@
 """``client(rate_limit=SharedLimiter(...))``: every HTTP request of the client takes a token.
 
-Two botocore handlers on the client's events, as the batch's own hooks (``batch/_hooks.py``)
-and botocore's adaptive retry mode use: ``before-send.s3`` blocks until the limiter grants the
-request (first attempts, the facade's retries, verification reads, list pages, multipart steps
-alike: each is one HTTP request), and ``response-received.s3`` tells the limiter whether the
-answer was throttled. They act in every thread that uses the client.
+Two botocore handlers on the client's events, as the batch's own hooks
+(``batch/_pacing/worker_hooks.py``) and botocore's adaptive retry mode use: ``before-send.s3``
+blocks until the limiter grants the request (first attempts, the facade's retries, verification
+reads, list pages, multipart steps alike: each is one HTTP request), and ``response-received.s3``
+tells the limiter whether the answer was throttled. They act in every thread that uses the client.
 """
 
 from __future__ import annotations

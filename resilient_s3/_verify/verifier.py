@@ -11,7 +11,7 @@ What is compared (docs/consistency.md has the full table):
 - in ``"read"`` mode, the **MD5 of the bytes** read back against the bytes sent.
 
 In ``"head"`` mode, while many writes to one bucket are verified at once, a shared ListObjectsV2
-page may confirm a write instead of its HeadObject (``VerifyPolicy.coalesce``, see ``_coalesce``):
+page may confirm a write instead of its HeadObject (``VerifyPolicy.coalesce``, ``listing.py``):
 only a key listed with the ETag and length expected is confirmed that way (its checksum is not
 compared: the ETag the server listed is the one it answered for this write); anything else is
 read back with HeadObject as below.

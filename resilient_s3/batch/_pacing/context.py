@@ -35,7 +35,7 @@ class RequestContext:
         self._uploads: dict[str, tuple[str, str]] = {}
 
     def before_request(self, operation: str, nbytes: int) -> None:
-        """Count a request about to be sent and wait for its tokens (worker thread)."""
+        """Count a request about to be sent and wait for its tokens (a worker thread)."""
         if operation not in _ALWAYS_SENT:
             self.pacer.wait(1, nbytes)  # raises BatchCancelled once the batch is cancelled
             if self.pacer.adaptive is not None:
@@ -58,7 +58,7 @@ class RequestContext:
                 self.list_requests += 1
 
     def answered(self, status: int, code: str) -> None:
-        """Count an answer; tell the adaptive rate whether it was throttled (worker thread)."""
+        """Count an answer; tell the adaptive rate whether it was throttled (any thread)."""
         throttled = status >= 400 and classify_code(code, status, self.tables) is (
             ErrorKind.THROTTLED
         )

@@ -1,11 +1,13 @@
-"""Rate limits on the event loop (aiolimiter), waited for by the worker threads.
+"""Rate limits on the event loop (aiolimiter), waited for by the threaded plane's worker threads
+and awaited by the native plane's requests.
 
-Every HTTP request a batch's worker thread sends first takes a token (see ``_hooks``): one from
+Every HTTP request of a batch first takes a token (``context.py``; a worker thread's through
+``worker_hooks.py``): one from
 the batch's ``rate_limit`` limiter, one from the client's adaptive gate while the adaptive rate
 is limiting, and, for a request body, its bytes from the ``bytes_per_second`` limiter. The fixed
-limits are :class:`aiolimiter.AsyncLimiter` objects, which belong to one event loop: the thread
-submits the wait to the batch's loop and blocks until it is granted. The adaptive rate changes
-with every answer, which an AsyncLimiter cannot follow (its rate is fixed; a new limiter per
+limits are :class:`aiolimiter.AsyncLimiter` objects, which belong to one event loop: a worker
+thread submits the wait to the batch's loop and blocks until it is granted. The adaptive rate
+changes with every answer, which an AsyncLimiter cannot follow (its rate is fixed; a new limiter per
 rate would let the waiters of the old ones through as well), so it has a :class:`VariableGate`
 that reads the rate at each acquisition.
 
@@ -37,7 +39,8 @@ _BURST_SECONDS = 0.1
 
 
 class BatchCancelled(Exception):
-    """Raised in a worker thread when its batch was cancelled: no new request is sent."""
+    """Raised where a request waits for its tokens once its batch is cancelled: no new request is
+    sent."""
 
 
 def make_limiter(rate: float) -> AsyncLimiter:

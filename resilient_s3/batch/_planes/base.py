@@ -2,9 +2,9 @@
 
 A plane's ``put``/``get``/``head``/``copy`` return a zero-argument callable for a
 :class:`~resilient_s3.batch._engine.jobs.Job`: a blocking call run in a worker thread when the
-plane's ``awaited`` is false (botocore), a coroutine function awaited on the batch's loop when it
-is true (CRT). ``list_page(params)`` is one ListObjectsV2 page for list verification, in
-botocore's shape (``Contents`` with ``Key``, ``Size``, ``ETag``; ``IsTruncated``;
+plane's ``awaited`` is false (``threaded.py``), a coroutine function awaited on the batch's loop
+when it is true (``native.py``). ``list_page(params)`` is one ListObjectsV2 page for list
+verification, in botocore's shape (``Contents`` with ``Key``, ``Size``, ``ETag``; ``IsTruncated``;
 ``NextContinuationToken``).
 """
 

@@ -1,4 +1,5 @@
-"""One item's work, run in a worker thread through the facade (retried, maybe verified).
+"""The threaded plane: one item's work, run in a worker thread through the facade (retried,
+maybe verified).
 
 Each function makes the calls for one item (one chunk of keys for delete) and returns what the
 report needs. Errors are raised as the facade raised them. A body of ``multipart_threshold``
@@ -207,7 +208,7 @@ def delete_chunk(s3: Any, bucket: str, keys: Sequence[str]) -> list[tuple[str, C
 
 
 class BotocorePlane:
-    """Every item through the facade in a worker thread (``botocore/ops.py``)."""
+    """Every item through the facade in a worker thread (the functions above)."""
 
     name = "botocore"
     awaited = False
