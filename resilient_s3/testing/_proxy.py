@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import logging
-import socket
 import threading
 from collections.abc import Iterable
-from http.server import ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 from ._endpoint import ClientKwargs, StartStop, loopback_client_kwargs
 from ._faults import Fault
 from ._injector import FaultInjector, SeenRequest
-from ._proxy_handler import ProxyHandler
+from ._proxy_server import ProxyServer
 
-__all__ = ["FaultProxy", "ProxyServer"]
+__all__ = ["FaultProxy"]
 
 _log = logging.getLogger("resilient_s3.testing")
 
@@ -161,63 +156,3 @@ class FaultProxy(StartStop):
         """Show the upstream and, when running, the local endpoint."""
         where = self.endpoint_url if self._server is not None else "stopped"
         return f"FaultProxy({self.upstream_url!r}, {where})"
-
-
-class ProxyServer(ThreadingHTTPServer):
-    """A threaded HTTP server that knows its upstream, its injector and its open client sockets."""
-
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(
-        self, port: int, upstream_url: str, injector: FaultInjector, timeout: float
-    ) -> None:
-        parts = urlsplit(upstream_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"upstream must be an http:// or https:// URL, got {upstream_url!r}")
-        if parts.path not in ("", "/") or parts.query:
-            raise ValueError(f"upstream URL must have no path or query, got {upstream_url!r}")
-        self.upstream_https = parts.scheme == "https"
-        self.upstream_host = parts.hostname
-        self.upstream_port = parts.port or (443 if self.upstream_https else 80)
-        self.injector = injector
-        self.timeout_seconds = timeout
-        self._open: set[socket.socket] = set()
-        self._closing = False
-        self._open_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), ProxyHandler)
-
-    def track(self, sock: socket.socket, open_: bool) -> None:
-        """Add or remove a client socket from the set that :meth:`close_clients` shuts down."""
-        with self._open_lock:
-            if not open_:
-                self._open.discard(sock)
-                return
-            self._open.add(sock)
-            closing = self._closing
-        if closing:  # accepted just before stop(): close it too
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Log a handler's unexpected failure at debug level instead of printing a traceback."""
-        _log.debug("proxy handler failed", exc_info=True)
-
-    def close_clients(self) -> None:
-        """Shut down every open client connection, waking the threads that wait on them."""
-        with self._open_lock:
-            self._closing = True
-            open_sockets = list(self._open)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):  # already closed by its handler
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def new_upstream(self) -> http.client.HTTPConnection:
-        """A new (unconnected) connection to the upstream."""
-        if self.upstream_https:
-            return http.client.HTTPSConnection(
-                self.upstream_host, self.upstream_port, timeout=self.timeout_seconds
-            )
-        return http.client.HTTPConnection(
-            self.upstream_host, self.upstream_port, timeout=self.timeout_seconds
-        )

@@ -1,20 +1,26 @@
-"""The proxy's per-connection request handler.
+"""The fault proxy's HTTP server: its client connections, and the handler each one gets.
 
-Each client connection gets a thread running one :class:`ProxyHandler`, which keeps its own
-keep-alive connection to the upstream. A request is classified, offered to the
-:class:`FaultInjector`, then either answered by the proxy itself (a fabricated error, an
-acknowledgement of a lost write, a reset) or forwarded byte for byte: same method, request target,
-headers (``Host`` included, so a SigV4 signature still verifies) and body, and the upstream's
-status, headers and body relayed back.
+:class:`ProxyServer` knows the upstream, the :class:`FaultInjector` and its open client sockets
+(shut down on stop). Each client connection gets a thread running one :class:`ProxyHandler`,
+which keeps its own keep-alive connection to the upstream. A request is classified, offered to
+the :class:`FaultInjector`, then either answered by the proxy itself (a fabricated error, an
+acknowledgement of a lost write, a reset) or forwarded byte for byte: same method, request
+target, headers (``Host`` included, so a SigV4 signature still verifies) and body, and the
+upstream's status, headers and body relayed back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import logging
+import socket
+import threading
 import time
-from typing import TYPE_CHECKING, BinaryIO, cast
+from http.server import ThreadingHTTPServer
+from typing import BinaryIO, cast
+from urllib.parse import urlsplit
 
 from ._answers import ERRORS, FabricatedAnswers
 from ._faults import FaultKind
@@ -27,14 +33,11 @@ from ._http import (
     encode_chunk,
     idle_connection_dropped,
 )
-from ._injector import Decision
+from ._injector import Decision, FaultInjector
 from ._operations import RequestTarget, classify_request
 from ._sabotage import corrupt_upload, fail_half_the_deletes
 
-if TYPE_CHECKING:
-    from ._proxy import ProxyServer
-
-__all__ = ["ProxyHandler"]
+__all__ = ["ProxyHandler", "ProxyServer"]
 
 _log = logging.getLogger("resilient_s3.testing")
 
@@ -270,3 +273,63 @@ class ProxyHandler(FabricatedAnswers):
         if self._upstream is not None:
             self._upstream.close()
             self._upstream = None
+
+
+class ProxyServer(ThreadingHTTPServer):
+    """A threaded HTTP server that knows its upstream, its injector and its open client sockets."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(
+        self, port: int, upstream_url: str, injector: FaultInjector, timeout: float
+    ) -> None:
+        parts = urlsplit(upstream_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"upstream must be an http:// or https:// URL, got {upstream_url!r}")
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"upstream URL must have no path or query, got {upstream_url!r}")
+        self.upstream_https = parts.scheme == "https"
+        self.upstream_host = parts.hostname
+        self.upstream_port = parts.port or (443 if self.upstream_https else 80)
+        self.injector = injector
+        self.timeout_seconds = timeout
+        self._open: set[socket.socket] = set()
+        self._closing = False
+        self._open_lock = threading.Lock()
+        super().__init__(("127.0.0.1", port), ProxyHandler)
+
+    def track(self, sock: socket.socket, open_: bool) -> None:
+        """Add or remove a client socket from the set that :meth:`close_clients` shuts down."""
+        with self._open_lock:
+            if not open_:
+                self._open.discard(sock)
+                return
+            self._open.add(sock)
+            closing = self._closing
+        if closing:  # accepted just before stop(): close it too
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Log a handler's unexpected failure at debug level instead of printing a traceback."""
+        _log.debug("proxy handler failed", exc_info=True)
+
+    def close_clients(self) -> None:
+        """Shut down every open client connection, waking the threads that wait on them."""
+        with self._open_lock:
+            self._closing = True
+            open_sockets = list(self._open)
+        for sock in open_sockets:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def new_upstream(self) -> http.client.HTTPConnection:
+        """A new (unconnected) connection to the upstream."""
+        if self.upstream_https:
+            return http.client.HTTPSConnection(
+                self.upstream_host, self.upstream_port, timeout=self.timeout_seconds
+            )
+        return http.client.HTTPConnection(
+            self.upstream_host, self.upstream_port, timeout=self.timeout_seconds
+        )
