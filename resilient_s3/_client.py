@@ -17,23 +17,19 @@ from typing import TYPE_CHECKING, Any
 from botocore import xform_name
 from botocore.client import BaseClient
 
-from ._bodies.reopen import body_span, make_reopen
-from ._bodies.request import prepare_body
-from ._bodies.resumable import ResumableBody
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
 from ._checks import check_policy
 from ._config import pool_size
+from ._core import Core
 from ._internals import retarget_paginator, retarget_waiter
-from ._retry.deletes import delete_objects
 from ._retry.policy import RetryPolicy
-from ._retry.retrier import Retrier
 from ._retry.timeouts import cap_attempt_timeouts
 from ._shared import Rebuild, SharedParts
 from ._stats import StatsSnapshot
 from ._telemetry import TelemetryPolicy, start
 from ._tls import check_ca_bundle
+from ._transports.botocore import BotocoreTransport
 from ._verify.policy import VerifyPolicy
-from ._verify.verifier import VERIFIED_OPERATIONS, Verifier
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -47,7 +43,6 @@ else:
 
 __all__ = ["ResilientS3Client"]
 
-_READS = frozenset({"GetObject", "HeadObject"})
 _NO_RECIPE = (
     "a resilient_s3 client made by wrap() cannot be pickled: its boto3 client holds "
     "connections and credentials that cannot cross processes, and wrap() keeps no recipe to "
@@ -65,11 +60,8 @@ class ResilientS3Client(_Base):
     additions are ``stats``, ``retry_policy``, ``verify_policy``, ``telemetry_policy``,
     ``with_options``, ``batch`` and ``inner``. A ``with`` block closes the inner client.
 
-    A call goes through three steps: *prepare* (the request body made replayable, the key's
-    read-your-writes window looked up), *send* (one retried request, :meth:`_send`) and the
-    *after-steps* (a write verified, a GetObject body made resumable, recent writes noted).
-    With telemetry, a call and each of the verifier's read-backs is a span
-    (docs/observability.md).
+    A front door over the core (``_core.py``), where each call goes through its steps (prepare,
+    send, after-steps) on the botocore transport.
     """
 
     def __init__(
@@ -98,13 +90,7 @@ class ResilientS3Client(_Base):
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
-        self._retrier = Retrier(policy, _shared.stats, _shared.budget)
-        self._verify_policy = verify_policy
-        self._verifier = (
-            Verifier(verify_policy, policy, _shared.stats, _shared.writes, self._read_back)
-            if verify_policy.enabled
-            else None
-        )
+        self._core = Core(BotocoreTransport(inner), _shared, policy, verify_policy)
 
     @property
     def stats(self) -> StatsSnapshot:
@@ -114,12 +100,12 @@ class ResilientS3Client(_Base):
     @property
     def retry_policy(self) -> RetryPolicy:
         """The :class:`~resilient_s3.RetryPolicy` this client applies."""
-        return self._retrier.policy
+        return self._core.retrier.policy
 
     @property
     def verify_policy(self) -> VerifyPolicy:
         """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
-        return self._verify_policy
+        return self._core.verify_policy
 
     @property
     def telemetry_policy(self) -> TelemetryPolicy | None:
@@ -168,8 +154,8 @@ class ResilientS3Client(_Base):
             inner = self._shared.pooled(max_pool_connections)
         return ResilientS3Client(
             inner,
-            retry if retry is not None else self._retrier.policy,
-            verify_writes if verify_writes is not None else self._verify_policy,
+            retry if retry is not None else self.retry_policy,
+            verify_writes if verify_writes is not None else self.verify_policy,
             _shared=self._shared,
         )
 
@@ -205,99 +191,9 @@ class ResilientS3Client(_Base):
         def call(*args: Any, **params: Any) -> Any:
             if args:
                 raise TypeError(f"{name}() only accepts keyword arguments.")
-            return self._call(operation, params)
+            return self._core.call(operation, params)
 
         return call
-
-    def _call(self, operation: str, params: dict[str, Any]) -> Any:
-        """One call, traced when the client reports to OpenTelemetry."""
-        return self._traced(operation, params, False, lambda: self._steps(operation, params))
-
-    def _read_back(self, operation: str, params: dict[str, Any], fresh_until: float | None) -> Any:
-        """The verifier's send step (read-backs, listing pages), traced as a call of its own."""
-        return self._traced(
-            operation, params, True, lambda: self._send(operation, params, fresh_until)
-        )
-
-    def _traced(
-        self, operation: str, params: dict[str, Any], read_back: bool, run: Callable[[], Any]
-    ) -> Any:
-        telemetry = self._shared.telemetry
-        if telemetry is None:
-            return run()
-        with telemetry.call(operation, params, read_back) as scope:
-            response = run()
-            scope.answered(response)
-            return response
-
-    def _steps(self, operation: str, params: dict[str, Any]) -> Any:
-        """prepare -> send -> after-steps (see the class docstring)."""
-        recent = self._shared.recent
-        bucket, key = params.get("Bucket"), params.get("Key")
-        body = prepare_body(operation, params, self._retrier.policy.body_spool_limit)
-        fresh_until = None
-        if operation in _READS:
-            fresh_until = recent.fresh_until(bucket, key, self._verify_policy.read_your_writes)
-        if operation == "DeleteObjects":
-            response = delete_objects(
-                lambda round_params: self._send(operation, round_params),
-                params,
-                self._retrier.policy,
-            )
-            recent.forget(bucket or "", (d.get("Key", "") for d in response.get("Deleted", [])))
-            return response
-        response = self._send(operation, params, fresh_until, rewind=body.rewind)
-        if operation in VERIFIED_OPERATIONS:
-            recent.wrote(bucket or "", key or "")
-            if self._verifier is not None:
-
-                def write(extra: Mapping[str, Any]) -> Any:
-                    body.rewind()
-                    return self._send(operation, {**params, **extra}, rewind=body.rewind)
-
-                response = self._verifier.verify(operation, params, response, write, body.length)
-        elif operation == "DeleteObject":
-            recent.forget(bucket or "", [key or ""])
-        return response
-
-    def _send(
-        self,
-        operation: str,
-        params: dict[str, Any],
-        fresh_until: float | None = None,
-        *,
-        rewind: Callable[[], None] | None = None,
-    ) -> Any:
-        """The send step: one request of ``operation`` (an API name, ``"PutObject"``), retried
-        by kind; a 404 is retried until ``fresh_until``. A GetObject's body comes back
-        resumable. The verifier's read-backs and re-uploads come straight here."""
-        method = getattr(self._inner, xform_name(operation))
-        call = functools.partial(method, **params)
-        bucket, key = params.get("Bucket"), params.get("Key")
-        response = self._retrier.call(
-            operation, bucket, key, call, rewind=rewind, fresh_until=fresh_until
-        )
-        if operation == "GetObject":
-            self._make_resumable(method, params, response)
-        return response
-
-    def _make_resumable(
-        self, get_object: Callable[..., Any], params: dict[str, Any], response: dict[str, Any]
-    ) -> None:
-        etag, span, body = response.get("ETag"), body_span(response), response.get("Body")
-        if not etag or span is None or body is None:
-            return  # nothing to pin a resumed read to: the body stays botocore's
-        telemetry = self._shared.telemetry
-        response["Body"] = ResumableBody(
-            body,
-            span[1] - span[0] + 1,
-            make_reopen(get_object, params, etag, span),
-            self._retrier,
-            params.get("Bucket"),
-            params.get("Key"),
-            self._verify_policy.visibility_timeout,
-            telemetry.resumer(params) if telemetry is not None else None,
-        )
 
     def _get_paginator(self, operation_name: str) -> Any:
         paginator = self._inner.get_paginator(operation_name)
