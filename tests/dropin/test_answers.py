@@ -1,10 +1,11 @@
 """Calls that work with boto3 and answer as boto3 answers, side by side on moto and LocalStack:
-a file-like body whose ``seek()`` returns ``None`` (issue 22, found by a conformance suite run
-through the facade)."""
+a file-like body whose ``seek()`` returns ``None``, and DeleteObjects' answer when nothing was
+deleted (issue 22, found by a conformance suite run through the facade)."""
 
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import boto3
@@ -61,3 +62,33 @@ def test_a_body_whose_seek_returns_none_is_sent_from_where_it_stands(
         assert dropin_admin.get_object(Bucket=dropin_bucket, Key=key)["Body"].read() == DATA
     for key in ("ours-100", "batch-botocore", "batch-crt"):
         assert dropin_admin.get_object(Bucket=dropin_bucket, Key=key)["Body"].read() == DATA[100:]
+
+
+def test_delete_objects_answers_boto3s_keys_when_nothing_is_deleted(
+    dropin_server: ManagedServer, dropin_admin: Any, quick_policy: RetryPolicy
+) -> None:
+    """Under an object-lock legal hold, deleting a version deletes nothing: boto3's answer has
+    ``Errors`` and no ``Deleted`` key at all."""
+    bucket = f"dropin-locked-{uuid.uuid4().hex[:12]}"
+    dropin_admin.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    put = dropin_admin.put_object(
+        Bucket=bucket, Key="held", Body=b"x", ObjectLockLegalHoldStatus="ON"
+    )
+    delete = {"Objects": [{"Key": "held", "VersionId": put["VersionId"]}]}
+    try:
+        plain = boto3.client("s3", **dropin_server.client_kwargs())
+        theirs = plain.delete_objects(Bucket=bucket, Delete=delete)
+        assert "Deleted" not in theirs
+        assert theirs["Errors"][0]["Code"] == "AccessDenied"
+        with resilient_s3.client("s3", retry=quick_policy, **dropin_server.client_kwargs()) as s3:
+            ours = s3.delete_objects(Bucket=bucket, Delete=delete)
+            assert _kept(ours) == _kept(theirs)
+            assert ours["Errors"] == theirs["Errors"]
+            quiet = s3.delete_objects(Bucket=bucket, Delete={**delete, "Quiet": True})
+            assert _kept(quiet) == {"Errors"}
+    finally:
+        dropin_admin.put_object_legal_hold(
+            Bucket=bucket, Key="held", VersionId=put["VersionId"], LegalHold={"Status": "OFF"}
+        )
+        dropin_admin.delete_object(Bucket=bucket, Key="held", VersionId=put["VersionId"])
+        dropin_admin.delete_bucket(Bucket=bucket)
