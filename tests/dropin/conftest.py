@@ -37,12 +37,9 @@ def established_to(port: int) -> int:
 DROPIN_SERVERS = ("moto", pytest.param("localstack", marks=pytest.mark.real_server))
 
 
-@pytest.fixture(scope="session", params=DROPIN_SERVERS)
-def dropin_server(request: pytest.FixtureRequest) -> Iterator[ManagedServer]:
-    """The session's moto server, or a LocalStack started for the drop-in tests."""
-    if request.param == "moto":
-        yield request.getfixturevalue("s3_server")
-        return
+@pytest.fixture(scope="session")
+def localstack_server() -> Iterator[ManagedServer]:
+    """A LocalStack started for the drop-in tests (skipped without its Python; failed in CI)."""
     from resilient_s3.testing._localstack import LocalStackServer
     from resilient_s3.testing._process import ServerUnavailable
     from resilient_s3.testing.pytest_plugin import require_real_servers
@@ -58,6 +55,14 @@ def dropin_server(request: pytest.FixtureRequest) -> Iterator[ManagedServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", params=DROPIN_SERVERS)
+def dropin_server(request: pytest.FixtureRequest) -> ManagedServer:
+    """The session's moto server, then :func:`localstack_server`."""
+    fixture = "s3_server" if request.param == "moto" else "localstack_server"
+    server: ManagedServer = request.getfixturevalue(fixture)
+    return server
 
 
 @pytest.fixture

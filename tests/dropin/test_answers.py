@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -35,28 +36,30 @@ class SeekReturnsNone:
         return self._file.tell()
 
 
-def _kept(answer: dict[str, Any]) -> set[str]:
+def _kept(answer: Mapping[str, Any]) -> set[str]:
     return set(answer) - {"ResponseMetadata"}
+
+
+def _body(start: int) -> Any:
+    return SeekReturnsNone(DATA, start)  # typed Any: boto3's stubs ask for IO[Any]
 
 
 def test_a_body_whose_seek_returns_none_is_sent_from_where_it_stands(
     dropin_server: ManagedServer, dropin_admin: Any, dropin_bucket: str, quick_policy: RetryPolicy
 ) -> None:
     plain = boto3.client("s3", **dropin_server.client_kwargs())
-    theirs = plain.put_object(Bucket=dropin_bucket, Key="plain", Body=SeekReturnsNone(DATA, 0))
+    theirs = plain.put_object(Bucket=dropin_bucket, Key="plain", Body=_body(0))
     # (boto3 is given the body at 0: from 100, with awscrt installed, its CRT signer seeks the
     # body to 0 and sends the 100 bytes before the start too, under the checksum of the rest:
     # LocalStack answers BadDigest, moto stores 10,240 bytes)
     with resilient_s3.client("s3", retry=quick_policy, **dropin_server.client_kwargs()) as s3:
         for start in (0, 100):
-            body = SeekReturnsNone(DATA, start)
+            body = _body(start)
             ours = s3.put_object(Bucket=dropin_bucket, Key=f"ours-{start}", Body=body)
             assert _kept(ours) == _kept(theirs)
         for plane in ("botocore", "crt"):
             key = f"batch-{plane}"
-            report = s3.batch.put(
-                dropin_bucket, [(key, SeekReturnsNone(DATA, 100))], data_plane=plane
-            )
+            report = s3.batch.put(dropin_bucket, [(key, _body(100))], data_plane=plane)
             assert report.ok, report.failed
     for key in ("plain", "ours-0"):
         assert dropin_admin.get_object(Bucket=dropin_bucket, Key=key)["Body"].read() == DATA
@@ -74,7 +77,7 @@ def test_delete_objects_answers_boto3s_keys_when_nothing_is_deleted(
     put = dropin_admin.put_object(
         Bucket=bucket, Key="held", Body=b"x", ObjectLockLegalHoldStatus="ON"
     )
-    delete = {"Objects": [{"Key": "held", "VersionId": put["VersionId"]}]}
+    delete: Any = {"Objects": [{"Key": "held", "VersionId": put["VersionId"]}]}
     try:
         plain = boto3.client("s3", **dropin_server.client_kwargs())
         theirs = plain.delete_objects(Bucket=bucket, Delete=delete)

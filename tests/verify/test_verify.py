@@ -271,9 +271,13 @@ def test_a_checksum_starting_with_w_slash_is_not_mangled() -> None:
     """Only ETags lose a weak marker; a base64 CRC32 may start with "W/"."""
     from resilient_s3._stats import Stats
     from resilient_s3._verify.reupload import ConditionalWrites
+    from resilient_s3._verify.unverified import Unverified
     from resilient_s3._verify.verifier import Verifier
 
-    verifier = Verifier(VerifyPolicy(), RetryPolicy(), Stats(), ConditionalWrites(), lambda *_: {})
+    stats = Stats()
+    verifier = Verifier(
+        VerifyPolicy(), RetryPolicy(), stats, ConditionalWrites(), lambda *_: {}, Unverified(stats)
+    )
     expected = {"ETag": "abc", "ContentLength": 1, "ChecksumCRC32": "W/abcQ=="}
     found = {"ETag": 'W/"abc"', "ContentLength": 1, "ChecksumCRC32": "W/abcQ=="}
     verifier._check("b", "k", expected, found)  # no VerificationError
