@@ -17,7 +17,7 @@ A refused read-back is never turned into an error of the write: the write is ver
 way (a HeadObject refused: one ListObjectsV2 page, which needs only ``s3:ListBucket``), and when
 nothing may be read it is returned unverified, or raised as ``VerificationError`` (reason
 ``"unreadable"``) under ``VerifyPolicy(unreadable="raise")`` (docs/consistency.md). Every path
-that reads a write back asks :func:`refusal`: the facade's read-back (``verifier.py``) and the
+that reads a write back asks :func:`read_refusal`: the facade's read-back (``verifier.py``) and the
 batch's list verification (``batch/_engine/listverify.py``, its pages and its HeadObject), on
 either data plane.
 """
@@ -31,13 +31,13 @@ from botocore.exceptions import ClientError
 from .._fields import error_code, http_status
 from .._retry.classify import DEFAULT_TABLES, ErrorKind, ErrorTables, classify
 
-__all__ = ["REFUSED_STATUSES", "Refused", "refusal"]
+__all__ = ["REFUSED_STATUSES", "Refused", "read_refusal"]
 
 #: HTTP statuses of a PERMANENT read-back error that refuse the read rather than judge the write.
 REFUSED_STATUSES = frozenset({400, 403, 405, 501})
 
 
-def refusal(error: BaseException, tables: ErrorTables = DEFAULT_TABLES) -> str | None:
+def read_refusal(error: BaseException, tables: ErrorTables = DEFAULT_TABLES) -> str | None:
     """``"403 AccessDenied"``: the status and code of ``error``, raised by a read-back, when it
     refuses the read (see the module docstring); ``None`` when it is not a refusal. Pure: the
     error's status and code only (never its message, which may hold a URL)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from resilient_s3._verify.refusal import refusal
+from resilient_s3._verify.refusal import read_refusal
 
 
 def answered(status: int, code: str, operation: str = "HeadObject") -> ClientError:
@@ -29,7 +29,7 @@ def answered(status: int, code: str, operation: str = "HeadObject") -> ClientErr
     ],
 )
 def test_refusals(status: int, code: str, reason: str) -> None:
-    assert refusal(answered(status, code)) == reason
+    assert read_refusal(answered(status, code)) == reason
 
 
 @pytest.mark.parametrize(
@@ -45,8 +45,8 @@ def test_refusals(status: int, code: str, reason: str) -> None:
     ],
 )
 def test_verdicts_and_other_errors_are_not_refusals(status: int, code: str) -> None:
-    assert refusal(answered(status, code)) is None
+    assert read_refusal(answered(status, code)) is None
 
 
 def test_an_error_without_an_answer_is_not_a_refusal() -> None:
-    assert refusal(EndpointConnectionError(endpoint_url="http://127.0.0.1:1")) is None
+    assert read_refusal(EndpointConnectionError(endpoint_url="http://127.0.0.1:1")) is None

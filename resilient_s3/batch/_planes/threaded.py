@@ -75,12 +75,10 @@ def _put_file(
     extra: dict[str, Any],
     multipart: Multipart,
 ) -> ItemResult:
-    size: int | None
+    size = None  # a non-seekable stream (verification off): the facade spools or refuses
     if position is not None:
         file.seek(position)
-        size = body_size(file)  # left at position
-    else:
-        size = None  # a non-seekable stream (verification off): the facade spools or refuses
+        size = body_size(file)
     if size is not None and size >= multipart.threshold:
         assert position is not None
         response = _multipart(s3, bucket, key, file, position, size, extra, multipart)
