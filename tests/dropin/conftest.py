@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -41,20 +40,10 @@ DROPIN_SERVERS = ("moto", pytest.param("localstack", marks=pytest.mark.real_serv
 def localstack_server() -> Iterator[ManagedServer]:
     """A LocalStack started for the drop-in tests (skipped without its Python; failed in CI)."""
     from resilient_s3.testing._localstack import LocalStackServer
-    from resilient_s3.testing._process import ServerUnavailable
-    from resilient_s3.testing.pytest_plugin import require_real_servers
+    from resilient_s3.testing.pytest_plugin import _serving
 
-    server = LocalStackServer()
-    try:
-        server.start()
-    except ServerUnavailable as exc:
-        if require_real_servers():
-            pytest.fail(f"{exc} (real servers are required here)", pytrace=False)
-        pytest.skip(str(exc))
-    try:
+    with _serving(LocalStackServer()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session", params=DROPIN_SERVERS)
@@ -78,9 +67,7 @@ def dropin_admin(dropin_server: ManagedServer) -> Iterator[Any]:
 @pytest.fixture
 def dropin_bucket(dropin_admin: Any) -> Iterator[str]:
     """A new bucket on ``dropin_server``, emptied and deleted afterwards."""
-    from resilient_s3.testing.pytest_plugin import _delete_bucket
+    from resilient_s3.testing.pytest_plugin import _new_bucket
 
-    name = f"dropin-{uuid.uuid4().hex[:16]}"
-    dropin_admin.create_bucket(Bucket=name)
-    yield name
-    _delete_bucket(dropin_admin, name)
+    with _new_bucket(dropin_admin, "dropin") as name:
+        yield name

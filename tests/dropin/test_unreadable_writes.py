@@ -34,6 +34,7 @@ import resilient_s3
 from resilient_s3 import RetryPolicy, VerificationError, VerifyPolicy
 from resilient_s3.testing import Fault, FaultKind, FaultProxy, S3Server
 from resilient_s3.testing._process import ManagedServer
+from resilient_s3.testing.pytest_plugin import _new_bucket
 
 _READS = frozenset({"HeadObject", "GetObject"})
 
@@ -107,9 +108,8 @@ def write_only(request: pytest.FixtureRequest) -> Iterator[WriteOnly]:
         return
     server: ManagedServer = request.getfixturevalue("localstack_server")
     admin = boto3.client("s3", **server.client_kwargs())
-    bucket = f"write-only-{uuid.uuid4().hex[:12]}"
-    admin.create_bucket(Bucket=bucket)
     with (
+        _new_bucket(admin, "write-only") as bucket,
         FaultProxy(server.endpoint_url, seed=0) as put_and_list,
         FaultProxy(server.endpoint_url, seed=0) as put_only,
     ):
@@ -120,9 +120,6 @@ def write_only(request: pytest.FixtureRequest) -> Iterator[WriteOnly]:
         yield WriteOnly(
             "localstack", bucket, admin, lambda can_list: proxies[can_list].client_kwargs()
         )
-    from resilient_s3.testing.pytest_plugin import _delete_bucket
-
-    _delete_bucket(admin, bucket)
 
 
 def _kept(answer: Mapping[str, Any]) -> set[str]:
