@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-__all__ = ["ResilientS3Client"]
+__all__ = ["ResilientS3Client", "door_parts"]
 
 _NO_RECIPE = (
     "a resilient_s3 client made by wrap() cannot be pickled: its boto3 client holds "
@@ -50,6 +50,33 @@ _NO_RECIPE = (
     "ship the arguments and call resilient_s3.wrap(boto3.client('s3', **arguments)) in the "
     "worker."
 )
+
+
+def door_parts(
+    inner: BaseClient,
+    retry: RetryPolicy | None,
+    verify_writes: VerifyPolicy | bool | None,
+    telemetry: TelemetryPolicy | bool | None,
+    rebuild: Rebuild | None,
+    recipe: Any,
+    shared: SharedParts | None,
+) -> tuple[RetryPolicy, VerifyPolicy, SharedParts]:
+    """What a front door over ``inner`` (sync or asyncio) starts from: its policies, checked,
+    and the parts it shares (``shared``, or new ones with the client's telemetry); ``inner``'s
+    CA bundle checked and its attempts' timeouts capped by the deadline."""
+    if inner.meta.service_model.service_name != "s3":
+        raise ValueError(
+            f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
+        )
+    policy = check_policy("retry", retry, RetryPolicy) if retry is not None else RetryPolicy()
+    verify_policy = VerifyPolicy.coerce(verify_writes)
+    if shared is None:
+        meta = inner.meta
+        reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
+        shared = SharedParts(policy, verify_policy, rebuild, reporter, recipe)
+    check_ca_bundle(inner)
+    cap_attempt_timeouts(inner)
+    return policy, verify_policy, shared
 
 
 class ResilientS3Client(_Base):
@@ -75,18 +102,9 @@ class ResilientS3Client(_Base):
         _recipe: Any = None,
         _shared: SharedParts | None = None,
     ) -> None:
-        if inner.meta.service_model.service_name != "s3":
-            raise ValueError(
-                f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
-            )
-        policy = check_policy("retry", retry, RetryPolicy) if retry is not None else RetryPolicy()
-        verify_policy = VerifyPolicy.coerce(verify_writes)
-        if _shared is None:
-            meta = inner.meta
-            reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
-            _shared = SharedParts(policy, verify_policy, _rebuild, reporter, _recipe)
-        check_ca_bundle(inner)
-        cap_attempt_timeouts(inner)
+        policy, verify_policy, _shared = door_parts(
+            inner, retry, verify_writes, telemetry, _rebuild, _recipe, _shared
+        )
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping

@@ -34,7 +34,7 @@ from .policy import RetryEvent, RetryPolicy
 from .strategies import CallState, refusal, strategies
 from .timeouts import attempt_time_left
 
-__all__ = ["Retrier"]
+__all__ = ["Retrier", "async_sleep"]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -158,7 +158,7 @@ class Retrier:
         if self._async_retrying is None:
             self._async_retrying = tenacity.AsyncRetrying(
                 **strategies(self.policy, self.budget, self.stats),
-                sleep=_async_sleep(self.policy.sleep),
+                sleep=async_sleep(self.policy.sleep),
                 before_sleep=self._before_sleep,
                 reraise=True,
             )
@@ -235,7 +235,9 @@ def _error_name(error: BaseException | None) -> str:
     return "-" if error is None else error_label(error)
 
 
-def _async_sleep(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+def async_sleep(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+    """The awaited form of a policy's ``sleep``: ``asyncio.sleep`` for ``time.sleep``; an
+    injected one called as it is (tests record and return at once), then the loop yielded to."""
     if sleep is time.sleep:
         return asyncio.sleep
 
