@@ -456,14 +456,17 @@ def _listed_as_expected(listed: Listed, expected: Mapping[str, Any]) -> bool:
 
 
 def _md5_of(body: Any) -> str | None:
-    """MD5 of the bytes a body sends (a seekable file is read and put back where it was)."""
+    """MD5 of the bytes a body sends: a file from its start (position 0 once the core prepared
+    it, ``_bodies/request.py``; the write has read it to its end by now), put back where it
+    was."""
     if isinstance(body, str):
         body = body.encode()
     if isinstance(body, (bytes, bytearray, memoryview)):
         return hashlib.md5(body, usedforsecurity=False).hexdigest()
-    start = body.tell()
+    here = body.tell()
+    body.seek(0)
     digest = hashlib.md5(usedforsecurity=False)
     while chunk := body.read(1024 * 1024):
         digest.update(chunk)
-    body.seek(start)
+    body.seek(here)
     return digest.hexdigest()
