@@ -24,16 +24,16 @@ from ._client import AsyncResilientS3Client
 
 __all__ = ["AsyncResilientS3Client", "client"]
 
-P = ParamSpec("P")
+_P = ParamSpec("_P")
 _ARGUMENTS = inspect.signature(_sync_client)
 
 
 def _arguments_of(
-    sync: Callable[P, object],
-) -> Callable[[Callable[..., AsyncResilientS3Client]], Callable[P, AsyncResilientS3Client]]:
+    sync: Callable[_P, object],
+) -> Callable[[Callable[..., AsyncResilientS3Client]], Callable[_P, AsyncResilientS3Client]]:
     """Give the decorated function ``sync``'s parameters (for type checkers and ``help()``)."""
 
-    def take(door: Callable[..., AsyncResilientS3Client]) -> Callable[P, AsyncResilientS3Client]:
+    def take(door: Callable[..., AsyncResilientS3Client]) -> Callable[_P, AsyncResilientS3Client]:
         signature = inspect.signature(sync).replace(return_annotation=AsyncResilientS3Client)
         door.__signature__ = signature  # type: ignore[attr-defined]
         return door
