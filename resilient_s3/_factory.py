@@ -134,6 +134,7 @@ def build_inner(
     tables = policy.tables
 
     def made(built: BaseClient) -> BaseClient:
+        disable_botocore_retries(built)
         if rate_limit is not None:
             install_rate_limit(built, rate_limit, tables)
         return built
