@@ -20,7 +20,7 @@ from botocore.client import BaseClient
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
 from ._checks import check_policy
 from ._config import pool_size
-from ._core import Core
+from ._core import Core, CoreBase
 from ._internals import retarget_paginator, retarget_waiter
 from ._retry.policy import RetryPolicy
 from ._retry.timeouts import cap_attempt_timeouts
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-__all__ = ["ResilientS3Client", "door_parts"]
+__all__ = ["DoorState", "ResilientS3Client", "door_parts"]
 
 _NO_RECIPE = (
     "a resilient_s3 client made by wrap() cannot be pickled: its boto3 client holds "
@@ -79,7 +79,50 @@ def door_parts(
     return policy, verify_policy, shared
 
 
-class ResilientS3Client(_Base):
+class DoorState:
+    """What both front doors (this sync one, and ``aio``'s) show of their state; each sets
+    ``_inner``, ``_shared`` and ``_core``."""
+
+    _inner: BaseClient
+    _shared: SharedParts
+    _core: CoreBase
+
+    @property
+    def stats(self) -> StatsSnapshot:
+        """A snapshot of the counters: attempts, retries by kind, give-ups, verifications..."""
+        return self._shared.stats.snapshot()
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The :class:`~resilient_s3.RetryPolicy` this client applies."""
+        return self._core.retrier.policy
+
+    @property
+    def verify_policy(self) -> VerifyPolicy:
+        """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
+        return self._core.verify_policy
+
+    @property
+    def telemetry_policy(self) -> TelemetryPolicy | None:
+        """The :class:`~resilient_s3.TelemetryPolicy` this client reports under; ``None`` when
+        it reports nothing (``telemetry=False``, or opentelemetry-api not installed)."""
+        telemetry = self._shared.telemetry
+        return telemetry.policy if telemetry is not None else None
+
+    @property
+    def rate_limit(self) -> Any:
+        """The :class:`~resilient_s3.SharedLimiter` given to :func:`~resilient_s3.client` as
+        ``rate_limit`` (every HTTP request takes a token), or ``None``."""
+        recipe = self._shared.recipe
+        return recipe.options.get("rate_limit") if recipe is not None else None
+
+    @property
+    def inner(self) -> BaseClient:
+        """The wrapped boto3 client (blocking; calls made on it directly are not retried)."""
+        return self._inner
+
+
+class ResilientS3Client(DoorState, _Base):
     """A boto3 S3 client whose calls are retried by kind, whose writes are verified and whose
     reads resume.
 
@@ -108,29 +151,7 @@ class ResilientS3Client(_Base):
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
-        self._core = Core(BotocoreTransport(inner), _shared, policy, verify_policy)
-
-    @property
-    def stats(self) -> StatsSnapshot:
-        """A snapshot of the counters: attempts, retries by kind, give-ups, verifications..."""
-        return self._shared.stats.snapshot()
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """The :class:`~resilient_s3.RetryPolicy` this client applies."""
-        return self._core.retrier.policy
-
-    @property
-    def verify_policy(self) -> VerifyPolicy:
-        """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
-        return self._core.verify_policy
-
-    @property
-    def telemetry_policy(self) -> TelemetryPolicy | None:
-        """The :class:`~resilient_s3.TelemetryPolicy` this client reports under; ``None`` when
-        it reports nothing (``telemetry=False``, or opentelemetry-api not installed)."""
-        telemetry = self._shared.telemetry
-        return telemetry.policy if telemetry is not None else None
+        self._core: Core = Core(BotocoreTransport(inner), _shared, policy, verify_policy)
 
     @functools.cached_property
     def batch(self) -> BatchClient:
@@ -138,18 +159,6 @@ class ResilientS3Client(_Base):
         from .batch._client import BatchClient  # imported on first use: asyncio and aiolimiter
 
         return BatchClient(self, self._shared)
-
-    @property
-    def rate_limit(self) -> Any:
-        """The :class:`~resilient_s3.SharedLimiter` given to :func:`~resilient_s3.client` as
-        ``rate_limit`` (every HTTP request takes a token), or ``None``."""
-        recipe = self._shared.recipe
-        return recipe.options.get("rate_limit") if recipe is not None else None
-
-    @property
-    def inner(self) -> BaseClient:
-        """The wrapped boto3 client (calls made on it directly are not retried)."""
-        return self._inner
 
     def with_options(
         self,

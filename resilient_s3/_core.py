@@ -32,7 +32,7 @@ from ._transports.base import AsyncTransport, Transport
 from ._verify.policy import VerifyPolicy
 from ._verify.verifier import VERIFIED_OPERATIONS, AsyncVerifier, Verifier
 
-__all__ = ["AsyncCore", "Core", "Offload", "Route"]
+__all__ = ["AsyncCore", "Core", "CoreBase", "Offload", "Route"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
 _BYTES = (bytes, bytearray, memoryview, str)
@@ -42,7 +42,7 @@ Route = Callable[[str, Mapping[str, Any]], AsyncTransport]
 Offload = Callable[..., Awaitable[Any]]
 
 
-class _Steps:
+class CoreBase:
     """What both halves of the core share: policies, shared parts, and the bookkeeping around
     a call that does no I/O."""
 
@@ -73,7 +73,7 @@ class _Steps:
         }
 
 
-class Core(_Steps):
+class Core(CoreBase):
     """The calls of one front door: its transport, its policies, the parts it shares with the
     doors ``with_options`` derives (stats, budget, recent writes, telemetry)."""
 
@@ -172,7 +172,7 @@ class Core(_Steps):
         return self.transport.send("GetObject", params)
 
 
-class AsyncCore(_Steps):
+class AsyncCore(CoreBase):
     """:class:`Core`, awaited: the same steps, each operation sent on the transport ``route``
     names for it (the routing seam: today every operation goes to botocore in worker threads;
     object operations may go native later). ``offload`` runs the blocking work of preparing a

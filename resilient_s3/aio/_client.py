@@ -22,13 +22,12 @@ from botocore import xform_name
 from botocore.client import BaseClient
 
 from .._bodies.transfer import TRANSFER_METHODS
-from .._client import ResilientS3Client, door_parts
+from .._client import DoorState, ResilientS3Client, door_parts
 from .._config import pool_size
 from .._core import AsyncCore
 from .._internals import async_paginator
 from .._retry.policy import RetryPolicy
 from .._shared import Rebuild, SharedParts
-from .._stats import StatsSnapshot
 from .._telemetry import TelemetryPolicy
 from .._transports.base import AsyncTransport
 from .._transports.botocore import AsyncBotocoreTransport
@@ -56,7 +55,7 @@ _NO_PICKLE = (
 )
 
 
-class AsyncResilientS3Client(_Base):
+class AsyncResilientS3Client(DoorState, _Base):
     """An asyncio S3 client whose calls are retried by kind, whose writes are verified and
     whose reads resume. Build one with :func:`resilient_s3.aio.client`.
 
@@ -85,44 +84,14 @@ class AsyncResilientS3Client(_Base):
         self._shared = shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
         self._botocore = AsyncBotocoreTransport(inner, shared.workers(pool_size(inner)))
-        self._core = AsyncCore(self._route, shared, policy, verify_policy, self._botocore.run)
+        self._core: AsyncCore = AsyncCore(
+            self._route, shared, policy, verify_policy, self._botocore.run
+        )
 
     def _route(self, operation: str, params: Mapping[str, Any]) -> AsyncTransport:
         """The transport that sends ``operation``: botocore in worker threads, for every
         operation today (the native transport may take object operations later)."""
         return self._botocore
-
-    @property
-    def stats(self) -> StatsSnapshot:
-        """A snapshot of the counters: attempts, retries by kind, give-ups, verifications..."""
-        return self._shared.stats.snapshot()
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """The :class:`~resilient_s3.RetryPolicy` this client applies."""
-        return self._core.retrier.policy
-
-    @property
-    def verify_policy(self) -> VerifyPolicy:
-        """The :class:`~resilient_s3.VerifyPolicy` this client applies."""
-        return self._core.verify_policy
-
-    @property
-    def telemetry_policy(self) -> TelemetryPolicy | None:
-        """The :class:`~resilient_s3.TelemetryPolicy` this client reports under, or ``None``."""
-        telemetry = self._shared.telemetry
-        return telemetry.policy if telemetry is not None else None
-
-    @property
-    def rate_limit(self) -> Any:
-        """The :class:`~resilient_s3.SharedLimiter` given as ``rate_limit``, or ``None``."""
-        recipe = self._shared.recipe
-        return recipe.options.get("rate_limit") if recipe is not None else None
-
-    @property
-    def inner(self) -> BaseClient:
-        """The wrapped boto3 client (blocking; calls made on it directly are not retried)."""
-        return self._inner
 
     @functools.cached_property
     def _blocking(self) -> ResilientS3Client:
