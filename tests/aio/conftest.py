@@ -10,6 +10,9 @@ from typing import Any, TypeVar
 import resilient_s3.aio
 from resilient_s3 import RetryPolicy
 
+# The telemetry tests' fixtures (the OpenTelemetry SDK in memory), for test_telemetry.py.
+from ..telemetry.conftest import botocore_spans, otel  # noqa: F401
+
 T = TypeVar("T")
 
 
