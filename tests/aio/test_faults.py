@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -407,3 +408,31 @@ def test_plain_boto3_does_not_survive_the_same_truncation(
     plain = boto3.client("s3", **fault_proxy.client_kwargs())
     with pytest.raises((bce.ResponseStreamingError, bce.IncompleteReadError)):
         plain.get_object(Bucket=s3_bucket, Key="big")["Body"].read()
+
+
+def test_managed_transfers_under_faults(
+    fault_proxy: Any, s3_bucket: str, quick_policy: RetryPolicy, tmp_path: Path
+) -> None:
+    """aioboto3's awaited transfers: the sync door's, in a worker thread, retried inside."""
+    from boto3.s3.transfer import TransferConfig
+
+    from resilient_s3.testing import mixed_faults
+
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(12 * 1024 * 1024))
+    config = TransferConfig(
+        multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+    )
+    fault_proxy.set_faults(mixed_faults(0.15))
+
+    async def main(s3: Any) -> bytes:
+        await s3.upload_file(str(source), s3_bucket, "big.bin", Config=config)
+        target = tmp_path / "target.bin"
+        await s3.download_file(s3_bucket, "big.bin", str(target), Config=config)
+        buffer = io.BytesIO()
+        await s3.download_fileobj(s3_bucket, "big.bin", buffer)
+        assert buffer.getvalue() == target.read_bytes()
+        return target.read_bytes()
+
+    assert run(aio_client(fault_proxy, quick_policy), main) == source.read_bytes()
+    assert fault_proxy.counters["op:UploadPart"] >= 3
