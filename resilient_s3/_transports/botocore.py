@@ -10,7 +10,10 @@ checksums, event handlers the caller registered, parsing and errors are all boto
   body (:class:`ThreadedBody`). Each call runs in a copy of the caller's ``contextvars``
   context (the attempt's deadline, the caller's OpenTelemetry span). A cancelled caller stops
   waiting at once; a request already running finishes in its thread and its answer is dropped
-  (a body in it is closed); one still queued is never sent.
+  (a body in it is closed); one still queued is never sent. A body read cancelled mid-way
+  leaves its body unusable (the thread read bytes nobody got): the next read raises
+  ``ResponseStreamingError``, and the resumable body on top reopens the object where its caller
+  stopped, so no byte is skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, TypeVar
 
 from botocore import xform_name
 from botocore.client import BaseClient
+from botocore.exceptions import ResponseStreamingError
 from botocore.response import StreamingBody
 
 __all__ = ["READ_AHEAD", "AsyncBotocoreTransport", "BotocoreTransport", "ThreadedBody"]
@@ -70,13 +74,20 @@ class AsyncBotocoreTransport:
             response["Body"] = ThreadedBody(body, self.run)
         return response
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker thread, in a copy of the caller's context, awaited."""
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        dropped: Callable[[Future[Any]], object] | None = None,
+    ) -> T:
+        """``fn(*args)`` in a worker thread, in a copy of the caller's context, awaited. If the
+        caller is cancelled while it runs, ``dropped(future)`` runs once it is done (default:
+        close the body of an answer nobody will read)."""
         future = self._pool.submit(contextvars.copy_context().run, fn, *args)
         try:
             return await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            future.add_done_callback(_close_dropped_body)  # the thread goes on; nobody reads
+        except asyncio.CancelledError:  # the thread goes on; nobody gets what it returns
+            future.add_done_callback(dropped or _close_dropped_body)
             raise
 
 
@@ -89,23 +100,44 @@ class ThreadedBody:
         self._body = body
         self._run = run
         self._ahead = b""
+        self._reading = False  # a thread is reading: only it may close the body then
+        self._lost = False  # a cancelled read's bytes went to nobody
 
     async def read(self, amt: int | None = None) -> bytes:
         """At most ``amt`` bytes (all that is left when ``None`` or negative)."""
         ahead = self._ahead
         if amt is None or amt < 0:
             self._ahead = b""
-            rest: bytes = await self._run(self._body.read)
-            return ahead + rest
+            return ahead + await self._fetch()
         if len(ahead) < amt:
-            more: bytes = await self._run(self._body.read, max(amt - len(ahead), READ_AHEAD))
-            ahead += more
+            ahead += await self._fetch(max(amt - len(ahead), READ_AHEAD))
         self._ahead = ahead[amt:]
         return ahead[:amt]
 
+    async def _fetch(self, *amt: int) -> bytes:
+        if self._lost:
+            raise ResponseStreamingError(error="an earlier read of this body was cancelled")
+        self._reading = True
+        try:
+            data: bytes = await self._run(self._body.read, *amt, dropped=self._read_dropped)
+        except asyncio.CancelledError:
+            self._ahead, self._lost = b"", True
+            raise
+        except BaseException:
+            self._reading = False
+            raise
+        self._reading = False
+        return data
+
+    def _read_dropped(self, future: Future[Any]) -> None:
+        """A cancelled read's thread is done (in that thread): now the body can be closed."""
+        self._reading = False
+        self._body.close()
+
     def close(self) -> None:
         self._ahead = b""
-        self._body.close()
+        if not self._reading:
+            self._body.close()
 
 
 def _close_dropped_body(future: Future[Any]) -> None:

@@ -4,6 +4,7 @@ threads, a client made before fork() works in the child, nothing keeps the proce
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import pickle
 import subprocess
@@ -123,3 +124,29 @@ print("bye")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "bye"
     assert time.monotonic() - started < 20  # not the 60 s read timeout
+
+
+def test_a_body_read_cancelled_mid_way_skips_no_byte(
+    s3_server: Any, s3_server_client: Any, s3_bucket: str
+) -> None:
+    """The worker thread goes on reading after its caller was cancelled; the bytes it reads go
+    to nobody, so the next read reopens the object where the caller stopped."""
+    data = bytes(range(256)) * (32 * 4096)  # 32 MiB: one read of it takes a while
+    s3_server_client.put_object(Bucket=s3_bucket, Key="big", Body=data)
+
+    async def main() -> tuple[bytes, int]:
+        async with resilient_s3.aio.client("s3", **s3_server.client_kwargs()) as s3:
+            body = (await s3.get_object(Bucket=s3_bucket, Key="big"))["Body"]
+            got = await body.read(1000)
+            task = asyncio.create_task(body.read(len(data)))
+            await asyncio.sleep(0.005)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                got += await task  # done before it could be cancelled: its bytes count
+            got += await body.read()
+            return got, s3.stats.resumes
+
+    got, resumes = asyncio.run(main())
+    assert len(got) == len(data)
+    assert got == data
+    assert resumes <= 1
