@@ -27,8 +27,8 @@ raised, per ``VerifyPolicy.unreadable`` (``unverified.py``).
 The decisions are written once, as a flow of steps (``_steps.py``): :class:`Verifier` runs it
 blocking for the sync door, :class:`AsyncVerifier` awaited for the asyncio door. The steps are
 the I/O: a request through the door's send step, a body read, a body hashed, a conditional
-re-upload, and (blocking only) a read-back shared through a listing; the asyncio half reads
-every write back on its own (the coalescer of ``listing.py`` waits on threads).
+re-upload, and a read-back shared through a listing (``listing.py``: the threads' coalescer, or
+the event loop's).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from .._retry.policy import RetryPolicy
 from .._stats import Stats
 from .._steps import arun, run
 from .judgment import differing, expected_of, judge, public_fields
-from .listing import Listed, ListingCoalescer
+from .listing import AsyncListingCoalescer, Listed, ListingCoalescer
 from .policy import VerifyPolicy
 from .refusal import Refused, read_refusal
 from .reupload import ConditionalWrites, KeyTaken
@@ -392,7 +392,7 @@ class Verifier(_Verification):
 class AsyncVerifier(_Verification):
     """Verify-after-put, awaited (the asyncio door): read-backs through ``send``, the door's
     awaited send step; ``offload(fn, *args)`` runs blocking work (hashing a file body) off the
-    event loop. Each write is read back on its own (no shared listings)."""
+    event loop; concurrent read-backs of a bucket may share listings, as on the sync door."""
 
     def __init__(
         self,
@@ -404,9 +404,16 @@ class AsyncVerifier(_Verification):
         unverified: Unverified,
         offload: Callable[..., Awaitable[Any]],
     ) -> None:
-        super().__init__(policy, retry, stats, writes, unverified, coalesce=False)
+        super().__init__(policy, retry, stats, writes, unverified, coalesce=True)
         self._send = send
         self._offload = offload
+        self._listing = (
+            AsyncListingCoalescer(
+                lambda params: send("ListObjectsV2", params, None), policy.coalesce
+            )
+            if self._coalesce
+            else None
+        )
 
     async def verify(
         self,
@@ -430,7 +437,10 @@ class AsyncVerifier(_Verification):
                 return await self._offload(_md5_of, step.body)
             if isinstance(step, _Reupload):
                 return await self._writes.areupload(write, step.params, step.condition)
-            raise AssertionError("the asyncio half shares no listings")
+            assert self._listing is not None
+            return await self._listing.read_back(
+                step.bucket, step.key, lambda: arun(step.head(), do)
+            )
 
         try:
             return await arun(self._verify(operation, params, response, length), do)

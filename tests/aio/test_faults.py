@@ -3,6 +3,7 @@ proxy, attempts read from the proxy's counters, retry waits recorded by an injec
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from pathlib import Path
@@ -436,3 +437,38 @@ def test_managed_transfers_under_faults(
 
     assert run(aio_client(fault_proxy, quick_policy), main) == source.read_bytes()
     assert fault_proxy.counters["op:UploadPart"] >= 3
+
+
+@pytest.mark.parametrize("coalesce", [VerifyPolicy().coalesce, 0])
+def test_concurrent_writes_share_listings_for_their_read_backs(
+    fault_proxy: Any, s3_bucket: str, s3_server_client: Any, coalesce: int
+) -> None:
+    """64 tasks: the read-backs overlap (HeadObject slowed by 50 ms so they surely do), and
+    shared ListObjectsV2 pages confirm most writes with fewer requests than writes; with
+    ``coalesce=0`` every write is read back with its own HeadObject."""
+    fault_proxy.set_faults(
+        [Fault(FaultKind.LATENCY, seconds=0.05, operations=frozenset({"HeadObject"}))]
+    )
+    slots = asyncio.Semaphore(64)
+
+    async def main(s3: Any) -> Any:
+        async def put(i: int) -> None:
+            async with slots:
+                await s3.put_object(Bucket=s3_bucket, Key=f"c/{i}", Body=b"%d" % i)
+
+        await asyncio.gather(*(put(i) for i in range(320)))
+        return s3.stats
+
+    verify = VerifyPolicy(coalesce=coalesce)
+    stats = run(aio_client(fault_proxy, verify_writes=verify), main)
+    counters = fault_proxy.counters
+    assert stats.verified == 320
+    if coalesce:
+        assert stats.verified_by_listing > 160
+        assert counters["op:ListObjectsV2"] > 0
+        assert counters["op:HeadObject"] + counters["op:ListObjectsV2"] < 320 / 2
+    else:
+        assert (stats.verified_by_listing, counters["op:HeadObject"]) == (0, 320)
+    for i in range(0, 320, 7):
+        got = s3_server_client.get_object(Bucket=s3_bucket, Key=f"c/{i}")["Body"].read()
+        assert got == b"%d" % i

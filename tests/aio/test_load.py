@@ -95,7 +95,7 @@ def test_a_thousand_tasks_never_block_the_loop(s3_server: Any, s3_bucket: str) -
             return lags, blocked, s3.stats.attempts
 
     lags, blocked, attempts = asyncio.run(main())
-    assert attempts >= 3000  # put, its read-back and get, for each of 1,000 tasks
+    assert attempts >= 2000  # put and get for each of 1,000 tasks (read-backs share pages)
     cuts = statistics.quantiles(lags, n=100)
     median, p90, p99, worst = cuts[49], cuts[89], cuts[98], max(lags)
     print(
