@@ -17,8 +17,9 @@ from ._engine.runner import Plan, run_plan, run_sync
 from ._inputs.items import Body, CopyItem, PutItem
 from ._inputs.sources import listed_keys, walk_files
 from ._options import Options, VerifyArg
-from ._planes.base import Multipart
+from ._planes.base import check_multipart
 from ._report.report import BatchReport
+from ._resume.state import ResumeArg, state_dir
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -72,6 +73,7 @@ class BatchClient:
         verify_writes: VerifyArg = "list",
         multipart_threshold: int = 64 * _MIB,
         part_size: int = 16 * _MIB,
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """Upload ``items`` (mapping key -> body, ``(key, body[, extra_args])`` tuples or
@@ -80,16 +82,22 @@ class BatchClient:
         ``verify_writes``: ``"list"`` (default: confirmed by ListObjectsV2 pages, missing or
         different keys uploaded again), ``"object"`` (the facade's read-back after each put,
         or pass a :class:`~resilient_s3.VerifyPolicy`), ``"off"``/``False``. Bodies of
-        ``multipart_threshold`` bytes or more go up in parts of ``part_size``.
+        ``multipart_threshold`` bytes or more go up in parts of ``part_size``. ``resume``:
+        ``True`` (the default state directory) or a directory: files given by path go up in
+        journaled parts, and an upload interrupted by a crash or a cancellation is resumed by
+        the next run (docs/batch.md); ``False`` (default): nothing is written locally.
         """
         if options.get("executor") is not None:
             kwargs = dict(
                 verify_writes=verify_writes,
                 multipart_threshold=multipart_threshold,
                 part_size=part_size,
+                resume=resume,
             )
             return self._on_cluster("put", (bucket,), items, (), {**kwargs, **options})
-        plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
+        plan = self._put(
+            bucket, items, verify_writes, multipart_threshold, part_size, resume, options
+        )
         return self._sync(plan)
 
     async def put_async(
@@ -100,10 +108,13 @@ class BatchClient:
         verify_writes: VerifyArg = "list",
         multipart_threshold: int = 64 * _MIB,
         part_size: int = 16 * _MIB,
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`put` on the running event loop."""
-        plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
+        plan = self._put(
+            bucket, items, verify_writes, multipart_threshold, part_size, resume, options
+        )
         return await self._async(plan)
 
     def upload_dir(
@@ -113,11 +124,13 @@ class BatchClient:
         prefix: str = "",
         *,
         verify_writes: VerifyArg = "list",
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """Upload every file under the directory ``path`` to ``prefix`` + its relative path
-        (``/``-separated), walking the tree lazily."""
-        return self.put(bucket, self._walk(path, prefix), verify_writes=verify_writes, **options)
+        (``/``-separated), walking the tree lazily (``resume``: as :meth:`put`'s)."""
+        items = self._walk(path, prefix)
+        return self.put(bucket, items, verify_writes=verify_writes, resume=resume, **options)
 
     async def upload_dir_async(
         self,
@@ -126,11 +139,13 @@ class BatchClient:
         prefix: str = "",
         *,
         verify_writes: VerifyArg = "list",
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`upload_dir` on the running event loop."""
+        items = self._walk(path, prefix)
         return await self.put_async(
-            bucket, self._walk(path, prefix), verify_writes=verify_writes, **options
+            bucket, items, verify_writes=verify_writes, resume=resume, **options
         )
 
     # get ------------------------------------------------------------------------------------
@@ -245,16 +260,14 @@ class BatchClient:
         verify: VerifyArg,
         threshold: int,
         part_size: int,
+        resume: ResumeArg,
         options: Mapping[str, Any],
     ) -> Plan:
-        if part_size < 5 * _MIB or threshold < 5 * _MIB:
-            raise ValueError(
-                "multipart_threshold and part_size must be at least 5 MiB (S3's minimum)"
-            )
-        multipart = Multipart(threshold, part_size)
+        multipart = check_multipart(threshold, part_size)
         return put_plan(
-            self._s3, self._shared.writes, bucket, items, verify, multipart, Options.of(options)
-        )
+            self._s3, self._shared.writes, bucket, items, verify, multipart, Options.of(options),
+            state_dir(resume),
+        )  # fmt: skip
 
     def _download(
         self, bucket: str, prefix: str, path: str | os.PathLike[str], options: Mapping[str, Any]

@@ -23,11 +23,13 @@ from .._inputs.items import (
     to_key,
     to_put_item,
 )
-from .._inputs.sources import chunks, source
+from .._inputs.sources import after, chunks, source
 from .._options import Options, VerifyArg, resolve_verify
 from .._planes.base import Multipart, Plane
 from .._planes.threaded import delete_chunk, local_path
 from .._report.report import ItemResult
+from .._resume.journal import JournalStore
+from .._resume.upload import ResumableUploads, Steps
 from .engine import Engine
 from .jobs import BadItem, Job
 from .listverify import ListVerifier, Pending
@@ -36,7 +38,16 @@ from .runner import Plan
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
 
-__all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
+__all__ = [
+    "copy_plan",
+    "delete_plan",
+    "get_plan",
+    "head_plan",
+    "put_call",
+    "put_plan",
+    "resumable",
+    "run_call",
+]
 
 _LOCAL_ERRORS = (TypeError, ValueError, OSError)
 _DELETE_CHUNK = 1000
@@ -50,8 +61,10 @@ def put_plan(
     verify: VerifyArg,
     multipart: Multipart,
     options: Options,
+    resume: Path | None = None,
 ) -> Plan:
-    """put: a write per item, verified per ``verify``."""
+    """put: a write per item, verified per ``verify``; with a state directory ``resume``,
+    files by path of a multipart size go up journaled (``_resume/``)."""
     check_bucket(bucket)
     mode, policy = resolve_verify(verify, client.verify_policy)
     replayable = mode != "off"
@@ -70,6 +83,7 @@ def put_plan(
         engine: Engine, s3: ResilientS3Client, plane: Plane
     ) -> tuple[Any, Callable[[Any], Job]]:
         verifier = ListVerifier(engine, s3, plane, writes, policy) if mode == "list" else None
+        uploads = resumable(engine, s3, plane, resume)
 
         def make_job(raw: Any) -> Job:
             try:
@@ -79,23 +93,28 @@ def put_plan(
                 raise BadItem(bucket, key_of(raw), error) from error
             if not engine.claim(bucket, item.key):  # from a generator: checked as it comes
                 raise BadItem(bucket, item.key, ValueError(_duplicate(bucket, item.key)))
-            call = plane.put(bucket, item, position, multipart)
+            call, awaited = put_call(plane, uploads, bucket, item, position, multipart)
             if verifier is None:
                 done = _counted(engine) if mode == "object" else None
-                return Job(bucket, (item.key,), call, done, plane.awaited)
+                return Job(bucket, (item.key,), call, done, awaited)
 
             async def rewrite(extra: Mapping[str, Any]) -> ItemResult:
                 again = PutItem(item.key, item.body, {**item.extra_args, **extra})
-                return await _run(engine, plane, plane.put(bucket, again, position, multipart))
+                call, awaited = put_call(plane, uploads, bucket, again, position, multipart)
+                result: ItemResult = await (call() if awaited else engine.run_in_worker(call))
+                return result
 
             memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
 
             async def written(result: ItemResult) -> None:
                 await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
 
-            return Job(bucket, (item.key,), call, written, plane.awaited)
+            return Job(bucket, (item.key,), call, written, awaited)
 
-        return source(items), make_job
+        items_source = source(items)
+        if uploads is not None:
+            items_source = after(uploads.clean_up, items_source)
+        return items_source, make_job
 
     return Plan(
         "put", options, _facade_verify(mode, policy), total, setup, bucket,
@@ -134,7 +153,8 @@ def copy_plan(
                 return Job(item.dst_bucket, (item.dst_key,), call, done, plane.awaited)
 
             async def again(_extra: Mapping[str, Any]) -> ItemResult:
-                return await _run(engine, plane, plane.copy(item))
+                result: ItemResult = await run_call(engine, plane, plane.copy(item))
+                return result
 
             async def written(result: ItemResult) -> None:
                 await verifier.written(Pending(result, again, {}, 0, 0))
@@ -233,10 +253,40 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
-async def _run(engine: Engine, plane: Plane, call: Callable[[], Any]) -> ItemResult:
-    """One call of ``plane`` (a re-upload), on the loop or in a worker thread, as its jobs."""
-    result: ItemResult = await (call() if plane.awaited else engine.run_in_worker(call))
-    return result
+async def run_call(engine: Engine, plane: Plane, call: Callable[[], Any]) -> Any:
+    """One call of ``plane`` (a re-upload, a journaled upload's step), on the loop or in a
+    worker thread, as its jobs run."""
+    return await (call() if plane.awaited else engine.run_in_worker(call))
+
+
+def resumable(
+    engine: Engine, s3: ResilientS3Client, plane: Plane, root: Path | None
+) -> ResumableUploads | None:
+    """The journaled uploads of one batch, their state in ``root`` (``None``: none)."""
+    if root is None:
+        return None
+    steps = Steps(
+        plane,
+        functools.partial(run_call, engine, plane),
+        engine.run_in_worker,
+        engine.context.pacer.cancelled,
+    )
+    return ResumableUploads(JournalStore(root, str(s3.meta.endpoint_url)), steps)
+
+
+def put_call(
+    plane: Plane,
+    uploads: ResumableUploads | None,
+    bucket: str,
+    item: PutItem,
+    position: int | None,
+    multipart: Multipart,
+) -> tuple[Callable[[], Any], bool]:
+    """The call that uploads ``item`` and whether it is awaited: journaled (``uploads``
+    takes it) or the plane's own put."""
+    if uploads is not None and uploads.takes(item, multipart):
+        return functools.partial(uploads.put, bucket, item, multipart), True
+    return plane.put(bucket, item, position, multipart), plane.awaited
 
 
 def _duplicate(bucket: str, key: str) -> str:
