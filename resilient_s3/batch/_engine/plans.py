@@ -41,12 +41,16 @@ if TYPE_CHECKING:
 __all__ = [
     "copy_plan",
     "delete_plan",
+    "facade_verify",
     "get_plan",
     "head_plan",
+    "native_refusal",
     "put_call",
+    "put_job",
     "put_plan",
     "resumable",
     "run_call",
+    "verified_by_facade",
 ]
 
 _LOCAL_ERRORS = (TypeError, ValueError, OSError)
@@ -93,23 +97,10 @@ def put_plan(
                 raise BadItem(bucket, key_of(raw), error) from error
             if not engine.claim(bucket, item.key):  # from a generator: checked as it comes
                 raise BadItem(bucket, item.key, ValueError(_duplicate(bucket, item.key)))
-            call, awaited = put_call(plane, uploads, bucket, item, position, multipart)
-            if verifier is None:
-                done = _counted(engine) if mode == "object" else None
-                return Job(bucket, (item.key,), call, done, awaited)
-
-            async def rewrite(extra: Mapping[str, Any]) -> ItemResult:
-                again = PutItem(item.key, item.body, {**item.extra_args, **extra})
-                call, awaited = put_call(plane, uploads, bucket, again, position, multipart)
-                result: ItemResult = await (call() if awaited else engine.run_in_worker(call))
-                return result
-
-            memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
-
-            async def written(result: ItemResult) -> None:
-                await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
-
-            return Job(bucket, (item.key,), call, written, awaited)
+            job = put_job(engine, plane, uploads, verifier, bucket, item, position, multipart)
+            if mode == "object":
+                job.done = verified_by_facade(engine)  # verified by the facade's read-back
+            return job
 
         items_source = source(items)
         if uploads is not None:
@@ -117,8 +108,8 @@ def put_plan(
         return items_source, make_job
 
     return Plan(
-        "put", options, _facade_verify(mode, policy), total, setup, bucket,
-        crt_refusal=_refusal(mode),
+        "put", options, facade_verify(mode, policy), total, setup, bucket,
+        crt_refusal=native_refusal(mode),
     )  # fmt: skip
 
 
@@ -149,7 +140,7 @@ def copy_plan(
                 raise BadItem(None, key_of(raw, 3), error) from error
             call = plane.copy(item)
             if verifier is None:
-                done = _counted(engine) if mode == "object" else None
+                done = verified_by_facade(engine) if mode == "object" else None
                 return Job(item.dst_bucket, (item.dst_key,), call, done, plane.awaited)
 
             async def again(_extra: Mapping[str, Any]) -> ItemResult:
@@ -164,7 +155,7 @@ def copy_plan(
         return source(pairs), make_job
 
     return Plan(
-        "copy", options, _facade_verify(mode, policy), total, setup, crt_refusal=_refusal(mode)
+        "copy", options, facade_verify(mode, policy), total, setup, crt_refusal=native_refusal(mode)
     )
 
 
@@ -274,6 +265,36 @@ def resumable(
     return ResumableUploads(JournalStore(root, str(s3.meta.endpoint_url)), steps)
 
 
+def put_job(
+    engine: Engine,
+    plane: Plane,
+    uploads: ResumableUploads | None,
+    verifier: ListVerifier | None,
+    bucket: str,
+    item: PutItem,
+    position: int | None,
+    multipart: Multipart,
+) -> Job:
+    """The job that uploads ``item``: through ``uploads`` (journaled) or the plane, then into
+    ``verifier``'s windows (list verification), or settled as it returns."""
+    call, awaited = put_call(plane, uploads, bucket, item, position, multipart)
+    if verifier is None:
+        return Job(bucket, (item.key,), call, None, awaited)
+
+    async def rewrite(extra: Mapping[str, Any]) -> ItemResult:
+        again = PutItem(item.key, item.body, {**item.extra_args, **extra})
+        call, awaited = put_call(plane, uploads, bucket, again, position, multipart)
+        result: ItemResult = await (call() if awaited else engine.run_in_worker(call))
+        return result
+
+    memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
+
+    async def written(result: ItemResult) -> None:
+        await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
+
+    return Job(bucket, (item.key,), call, written, awaited)
+
+
 def put_call(
     plane: Plane,
     uploads: ResumableUploads | None,
@@ -297,7 +318,10 @@ def _duplicate(bucket: str, key: str) -> str:
     )
 
 
-def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
+def verified_by_facade(engine: Engine) -> Callable[[ItemResult], Any]:
+    """A job's ``done`` when the facade verified the write itself (``verify_writes="object"``):
+    counted as verified, settled."""
+
     async def verified(result: ItemResult) -> None:
         engine.verified += 1
         engine.succeed(result)
@@ -305,12 +329,12 @@ def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
     return verified
 
 
-def _refusal(mode: str) -> str | None:
+def native_refusal(mode: str) -> str | None:
     """Why the CRT plane cannot serve a write batch verified in ``mode``, or ``None``."""
     if mode == "object":
         return "verify_writes='object' is the facade's read-back after each write (use 'list')"
     return None
 
 
-def _facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:
+def facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:
     return policy if mode == "object" else VerifyPolicy(mode="off")
