@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from ..._errors import VerificationError, describe
 from ..._fields import error_code
-from ..._verify.verifier import normal_etag
+from ..._verify.judgment import normal_etag
 from .._inputs.items import PutItem
 from .._pacing.pacer import BatchCancelled
 from .._planes.base import Multipart, Plane

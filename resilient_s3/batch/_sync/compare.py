@@ -15,8 +15,8 @@ from ..._internals import checksum_class
 
 __all__ = [
     "COMMON_PART_SIZES",
+    "Comparison",
     "ETagForm",
-    "Verdict",
     "by_etag",
     "by_head",
     "etag_form",
@@ -46,7 +46,7 @@ class ETagForm:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Comparison:
     """``same``: the bytes are equal (``True``), different (``False``) or undecided (``None``:
     transferred, as different). ``part_size``: the multipart part size that matched. ``head``:
     a HeadObject could decide (a multipart ETag whose part size was guessed, none matched)."""
@@ -87,32 +87,34 @@ def part_size_candidates(size: int, parts: int, known: Iterable[int]) -> tuple[l
     return found[:MAX_CANDIDATES], bool(certain)
 
 
-def by_etag(path: str, size: int, etag: str | None, known: Iterable[int] = ()) -> Verdict:
+def by_etag(path: str, size: int, etag: str | None, known: Iterable[int] = ()) -> Comparison:
     """Compare the file at ``path`` (``size`` bytes, as listed) with an object's ``etag``;
     ``known``: part sizes that may have been used (rule 4 of docs/batch.md)."""
     form = etag_form(etag)
     if form.kind == "other":
-        return Verdict(None, "undecided: the object's ETag is not an MD5 (its server's own form)")
+        return Comparison(
+            None, "undecided: the object's ETag is not an MD5 (its server's own form)"
+        )
     if form.kind == "md5":
         md5, _, read = _hashes(path, ())
         if read != size:
-            return Verdict(False, "the file changed while it was read")
+            return Comparison(False, "the file changed while it was read")
         if md5 == form.digest:
-            return Verdict(True, "same MD5")
-        return Verdict(False, "content differs (MD5)")
+            return Comparison(True, "same MD5")
+        return Comparison(False, "content differs (MD5)")
     sizes, certain = part_size_candidates(size, form.parts, known)
     if not sizes:
-        return Verdict(None, f"undecided: no part size gives {form.parts} parts", head=True)
+        return Comparison(None, f"undecided: no part size gives {form.parts} parts", head=True)
     _, etags, read = _hashes(path, sizes)
     if read != size:
-        return Verdict(False, "the file changed while it was read")
+        return Comparison(False, "the file changed while it was read")
     for part in sizes:
         if etags[part] == form.digest:
-            return Verdict(True, "same multipart ETag", part)
+            return Comparison(True, "same multipart ETag", part)
     if certain:
-        return Verdict(False, f"content differs (multipart ETag, part size {_mib(sizes[0])})")
+        return Comparison(False, f"content differs (multipart ETag, part size {_mib(sizes[0])})")
     tried = ", ".join(_mib(p) for p in sizes)
-    return Verdict(None, f"undecided: no guessed part size matched ({tried})", head=True)
+    return Comparison(None, f"undecided: no guessed part size matched ({tried})", head=True)
 
 
 def by_head(
@@ -121,7 +123,7 @@ def by_head(
     etag: str | None,
     first_part: Mapping[str, Any],
     whole: Mapping[str, Any] | None,
-) -> Verdict:
+) -> Comparison:
     """Rule 5: decide with ``first_part`` (``HeadObject(PartNumber=1)``'s answer) and, for an
     encrypted object, ``whole`` (``HeadObject(ChecksumMode="ENABLED")``'s)."""
     if encrypted(first_part):
@@ -129,7 +131,7 @@ def by_head(
     form = etag_form(etag)
     part = first_part.get("ContentLength")
     if form.kind != "multipart" or not isinstance(part, int) or part <= 0:
-        return Verdict(None, "undecided: the object's first part has no length")
+        return Comparison(None, "undecided: the object's first part has no length")
     return by_etag(path, size, etag, (part,))
 
 
@@ -138,10 +140,10 @@ def encrypted(answer: Mapping[str, Any]) -> bool:
     return answer.get("ServerSideEncryption") in _KMS or bool(answer.get("SSECustomerAlgorithm"))
 
 
-def _by_checksum(path: str, whole: Mapping[str, Any]) -> Verdict:
+def _by_checksum(path: str, whole: Mapping[str, Any]) -> Comparison:
     """An encrypted object: its full-object checksum against the file's."""
     if whole.get("ChecksumType") not in (None, "FULL_OBJECT"):
-        return Verdict(None, "undecided: encrypted (SSE-KMS/SSE-C), no full-object checksum")
+        return Comparison(None, "undecided: encrypted (SSE-KMS/SSE-C), no full-object checksum")
     for name in _CHECKSUMS:
         value = whole.get(f"Checksum{name}")
         checksum = checksum_class(name) if value else None
@@ -151,9 +153,9 @@ def _by_checksum(path: str, whole: Mapping[str, Any]) -> Verdict:
         with open(path, "rb") as file:
             computed.handle(file)
         if computed.b64digest() == value:
-            return Verdict(True, f"same {name} checksum")
-        return Verdict(False, f"content differs ({name} checksum)")
-    return Verdict(None, "undecided: encrypted (SSE-KMS/SSE-C), no full-object checksum")
+            return Comparison(True, f"same {name} checksum")
+        return Comparison(False, f"content differs ({name} checksum)")
+    return Comparison(None, "undecided: encrypted (SSE-KMS/SSE-C), no full-object checksum")
 
 
 def _hashes(path: str, part_sizes: Iterable[int]) -> tuple[str, dict[int, str], int]:

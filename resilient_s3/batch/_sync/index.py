@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..._verify.verifier import normal_etag
+from ..._verify.judgment import normal_etag
 from .._resume.state import FileIdentity, read_json, write_json
 
 __all__ = ["RACY_NS", "SyncIndex"]

@@ -47,7 +47,7 @@ from .._planes.threaded import local_path
 from .._report.report import BatchReport, BatchStats, ItemFailure, ItemResult, attach_report
 from .._resume.state import FileIdentity
 from .._resume.upload import ResumableUploads
-from .compare import Verdict, by_etag, by_head, encrypted
+from .compare import Comparison, by_etag, by_head, encrypted
 from .decide import Remote, Step, decide_download, decide_upload, doomed_keys
 from .index import SyncIndex
 from .locations import Sides
@@ -320,12 +320,14 @@ class _Jobs:
         async def call() -> ItemResult:
             reason = step.reason
             if step.kind == "check":
-                verdict = await self._judge(step)
-                if not verdict.transfer:
-                    self._record(step, step.identity, step.seen_ns, step.remote, verdict.part_size)
+                comparison = await self._judge(step)
+                if not comparison.transfer:
+                    self._record(
+                        step, step.identity, step.seen_ns, step.remote, comparison.part_size
+                    )
                     self.run.unchanged += 1
                     return _NOTHING
-                reason = verdict.reason
+                reason = comparison.reason
             self.run.act(action, step, reason)
             if settings.dry_run:
                 return _NOTHING
@@ -365,15 +367,15 @@ class _Jobs:
         if identity is not None and found is not None:
             self.run.index.record(step.relative, identity, seen_ns, found.etag, part_size)
 
-    async def _judge(self, step: Step) -> Verdict:
+    async def _judge(self, step: Step) -> Comparison:
         """Rules 4 and 5: the file's ETag, then, if that cannot decide, one HeadObject."""
         assert step.remote is not None
         known = [self.run.index.part_size(step.relative), self.run.settings.multipart.part_size]
         etag = step.remote.etag
         judge = functools.partial(by_etag, step.path, step.size, etag, [p for p in known if p])
-        verdict: Verdict = await self.engine.run_in_worker(judge)
-        if not verdict.head:
-            return verdict
+        comparison: Comparison = await self.engine.run_in_worker(judge)
+        if not comparison.head:
+            return comparison
         params = {"Bucket": self.bucket, "Key": step.key}
         try:
             first = await self._call("HeadObject", {**params, "PartNumber": 1})
@@ -381,9 +383,11 @@ class _Jobs:
             if encrypted(first):
                 whole = await self._call("HeadObject", {**params, "ChecksumMode": "ENABLED"})
         except ClientError as error:
-            return Verdict(None, f"undecided: HeadObject failed ({error_code(error) or 'error'})")
+            return Comparison(
+                None, f"undecided: HeadObject failed ({error_code(error) or 'error'})"
+            )
         decide = functools.partial(by_head, step.path, step.size, etag, first, whole)
-        decided: Verdict = await self.engine.run_in_worker(decide)
+        decided: Comparison = await self.engine.run_in_worker(decide)
         return decided
 
     async def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
