@@ -22,7 +22,7 @@ class SyncAction:
         action: ``"upload"``, ``"download"``, ``"delete"`` (an object or a local file) or
             ``"mkdir"`` (a folder marker's local folder).
         name: the name relative to the synced folder (``/``-separated).
-        key: the object's key; path: the local file.
+        bucket, key: the object; path: the local file.
         size: the bytes to transfer (``None`` for a delete).
         reason: why: ``"new"``, ``"size differs (...)"``, ``"content differs (MD5)"``,
             ``"undecided: ..."`` (transferred: a doubt is never skipped), ``"not in the
@@ -31,18 +31,21 @@ class SyncAction:
 
     action: str
     name: str
+    bucket: str
     key: str
     path: str
     size: int | None
     reason: str
 
     def __str__(self) -> str:
-        arrow = f"{self.path} -> {self.key}" if self.action == "upload" else self.key
-        if self.action in ("download", "mkdir"):
-            arrow = f"{self.key} -> {self.path}"
+        url = f"s3://{self.bucket}/{self.key}"
+        if self.action == "upload":
+            what = f"{self.path} -> {url}"
         elif self.action == "delete":
-            arrow = self.key or self.path
-        return f"{self.action}: {arrow} ({self.reason})"
+            what = self.path or url
+        else:
+            what = f"{url} -> {self.path}"
+        return f"{self.action}: {what} ({self.reason})"
 
 
 @dataclass(frozen=True)

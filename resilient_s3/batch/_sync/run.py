@@ -91,7 +91,10 @@ class _Run:
 
     def act(self, action: str, step: Step, reason: str) -> None:
         size = step.size if action != "delete" else None
-        self.actions.append(SyncAction(action, step.relative, step.key, step.path, size, reason))
+        bucket = self.sides.remote.bucket
+        self.actions.append(
+            SyncAction(action, step.relative, bucket, step.key, step.path, size, reason)
+        )
 
     def report(
         self, transfers: BatchReport, deletes: BatchReport | None = None, held: str | None = None
@@ -133,7 +136,10 @@ async def sync(
     for relative, target in run.doomed:
         key = remote.key(relative) if sides.direction == "upload" else ""
         path = "" if sides.direction == "upload" else target
-        run.actions.append(SyncAction("delete", relative, key, path, None, "not in the source"))
+        deleted = SyncAction(
+            "delete", relative, remote.bucket, key, path, None, "not in the source"
+        )
+        run.actions.append(deleted)
     held = _held(settings, run, transfers)
     if settings.dry_run or held is not None:
         return run.report(transfers, held=held)
