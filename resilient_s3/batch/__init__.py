@@ -13,7 +13,7 @@ from ._inputs.items import Body, CopyItem, PutItem
 from ._options import DEFAULT_CONCURRENCY, BatchOptions, VerifyArg
 from ._report.progress import BatchEvent
 from ._report.report import BatchError, BatchReport, BatchStats, ItemFailure, ItemResult
-from ._sync.names import Skipped
+from ._sync.names import SkippedName
 from ._sync.report import SyncAction, SyncError, SyncReport
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "Keys",
     "PutItem",
     "PutItems",
-    "Skipped",
+    "SkippedName",
     "SyncAction",
     "SyncError",
     "SyncReport",

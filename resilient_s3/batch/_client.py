@@ -21,8 +21,9 @@ from ._planes.base import check_multipart
 from ._report.report import BatchReport
 from ._resume.state import ResumeArg, state_dir
 from ._sync.locations import sides
+from ._sync.record import SyncSettings
 from ._sync.report import SyncReport
-from ._sync.run import SyncSettings, sync
+from ._sync.run import sync
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -322,7 +322,7 @@ def test_a_journal_holds_nothing_secret_and_ignores_a_torn_line(tmp_path: Path) 
     params = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key, "ContentType": "a/b"}
     digest = params_digest(params)
     assert digest != params_digest({**params, "SSECustomerKey": "x" * 32})
-    store = JournalStore(tmp_path, "http://127.0.0.1:1")
+    store = JournalStore(tmp_path / "state", "http://127.0.0.1:1")
     lock = store.lock("b", "k")
     assert lock is not None
     identity = FileIdentity(1, 2, 3, 4, 5)
@@ -332,6 +332,10 @@ def test_a_journal_holds_nothing_secret_and_ignores_a_torn_line(tmp_path: Path) 
     lock.append(PartDone(1, 5 * MIB, '"e"', "e", {"ChecksumCRC32": "AAAAAA=="}))
     with open(lock.path, "a") as file:
         file.write('{"part": 2, "si')  # a crash in the middle of a line
+    modes = [(tmp_path / "state").stat().st_mode & 0o777, store.directory.stat().st_mode & 0o777]
+    assert modes == [
+        0o700, 0o700,
+    ]  # fmt: skip
     text = lock.path.read_text()
     assert key not in text
     assert "testing" not in text

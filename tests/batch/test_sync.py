@@ -138,20 +138,21 @@ def test_a_changed_prefix_downloads_exactly_what_changed(
         assert (dest / name).read_bytes() == b"new " + name.encode()
 
 
+@pytest.mark.parametrize("plane", ["crt", "botocore"])
 def test_deletes_wait_until_every_transfer_succeeded(
-    place: Place, quick_policy: RetryPolicy, tmp_path: Path
+    place: Place, quick_policy: RetryPolicy, tmp_path: Path, plane: str
 ) -> None:
     root = tmp_path / "tree"
     files = _tree(root, 20)
     s3 = place.client(quick_policy)
-    assert _sync(s3, root, f"s3://{place.bucket}/b", resume=False).ok
+    assert _sync(s3, root, f"s3://{place.bucket}/b", resume=False, data_plane=plane).ok
     (root / "d0/f00000.bin").unlink()
     (root / "d1/f00001.bin").write_bytes(b"changed")
     denied = Fault(FaultKind.ACCESS_DENIED, operations=frozenset({"PutObject"}))
     place.proxy.set_faults([denied])
     place.proxy.record_requests(())
 
-    report = _sync(s3, root, f"s3://{place.bucket}/b", delete=True, resume=False)
+    report = _sync(s3, root, f"s3://{place.bucket}/b", delete=True, resume=False, data_plane=plane)
 
     assert not report.ok
     assert report.deletes is None

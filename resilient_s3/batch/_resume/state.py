@@ -54,8 +54,10 @@ def default_state_dir() -> Path:
 
 
 def ensure_dir(path: Path) -> Path:
-    """Make ``path`` (and its parents) if missing; the last level with mode 0700."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Make ``path`` (a state directory's sub-folder) if missing: it and the state directory
+    with mode 0700 (the levels above, as the system makes them)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.mkdir(exist_ok=True, mode=0o700)
     return path
 
 

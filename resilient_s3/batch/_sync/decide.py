@@ -15,7 +15,7 @@ from typing import Literal
 from .._planes.threaded import local_path
 from .._resume.state import FileIdentity
 from .index import SyncIndex
-from .names import LocalFile, Skipped, key_problem
+from .names import LocalFile, SkippedName, key_problem
 
 __all__ = ["Remote", "Step", "decide_download", "decide_upload", "doomed_keys"]
 
@@ -46,7 +46,7 @@ class Step:
 
 
 #: Rules 1 to 3 say: equal (nothing to do), a folder to make, or what cannot be mirrored.
-Decision = Step | Skipped | Literal["same", "mkdir"] | None
+Decision = Step | SkippedName | Literal["same", "mkdir"] | None
 
 
 def decide_upload(local: LocalFile, key: str, remote: Remote | None, index: SyncIndex) -> Decision:
@@ -73,16 +73,18 @@ def decide_download(
         return None  # the prefix's own folder marker
     if relative.endswith("/"):
         if remote.size:
-            return Skipped(remote.key, "a key ending in '/' holds data: a folder cannot", relative)
+            return SkippedName(
+                remote.key, "a key ending in '/' holds data: a folder cannot", relative
+            )
         problem = key_problem(relative[:-1])
         if problem is not None:
-            return Skipped(remote.key, problem, relative)
+            return SkippedName(remote.key, problem, relative)
         return None if local_path(root, relative[:-1]).is_dir() else "mkdir"
     problem = key_problem(relative)
     if problem is None and relative in conflicts:
         problem = "the key is also the folder of other keys ('a' and 'a/b'): it cannot be both"
     if problem is not None:
-        return Skipped(remote.key, problem, relative)
+        return SkippedName(remote.key, problem, relative)
     path = local_path(root, relative)
     seen_ns = time.time_ns()
     try:
@@ -90,11 +92,13 @@ def decide_download(
     except (FileNotFoundError, NotADirectoryError):
         return Step("send", relative, remote.key, str(path), remote.size, "new", remote)
     except OSError as error:
-        return Skipped(remote.key, f"the local {path} cannot be read ({error.strerror})", relative)
+        return SkippedName(
+            remote.key, f"the local {path} cannot be read ({error.strerror})", relative
+        )
     if stat.S_ISDIR(info.st_mode):
-        return Skipped(remote.key, f"a local folder has its name ({path})", relative)
+        return SkippedName(remote.key, f"a local folder has its name ({path})", relative)
     if not stat.S_ISREG(info.st_mode):
-        return Skipped(remote.key, f"the local {path} is not a regular file", relative)
+        return SkippedName(remote.key, f"the local {path} is not a regular file", relative)
     identity = FileIdentity.of(info)
     if identity.size != remote.size:
         reason = f"size differs (local {identity.size}, object {remote.size})"

@@ -24,7 +24,7 @@ from .._resume.state import FileIdentity
 
 __all__ = [
     "LocalFile",
-    "Skipped",
+    "SkippedName",
     "folder_conflicts",
     "key_problem",
     "walk",
@@ -50,7 +50,7 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
-class Skipped:
+class SkippedName:
     """A name that cannot be mirrored: the key or the local path, and why; ``relative``: its
     name relative to the synced folder, when it has one (its counterpart is never deleted)."""
 
@@ -62,7 +62,7 @@ class Skipped:
         return f"{self.name}: {self.reason}"
 
 
-def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | Skipped]:
+def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | SkippedName]:
     """Every regular file under ``root`` (sorted by name in each folder), or why an entry is
     skipped; ``prefix`` is the keys' prefix (for the key length check)."""
     stack = [("", str(root))]
@@ -72,7 +72,7 @@ def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | Skipped]:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError as error:
-            yield Skipped(directory, f"cannot list this folder ({error.strerror or error})")
+            yield SkippedName(directory, f"cannot list this folder ({error.strerror or error})")
             continue
         folders = []
         for entry in entries:
@@ -80,31 +80,33 @@ def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | Skipped]:
             found = _entry(entry, relative, prefix)
             if found == "folder":
                 folders.append((relative + "/", entry.path))
-            elif isinstance(found, (LocalFile, Skipped)):
+            elif isinstance(found, (LocalFile, SkippedName)):
                 yield found
         stack.extend(reversed(folders))
 
 
-def _entry(entry: os.DirEntry[str], relative: str, prefix: str) -> LocalFile | Skipped | str | None:
+def _entry(
+    entry: os.DirEntry[str], relative: str, prefix: str
+) -> LocalFile | SkippedName | str | None:
     """One directory entry: a file, a folder to walk (``"folder"``), or skipped."""
     shown = _shown(entry.path)
     try:
         is_link = entry.is_symlink()
         info = entry.stat()  # follows a symbolic link
     except OSError as error:
-        return Skipped(shown, f"cannot be read ({error.strerror or error})", relative)
+        return SkippedName(shown, f"cannot be read ({error.strerror or error})", relative)
     if stat.S_ISDIR(info.st_mode):
         if is_link:
             reason = "a symbolic link to a folder: not followed (it could loop)"
-            return Skipped(shown, reason, relative)
+            return SkippedName(shown, reason, relative)
         return "folder"
     if not stat.S_ISREG(info.st_mode):
-        return Skipped(shown, "not a regular file (a FIFO, socket or device)", relative)
+        return SkippedName(shown, "not a regular file (a FIFO, socket or device)", relative)
     if _TEMPORARY.match(entry.name):
-        return Skipped(shown, "a temporary file of an interrupted download", relative)
+        return SkippedName(shown, "a temporary file of an interrupted download", relative)
     problem = name_problem(relative, prefix)
     if problem is not None:
-        return Skipped(shown, problem, relative)
+        return SkippedName(shown, problem, relative)
     return LocalFile(relative, entry.path, FileIdentity.of(info), time.time_ns())
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..._errors import ResilientS3Error
 from .._report.report import BatchReport, ItemFailure
-from .names import Skipped
+from .names import SkippedName
 
 __all__ = ["SyncAction", "SyncError", "SyncReport"]
 
@@ -74,7 +74,7 @@ class SyncReport:
     dry_run: bool
     actions: tuple[SyncAction, ...]
     unchanged: int
-    skipped: tuple[Skipped, ...]
+    skipped: tuple[SkippedName, ...]
     transfers: BatchReport
     deletes: BatchReport | None = None
     deletes_held: str | None = None
