@@ -19,7 +19,6 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..._verify.reupload import ConditionalWrites
 from .._engine.engine import Engine
 from .._engine.jobs import Job
 from .._engine.listverify import ListVerifier
@@ -56,7 +55,7 @@ async def sync(
     )
     run = SyncRun(sides, settings, index)
     try:
-        transfers = await run_plan(s3, shared, _transfer_plan(s3, shared.writes, run, options))
+        transfers = await run_plan(s3, shared, _transfer_plan(s3, shared, run, options))
     except BaseException as stop:
         partial = getattr(stop, "resilient_s3_report", None)
         if not settings.dry_run:
@@ -129,7 +128,7 @@ def _unlink_all(paths: list[str]) -> BatchReport:
 
 
 def _transfer_plan(
-    client: ResilientS3Client, writes: ConditionalWrites, run: SyncRun, options: Options
+    client: ResilientS3Client, shared: SharedParts, run: SyncRun, options: Options
 ) -> Plan:
     sides, settings = run.sides, run.settings
     upload = sides.direction == "upload"
@@ -140,7 +139,7 @@ def _transfer_plan(
     def setup(engine: Engine, s3: Any, plane: Plane) -> tuple[Any, Callable[[Any], Job]]:
         live = not settings.dry_run
         verifier = (
-            ListVerifier(engine, s3, plane, writes, policy) if mode == "list" and live else None
+            ListVerifier(engine, s3, plane, shared, policy) if mode == "list" and live else None
         )
         run.uploads = resumable(engine, s3, plane, settings.state) if upload and live else None
         jobs = SyncJobs(engine, plane, run, verifier, mode == "object")
