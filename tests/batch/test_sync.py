@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import time
@@ -231,7 +232,7 @@ def test_an_interrupted_sync_finishes_when_run_again(
 
 
 def test_odd_names_are_reported_never_silently_skipped(
-    place: Place, quick_policy: RetryPolicy, tmp_path: Path
+    place: Place, quick_policy: RetryPolicy, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     root, dest = tmp_path / "tree", tmp_path / "dest"
     fine = {
@@ -249,9 +250,11 @@ def test_odd_names_are_reported_never_silently_skipped(
     (root / "loop").symlink_to(root, target_is_directory=True)
     s3 = place.client(quick_policy)
 
-    up = _sync(s3, root, f"s3://{place.bucket}/o", resume=False)
+    with caplog.at_level(logging.WARNING, logger="resilient_s3"):
+        up = _sync(s3, root, f"s3://{place.bucket}/o", resume=False)
 
     assert not up.ok
+    assert len([r for r in caplog.records if r.message.startswith("sync: skipped ")]) == 3
     assert up.counts() == {"upload": 5, "unchanged": 0, "skipped": 3}
     reasons = sorted(s.reason.split(" ")[0] + " " + s.reason.split(" ")[-1] for s in up.skipped)
     assert len(reasons) == 3

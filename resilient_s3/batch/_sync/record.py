@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from .names import SkippedName
 from .report import SyncAction, SyncReport
 
 __all__ = ["SyncRun", "SyncSettings"]
+
+logger = logging.getLogger("resilient_s3")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class SyncRun:
         self.unchanged = 0
         self.doomed: list[tuple[str, str]] = []  # (relative name, key or local path)
         self.uploads: ResumableUploads | None = None
+
+    def skip(self, name: SkippedName) -> None:
+        """``name`` cannot be mirrored: reported (and logged), never silently left out."""
+        self.skipped.append(name)
+        logger.warning("sync: skipped %s", name)
 
     def act(self, action: str, step: Step, reason: str) -> None:
         size = step.size if action != "delete" else None

@@ -49,7 +49,7 @@ async def upload_steps(engine: Engine, plane: Plane, run: SyncRun) -> AsyncItera
     while chunk := await engine.run_in_worker(lambda: list(itertools.islice(walker, _CHUNK))):
         for entry in chunk:
             if isinstance(entry, SkippedName):
-                run.skipped.append(entry)
+                run.skip(entry)
                 if entry.relative is not None:
                     protected.append(entry.relative)
                 continue
@@ -90,7 +90,7 @@ async def download_steps(engine: Engine, plane: Plane, run: SyncRun) -> AsyncIte
                 if not run.settings.dry_run:
                     os.makedirs(step.path, exist_ok=True)
             elif isinstance(decision, SkippedName):
-                run.skipped.append(decision)
+                run.skip(decision)
             elif isinstance(decision, Step):
                 yield decision
     if run.settings.delete and root.is_dir():
