@@ -17,7 +17,6 @@ from ..._errors import describe
 from ..._verify.policy import VerifyPolicy
 from .._inputs.checks import body_position, check_all, check_bucket, check_dest, key_of
 from .._inputs.items import (
-    PutItem,
     to_copy_item,
     to_key,
     to_put_item,
@@ -27,31 +26,24 @@ from .._options import Options, VerifyArg, resolve_verify
 from .._planes.base import Multipart, Plane
 from .._planes.threaded import delete_chunk, local_path
 from .._report.report import ItemResult
-from .._resume.journal import JournalStore
-from .._resume.upload import ResumableUploads, Steps
 from .engine import Engine
 from .jobs import BadItem, Job
 from .listverify import ListVerifier, Pending
 from .runner import Plan
+from .writes import (
+    facade_verify,
+    native_refusal,
+    put_job,
+    resumable,
+    run_call,
+    verified_by_facade,
+)
 
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
     from ..._shared import SharedParts
 
-__all__ = [
-    "copy_plan",
-    "delete_plan",
-    "facade_verify",
-    "get_plan",
-    "head_plan",
-    "native_refusal",
-    "put_call",
-    "put_job",
-    "put_plan",
-    "resumable",
-    "run_call",
-    "verified_by_facade",
-]
+__all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
 
 _LOCAL_ERRORS = (TypeError, ValueError, OSError)
 _DELETE_CHUNK = 1000
@@ -244,97 +236,9 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
-async def run_call(engine: Engine, plane: Plane, call: Callable[[], Any]) -> Any:
-    """One call of ``plane`` (a re-upload, a journaled upload's step), on the loop or in a
-    worker thread, as its jobs run."""
-    return await (call() if plane.awaited else engine.run_in_worker(call))
-
-
-def resumable(
-    engine: Engine, s3: ResilientS3Client, plane: Plane, root: Path | None
-) -> ResumableUploads | None:
-    """The journaled uploads of one batch, their state in ``root`` (``None``: none)."""
-    if root is None:
-        return None
-    steps = Steps(
-        plane,
-        functools.partial(run_call, engine, plane),
-        engine.run_in_worker,
-        engine.context.pacer.cancelled,
-    )
-    return ResumableUploads(JournalStore(root, str(s3.meta.endpoint_url)), steps)
-
-
-def put_job(
-    engine: Engine,
-    plane: Plane,
-    uploads: ResumableUploads | None,
-    verifier: ListVerifier | None,
-    bucket: str,
-    item: PutItem,
-    position: int | None,
-    multipart: Multipart,
-) -> Job:
-    """The job that uploads ``item``: through ``uploads`` (journaled) or the plane, then into
-    ``verifier``'s windows (list verification), or settled as it returns."""
-    call, awaited = put_call(plane, uploads, bucket, item, position, multipart)
-    if verifier is None:
-        return Job(bucket, (item.key,), call, None, awaited)
-
-    async def rewrite(extra: Mapping[str, Any]) -> ItemResult:
-        again = PutItem(item.key, item.body, {**item.extra_args, **extra})
-        call, awaited = put_call(plane, uploads, bucket, again, position, multipart)
-        result: ItemResult = await (call() if awaited else engine.run_in_worker(call))
-        return result
-
-    memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
-
-    async def written(result: ItemResult) -> None:
-        await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
-
-    return Job(bucket, (item.key,), call, written, awaited)
-
-
-def put_call(
-    plane: Plane,
-    uploads: ResumableUploads | None,
-    bucket: str,
-    item: PutItem,
-    position: int | None,
-    multipart: Multipart,
-) -> tuple[Callable[[], Any], bool]:
-    """The call that uploads ``item`` and whether it is awaited: journaled (``uploads``
-    takes it) or the plane's own put."""
-    if uploads is not None and uploads.takes(item, multipart):
-        return functools.partial(uploads.put, bucket, item, multipart), True
-    return plane.put(bucket, item, position, multipart), plane.awaited
-
-
 def _duplicate(bucket: str, key: str) -> str:
     return (
         f"put {describe(bucket, key)}: the key appears more than once in the batch (while "
         "its earlier item is still being written or verified); concurrent uploads of one key "
         "leave whichever lands last, so pass each key once"
     )
-
-
-def verified_by_facade(engine: Engine) -> Callable[[ItemResult], Any]:
-    """A job's ``done`` when the facade verified the write itself (``verify_writes="object"``):
-    counted as verified, settled."""
-
-    async def verified(result: ItemResult) -> None:
-        engine.verified += 1
-        engine.succeed(result)
-
-    return verified
-
-
-def native_refusal(mode: str) -> str | None:
-    """Why the CRT plane cannot serve a write batch verified in ``mode``, or ``None``."""
-    if mode == "object":
-        return "verify_writes='object' is the facade's read-back after each write (use 'list')"
-    return None
-
-
-def facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:
-    return policy if mode == "object" else VerifyPolicy(mode="off")

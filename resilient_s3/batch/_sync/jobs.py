@@ -17,7 +17,7 @@ from ..._fields import error_code
 from .._engine.engine import Engine
 from .._engine.jobs import Job
 from .._engine.listverify import ListVerifier
-from .._engine.plans import put_job, run_call, verified_by_facade
+from .._engine.writes import put_job, run_call, verified_by_facade
 from .._inputs.items import PutItem
 from .._planes.base import Plane
 from .._report.report import ItemResult

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from .._engine.engine import Engine
 from .._engine.jobs import Job
 from .._engine.listverify import ListVerifier
-from .._engine.plans import delete_plan, facade_verify, native_refusal, resumable
+from .._engine.plans import delete_plan
 from .._engine.runner import Plan, run_plan
+from .._engine.writes import facade_verify, native_refusal, resumable
 from .._options import Options, resolve_verify
 from .._planes.base import Plane
 from .._report.report import BatchReport, BatchStats, ItemFailure, attach_report

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .._engine.engine import Engine
-from .._engine.plans import run_call
+from .._engine.writes import run_call
 from .._planes.base import Plane
 from .._planes.threaded import local_path
 from .decide import Remote, Step, decide_download, decide_upload, doomed_keys
