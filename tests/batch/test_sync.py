@@ -121,6 +121,7 @@ def test_a_changed_prefix_downloads_exactly_what_changed(
     down = _sync(s3, f"s3://{place.bucket}/p", dest, resume=state, data_plane=plane)
     assert down.counts() == {"download": 300, "unchanged": 0, "skipped": 0}
     (dest / "local-only.txt").write_text("not in the bucket")
+    (dest / "d1" / ".f00001.bin.0123abcd.part").write_text("an interrupted download's")
     rng = random.Random(5)
     changed = sorted(rng.sample(sorted(files), 30))
     for name in changed:
@@ -130,11 +131,12 @@ def test_a_changed_prefix_downloads_exactly_what_changed(
     again = _sync(s3, f"s3://{place.bucket}/p", dest, resume=state, delete=True, data_plane=plane)
 
     assert again.ok, again.summary()
-    assert again.counts() == {"download": 30, "delete": 1, "unchanged": 270, "skipped": 0}
+    assert again.counts() == {"download": 30, "delete": 2, "unchanged": 270, "skipped": 0}
     gets = sorted(r.key for r in place.proxy.requests if r.operation == "GetObject")
     assert gets == [f"p/{name}" for name in changed]
     assert {r.operation for r in place.proxy.requests} == {"ListObjectsV2", "GetObject"}
     assert not (dest / "local-only.txt").exists()
+    assert not (dest / "d1" / ".f00001.bin.0123abcd.part").exists()
     for name in changed:
         assert (dest / name).read_bytes() == b"new " + name.encode()
 
@@ -247,6 +249,7 @@ def test_odd_names_are_reported_never_silently_skipped(
         (root / name).write_bytes(data)
     (root / os.fsdecode(b"latin1-\xe9.txt")).write_bytes(b"6")
     os.mkfifo(root / "a-fifo")
+    (root / ".x.txt.0123abcd.part").write_bytes(b"an interrupted download's")
     (root / "loop").symlink_to(root, target_is_directory=True)
     s3 = place.client(quick_policy)
 
@@ -254,12 +257,11 @@ def test_odd_names_are_reported_never_silently_skipped(
         up = _sync(s3, root, f"s3://{place.bucket}/o", resume=False)
 
     assert not up.ok
-    assert len([r for r in caplog.records if r.message.startswith("sync: skipped ")]) == 3
-    assert up.counts() == {"upload": 5, "unchanged": 0, "skipped": 3}
-    reasons = sorted(s.reason.split(" ")[0] + " " + s.reason.split(" ")[-1] for s in up.skipped)
-    assert len(reasons) == 3
-    assert {s.name.rsplit("/", 1)[-1] for s in up.skipped} == {
-        "latin1-\\xe9.txt", "a-fifo", "loop",
+    assert len([r for r in caplog.records if r.message.startswith("sync: skipped ")]) == 4
+    assert up.counts() == {"upload": 5, "unchanged": 0, "skipped": 4}
+    assert {s.name.rsplit("/", 1)[-1]: s.reason.split(" ")[:2] for s in up.skipped} == {
+        "latin1-\\xe9.txt": ["the", "name"], "a-fifo": ["not", "a"], "loop": ["a", "symbolic"],
+        ".x.txt.0123abcd.part": ["a", "temporary"],
     }  # fmt: skip
     assert _contents(place, "o/") == fine
     odd = {

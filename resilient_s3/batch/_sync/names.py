@@ -25,6 +25,7 @@ from .._resume.state import FileIdentity
 __all__ = [
     "LocalFile",
     "SkippedName",
+    "Temporary",
     "folder_conflicts",
     "key_problem",
     "walk",
@@ -50,6 +51,14 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
+class Temporary:
+    """A download's temporary file (``.NAME.XXXXXXXX.part``), left by an interrupted one."""
+
+    relative: str
+    path: str
+
+
+@dataclass(frozen=True)
 class SkippedName:
     """A name that cannot be mirrored: the key or the local path, and why; ``relative``: its
     name relative to the synced folder, when it has one (its counterpart is never deleted)."""
@@ -62,9 +71,10 @@ class SkippedName:
         return f"{self.name}: {self.reason}"
 
 
-def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | SkippedName]:
-    """Every regular file under ``root`` (sorted by name in each folder), or why an entry is
-    skipped; ``prefix`` is the keys' prefix (for the key length check)."""
+def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | SkippedName | Temporary]:
+    """Every regular file under ``root`` (sorted by name in each folder), a download's
+    temporary file, or why an entry is skipped; ``prefix`` is the keys' prefix (for the key
+    length check)."""
     stack = [("", str(root))]
     while stack:
         relative_dir, directory = stack.pop()
@@ -80,14 +90,14 @@ def walk(root: Path, prefix: str = "") -> Iterator[LocalFile | SkippedName]:
             found = _entry(entry, relative, prefix)
             if found == "folder":
                 folders.append((relative + "/", entry.path))
-            elif isinstance(found, (LocalFile, SkippedName)):
+            elif isinstance(found, (LocalFile, SkippedName, Temporary)):
                 yield found
         stack.extend(reversed(folders))
 
 
 def _entry(
     entry: os.DirEntry[str], relative: str, prefix: str
-) -> LocalFile | SkippedName | str | None:
+) -> LocalFile | SkippedName | Temporary | str | None:
     """One directory entry: a file, a folder to walk (``"folder"``), or skipped."""
     shown = _shown(entry.path)
     try:
@@ -103,7 +113,7 @@ def _entry(
     if not stat.S_ISREG(info.st_mode):
         return SkippedName(shown, "not a regular file (a FIFO, socket or device)", relative)
     if _TEMPORARY.match(entry.name):
-        return SkippedName(shown, "a temporary file of an interrupted download", relative)
+        return Temporary(relative, entry.path)
     problem = name_problem(relative, prefix)
     if problem is not None:
         return SkippedName(shown, problem, relative)

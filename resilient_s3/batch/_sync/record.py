@@ -45,6 +45,7 @@ class SyncRun:
         self.skipped: list[SkippedName] = []
         self.unchanged = 0
         self.doomed: list[tuple[str, str]] = []  # (relative name, key or local path)
+        self.kept: set[str] = set()  # downloading: the names the prefix has
         self.uploads: ResumableUploads | None = None
 
     def skip(self, name: SkippedName) -> None:

@@ -33,7 +33,7 @@ from .jobs import SyncJobs
 from .locations import Sides
 from .record import SyncRun, SyncSettings
 from .report import SyncAction, SyncReport
-from .steps import download_steps, upload_steps
+from .steps import download_steps, local_doomed, upload_steps
 
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
@@ -66,6 +66,8 @@ async def sync(
         raise
     if not settings.dry_run:
         index.save()
+    if settings.delete and sides.direction == "download":
+        await asyncio.get_running_loop().run_in_executor(None, local_doomed, run)
     if not settings.delete or not run.doomed:
         return run.report(transfers)
     for relative, target in run.doomed:

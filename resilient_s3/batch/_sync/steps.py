@@ -15,13 +15,14 @@ from .._engine.writes import run_call
 from .._planes.base import Plane
 from .._planes.threaded import local_path
 from .decide import Remote, Step, decide_download, decide_upload, doomed_keys
-from .names import LocalFile, SkippedName, folder_conflicts, walk
+from .names import SkippedName, Temporary, folder_conflicts, walk
 from .record import SyncRun
 
-__all__ = ["download_steps", "listing", "upload_steps"]
+__all__ = ["download_steps", "listing", "local_doomed", "upload_steps"]
 
 #: Local entries walked (or stat'ed) per hop to a worker thread.
 _CHUNK = 256
+_TEMPORARY = "a temporary file of an interrupted download"
 
 
 async def listing(engine: Engine, plane: Plane, run: SyncRun) -> dict[str, Remote]:
@@ -48,12 +49,13 @@ async def upload_steps(engine: Engine, plane: Plane, run: SyncRun) -> AsyncItera
     walker = walk(run.sides.root, prefix)
     while chunk := await engine.run_in_worker(lambda: list(itertools.islice(walker, _CHUNK))):
         for entry in chunk:
+            if isinstance(entry, Temporary):
+                entry = SkippedName(entry.path, _TEMPORARY, entry.relative)
             if isinstance(entry, SkippedName):
                 run.skip(entry)
                 if entry.relative is not None:
                     protected.append(entry.relative)
                 continue
-            assert isinstance(entry, LocalFile)
             key = prefix + entry.relative
             decision = decide_upload(entry, key, remote.pop(key, None), run.index)
             if decision == "same":
@@ -83,18 +85,36 @@ async def download_steps(engine: Engine, plane: Plane, run: SyncRun) -> AsyncIte
             if decision == "same":
                 run.unchanged += 1
             elif decision == "mkdir":
-                relative = names[found.key]
-                folder = str(local_path(root, relative[:-1]))
-                step = Step("send", relative, found.key, folder, 0)
-                run.act("mkdir", step, "a folder marker")
-                if not run.settings.dry_run:
-                    os.makedirs(step.path, exist_ok=True)
+                _mkdir(run, found.key, names[found.key])
             elif isinstance(decision, SkippedName):
                 run.skip(decision)
             elif isinstance(decision, Step):
                 yield decision
-    if run.settings.delete and root.is_dir():
-        kept = set(names.values()) | {s.relative for s in run.skipped if s.relative}
-        for entry in await engine.run_in_worker(lambda: list(walk(root))):
-            if isinstance(entry, LocalFile) and entry.relative not in kept:
-                run.doomed.append((entry.relative, entry.path))
+    run.kept = set(names.values())
+
+
+def local_doomed(run: SyncRun) -> None:
+    """The local files the prefix does not have (``run.doomed``), walked once the downloads
+    are done (their temporary files gone); leftover temporary files of interrupted downloads
+    too. Blocking: in a worker thread."""
+    root = run.sides.root
+    if not root.is_dir():
+        return
+    kept = run.kept | {s.relative for s in run.skipped if s.relative}
+    for entry in walk(root):
+        if isinstance(entry, SkippedName):
+            run.skip(SkippedName(entry.name, f"not deleted: {entry.reason}", entry.relative))
+        elif entry.relative not in kept:
+            run.doomed.append((entry.relative, entry.path))
+
+
+def _mkdir(run: SyncRun, key: str, relative: str) -> None:
+    """The local folder of a folder marker (``relative`` ends in ``/``)."""
+    folder = str(local_path(run.sides.root, relative[:-1]))
+    if not run.settings.dry_run:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            run.skip(SkippedName(key, f"its folder cannot be made ({error.strerror})", relative))
+            return
+    run.act("mkdir", Step("send", relative, key, folder, 0), "a folder marker")
