@@ -15,7 +15,7 @@ from enum import Enum
 
 from ._operations import OPERATION_NAMES
 
-__all__ = ["EXCLUSIVE_ORDER", "Fault", "FaultKind", "mixed_faults"]
+__all__ = ["EXCLUSIVE_ORDER", "INDEPENDENT", "Fault", "FaultKind", "mixed_faults"]
 
 
 class FaultKind(str, Enum):
@@ -55,6 +55,20 @@ class FaultKind(str, Enum):
     #: ``Fault.burst`` tokens, full at first; a throttled request takes no token. Checked before
     #: the random draw of the exclusive kinds; a request that passes may still get one of them.
     THROTTLE = "throttle"
+    #: GetObject: forward, relay status and headers as they are, and the body with one bit of its
+    #: middle byte flipped (a body corrupted in transit: only a checksum can tell).
+    BIT_FLIP = "bit_flip"
+    #: GetObject: forward, relay the body with bytes appended and ``Content-Length`` raised to
+    #: match (``Content-Range`` left as the server sent it): a body longer than the object.
+    EXTRA_BYTES = "extra_bytes"
+    #: GetObject: forward, relay status and headers at once, then the body in 16 pieces spread
+    #: over ``Fault.seconds`` (a download that keeps flowing, slowly).
+    SLOW_BODY = "slow_body"
+    #: GetObject/HeadObject carrying ``If-Match``: forward it without that header, as a server or a
+    #: cache that ignores the condition does. Not exclusive (like LATENCY, its own draw); the
+    #: forwarded request's SigV4 signature no longer matches: use an upstream that does not check
+    #: signatures (moto, LocalStack).
+    IGNORE_IF_MATCH = "ignore_if_match"
 
 
 #: The order in which the exclusive kinds (all but LATENCY and THROTTLE) share out one random draw
@@ -71,7 +85,14 @@ EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
     FaultKind.DELETE_ERRORS,
     FaultKind.RESET_AFTER,
     FaultKind.TRUNCATE_BODY,
+    FaultKind.BIT_FLIP,
+    FaultKind.EXTRA_BYTES,
+    FaultKind.SLOW_BODY,
 )
+#: The kinds that draw their own number for each request they apply to, besides any other fault.
+INDEPENDENT: frozenset[FaultKind] = frozenset({FaultKind.LATENCY, FaultKind.IGNORE_IF_MATCH})
+#: The kinds that take ``Fault.seconds``.
+_TIMED: frozenset[FaultKind] = frozenset({FaultKind.LATENCY, FaultKind.SLOW_BODY})
 
 #: The operations a kind can apply to at all; a kind not listed applies to every request.
 _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
@@ -81,6 +102,10 @@ _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
     FaultKind.CHUNKED_FRAMING: frozenset({"PutObject", "UploadPart"}),
     FaultKind.CORRUPT_WRITE: frozenset({"PutObject"}),
     FaultKind.DELETE_ERRORS: frozenset({"DeleteObjects"}),
+    FaultKind.BIT_FLIP: frozenset({"GetObject"}),
+    FaultKind.EXTRA_BYTES: frozenset({"GetObject"}),
+    FaultKind.SLOW_BODY: frozenset({"GetObject"}),
+    FaultKind.IGNORE_IF_MATCH: frozenset({"GetObject", "HeadObject"}),
 }
 
 #: The share of each kind in :func:`mixed_faults`: throttling is the most common transient failure
@@ -114,7 +139,7 @@ class Fault:
             have the key ``""`` and so match only the empty prefix (the default).
         operations: Only requests whose derived operation name is in this set (see
             :data:`~resilient_s3.testing.OPERATION_NAMES`). ``None``: no restriction.
-        seconds: LATENCY only: how long to sleep, ``>= 0``.
+        seconds: LATENCY: how long to sleep; SLOW_BODY: how long the body takes; ``>= 0``.
         window: STALE_READ only: for how many seconds after a PUT through the proxy a key counts
             as fresh (``> 0``).
         retry_after: SLOWDOWN only: if set (``>= 0``), the value of a ``Retry-After`` header.
@@ -166,8 +191,9 @@ class Fault:
             object.__setattr__(self, "operations", operations)
         if not math.isfinite(self.seconds) or self.seconds < 0:
             raise ValueError(f"seconds must be a finite number >= 0, got {self.seconds!r}")
-        if self.seconds and self.kind is not FaultKind.LATENCY:
-            raise ValueError(f"seconds applies to latency only, not {self.kind.value}")
+        if self.seconds and self.kind not in _TIMED:
+            kind = self.kind.value
+            raise ValueError(f"seconds applies to latency and slow_body only, not {kind}")
         if not math.isfinite(self.window) or self.window <= 0:
             raise ValueError(f"window must be a finite number > 0, got {self.window!r}")
         if self.retry_after is not None:
