@@ -61,8 +61,8 @@ class FaultKind(str, Enum):
     #: GetObject: forward, relay the body with bytes appended and ``Content-Length`` raised to
     #: match (``Content-Range`` left as the server sent it): a body longer than the object.
     EXTRA_BYTES = "extra_bytes"
-    #: GetObject: forward, relay status and headers at once, then the body in 16 pieces spread
-    #: over ``Fault.seconds`` (a download that keeps flowing, slowly).
+    #: GetObject: forward, relay status and headers at once, then the body at
+    #: ``Fault.bytes_per_second`` (16 pieces a second): a download that keeps flowing, slowly.
     SLOW_BODY = "slow_body"
     #: GetObject/HeadObject carrying ``If-Match``: forward it without that header, as a server or a
     #: cache that ignores the condition does. Not exclusive (like LATENCY, its own draw); the
@@ -91,8 +91,7 @@ EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
 )
 #: The kinds that draw their own number for each request they apply to, besides any other fault.
 INDEPENDENT: frozenset[FaultKind] = frozenset({FaultKind.LATENCY, FaultKind.IGNORE_IF_MATCH})
-#: The kinds that take ``Fault.seconds``.
-_TIMED: frozenset[FaultKind] = frozenset({FaultKind.LATENCY, FaultKind.SLOW_BODY})
+
 
 #: The operations a kind can apply to at all; a kind not listed applies to every request.
 _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
@@ -139,7 +138,7 @@ class Fault:
             have the key ``""`` and so match only the empty prefix (the default).
         operations: Only requests whose derived operation name is in this set (see
             :data:`~resilient_s3.testing.OPERATION_NAMES`). ``None``: no restriction.
-        seconds: LATENCY: how long to sleep; SLOW_BODY: how long the body takes; ``>= 0``.
+        seconds: LATENCY only: how long to sleep, ``>= 0``.
         window: STALE_READ only: for how many seconds after a PUT through the proxy a key counts
             as fresh (``> 0``).
         retry_after: SLOWDOWN only: if set (``>= 0``), the value of a ``Retry-After`` header.
@@ -147,6 +146,7 @@ class Fault:
             (``> 0``), the rate at which its token bucket fills.
         burst: THROTTLE only: the bucket's size, how many requests may pass at once after a quiet
             spell (``>= 1``). ``None``: a quarter of a second's worth, at least 1.
+        bytes_per_second: SLOW_BODY only, and required there: how fast the body flows (``> 0``).
 
     Raises:
         ValueError: If a value is out of range, a set is given as a plain string, an operation name
@@ -165,6 +165,7 @@ class Fault:
     retry_after: float | None = None
     per_second: float | None = None
     burst: float | None = None
+    bytes_per_second: float | None = None
 
     def __post_init__(self) -> None:
         """Validate every field and normalise ``kind`` and ``methods``."""
@@ -191,9 +192,8 @@ class Fault:
             object.__setattr__(self, "operations", operations)
         if not math.isfinite(self.seconds) or self.seconds < 0:
             raise ValueError(f"seconds must be a finite number >= 0, got {self.seconds!r}")
-        if self.seconds and self.kind not in _TIMED:
-            kind = self.kind.value
-            raise ValueError(f"seconds applies to latency and slow_body only, not {kind}")
+        if self.seconds and self.kind is not FaultKind.LATENCY:
+            raise ValueError(f"seconds applies to latency only, not {self.kind.value}")
         if not math.isfinite(self.window) or self.window <= 0:
             raise ValueError(f"window must be a finite number > 0, got {self.window!r}")
         if self.retry_after is not None:
@@ -204,6 +204,15 @@ class Fault:
                     f"retry_after must be a finite number >= 0, got {self.retry_after!r}"
                 )
         self._check_throttle()
+        slow = self.kind is FaultKind.SLOW_BODY
+        if self.bytes_per_second is not None and not slow:
+            raise ValueError(f"bytes_per_second applies to slow_body only, not {self.kind.value}")
+        if slow and not (
+            self.bytes_per_second is not None
+            and math.isfinite(self.bytes_per_second)
+            and self.bytes_per_second > 0
+        ):
+            raise ValueError(f"slow_body needs bytes_per_second > 0, got {self.bytes_per_second!r}")
 
     def _check_throttle(self) -> None:
         """Validate ``per_second`` and ``burst``: required / allowed for THROTTLE only."""

@@ -25,7 +25,7 @@ __all__ = ["ALTERED_BODIES", "alter_body", "corrupt_upload", "fail_half_the_dele
 ALTERED_BODIES = frozenset({FaultKind.BIT_FLIP, FaultKind.EXTRA_BYTES, FaultKind.SLOW_BODY})
 #: What EXTRA_BYTES appends to a body.
 EXTRA = b"<resilient-s3 extra bytes>"
-#: How many pieces SLOW_BODY sends a body in.
+#: How many pieces a second SLOW_BODY sends.
 SLOW_PIECES = 16
 
 _DROPPED = frozenset({"content-md5", "x-amz-content-sha256", "x-amz-sdk-checksum-algorithm"})
@@ -84,6 +84,6 @@ def alter_body(fault: Fault, body: bytes) -> tuple[list[bytes], float] | None:
         flipped = bytearray(body)
         flipped[len(flipped) // 2] ^= 0x01
         return [bytes(flipped)], 0.0
-    step = -(-len(body) // SLOW_PIECES)
+    step = max(1, int((fault.bytes_per_second or 1) / SLOW_PIECES))
     pieces = [body[i : i + step] for i in range(0, len(body), step)]
-    return pieces, fault.seconds / max(1, len(pieces) - 1)
+    return pieces, 1 / SLOW_PIECES

@@ -30,7 +30,7 @@ def test_public_names_are_exported() -> None:
         ({"methods": "GET"}, "not the string"),
         ({"methods": frozenset()}, "non-empty set"),
         ({"operations": frozenset({"PutObjekt"})}, "unknown operation names"),
-        ({"seconds": 1.0}, "seconds applies to latency and slow_body only"),
+        ({"seconds": 1.0}, "seconds applies to latency only"),
         ({"window": 0.0}, "window must be"),
         ({"retry_after": 1.0}, "retry_after applies to slowdown only"),
     ],

@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, FlexibleChecksumError
 
-from resilient_s3.testing import Fault, FaultKind, FaultProxy
+from resilient_s3.testing import Fault, FaultKind, FaultProxy, parse_faults
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -64,8 +64,8 @@ def test_extra_bytes_make_a_download_longer(fault_proxy: FaultProxy, stored: str
     assert fault_proxy.counters["extra_bytes"] == 2
 
 
-def test_slow_body_keeps_flowing_for_its_seconds(fault_proxy: FaultProxy, stored: str) -> None:
-    fault_proxy.set_faults([Fault(FaultKind.SLOW_BODY, seconds=0.6)])
+def test_slow_body_keeps_flowing_at_its_rate(fault_proxy: FaultProxy, stored: str) -> None:
+    fault_proxy.set_faults([Fault(FaultKind.SLOW_BODY, bytes_per_second=len(BODY) / 0.6)])
     # botocore's read timeout is between two reads: a body that keeps flowing is read whole
     config = Config(retries={"total_max_attempts": 1}, read_timeout=0.3)
     s3 = boto3.client("s3", config=config, **fault_proxy.client_kwargs())
@@ -75,7 +75,7 @@ def test_slow_body_keeps_flowing_for_its_seconds(fault_proxy: FaultProxy, stored
     took = time.monotonic() - began
 
     assert body == BODY
-    assert took >= 0.6
+    assert took >= 0.55  # 16 pieces a second
     assert fault_proxy.counters["slow_body"] == 1
 
 
@@ -96,9 +96,12 @@ def test_ignore_if_match_forwards_without_the_condition(
 
 
 def test_the_new_kinds_validate_their_settings() -> None:
-    Fault(FaultKind.SLOW_BODY, seconds=1.0)
-    with pytest.raises(ValueError, match="seconds applies to latency and slow_body only"):
-        Fault(FaultKind.BIT_FLIP, seconds=1.0)
+    Fault(FaultKind.SLOW_BODY, bytes_per_second=1000)
+    with pytest.raises(ValueError, match="slow_body needs bytes_per_second > 0"):
+        Fault(FaultKind.SLOW_BODY)
+    with pytest.raises(ValueError, match="bytes_per_second applies to slow_body only"):
+        Fault(FaultKind.BIT_FLIP, bytes_per_second=1.0)
+    assert parse_faults("slow_body=1:2048") == (Fault(FaultKind.SLOW_BODY, bytes_per_second=2048),)
     assert Fault(FaultKind.BIT_FLIP).applies_to("GET", "k", "GetObject")
     assert not Fault(FaultKind.BIT_FLIP).applies_to("PUT", "k", "PutObject")
     assert Fault(FaultKind.IGNORE_IF_MATCH).applies_to("HEAD", "k", "HeadObject")
