@@ -13,13 +13,13 @@ import functools
 import io
 import logging
 import os
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..._bodies.partfile import PartFile
 from .._inputs.items import CopyItem, PutItem
 from .._pacing.pacer import BatchCancelled
 from .._pacing.worker_hooks import current_context
@@ -141,7 +141,7 @@ def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
 
 
 def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
-    """Download ``key``: into ``target`` (via a temporary file renamed at the end), or into
+    """Download ``key``: into ``target`` (via its ``.part`` file, renamed at the end), or into
     memory (``ItemResult.data``) when ``target`` is ``None``."""
     response = s3.get_object(Bucket=bucket, Key=key)
     body = response["Body"]
@@ -152,15 +152,14 @@ def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
             context.pace_bytes(size)
         if target is None:
             return ItemResult.of(bucket, key, size, response, data=body.read())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        partial, offset = PartFile(target), 0
         try:
-            with open(partial, "wb") as file:
-                for chunk in body.iter_chunks(_CHUNK):
-                    file.write(chunk)
-            os.replace(partial, target)
+            for chunk in body.iter_chunks(_CHUNK):
+                partial.write_at(chunk, offset)
+                offset += len(chunk)
+            partial.commit()
         except BaseException:
-            partial.unlink(missing_ok=True)
+            partial.discard()
             raise
         return ItemResult.of(bucket, key, size, response)
     finally:
