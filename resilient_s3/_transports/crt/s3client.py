@@ -28,6 +28,7 @@ time), and its repr shows the endpoint, region and TLS mode only.
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -60,15 +61,15 @@ class CrtSettings:
     read_timeout: float
     connections: int
     signed: bool
+    #: boto3's ``response_checksum_validation`` is not ``"when_required"``: downloads ask for
+    #: the object's checksum (``x-amz-checksum-mode: ENABLED``), as botocore does by default.
+    checksum_mode: bool = True
 
     def with_connections(self, connections: int) -> CrtSettings:
         """The same settings with at least ``connections`` connections."""
         if connections <= self.connections:
             return self
-        return CrtSettings(
-            self.region, self.tls, self.verify, self.connect_timeout, self.read_timeout,
-            connections, self.signed,
-        )  # fmt: skip
+        return dataclasses.replace(self, connections=connections)
 
 
 def settings_of(inner: BaseClient) -> CrtSettings:
@@ -84,6 +85,7 @@ def settings_of(inner: BaseClient) -> CrtSettings:
         read_timeout=float(config.read_timeout or _DEFAULT_READ_TIMEOUT),
         connections=int(config.max_pool_connections or 10),
         signed=config.signature_version is not UNSIGNED,
+        checksum_mode=getattr(config, "response_checksum_validation", None) != "when_required",
     )
 
 
