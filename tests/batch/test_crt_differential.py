@@ -194,7 +194,6 @@ def tls_server() -> Iterator[S3Server]:
 PENDING: dict[str, str] = {
     "bad certificate": "4: a certificate that does not verify stalls on the native plane",
     "bad certificate, put": "4: a certificate that does not verify stalls on the native plane",
-    "DNS failure": "8: the plane's private Failed wrapper reaches callers",
     "put a memoryview": "9: memoryview bodies fail on both planes",
 }
 PARAMS = [

@@ -171,8 +171,8 @@ class CrtTransport:
                 meta = translated.response.get("ResponseMetadata", {})
                 code = str(translated.response.get("Error", {}).get("Code", ""))
                 self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
-            if translated is error:
-                raise
+            if translated is error:  # unknown, or raised by our own callback: as it is
+                raise error from None  # never the private Failed wrapper
             raise translated from error
         self._hooks.answered(answer.status, "")
         return answer
