@@ -30,7 +30,7 @@ from botocore.exceptions import FlexibleChecksumError
 
 from ..._internals import checksum_class
 
-__all__ = ["WholeChecksum", "checksum_headers"]
+__all__ = ["WHOLE_BODY_VALUES", "WholeChecksum", "checksum_headers"]
 
 #: The response checksums botocore validates, in its order of preference.
 _RESPONSE_ALGORITHMS = ("crc64nvme", "crc32c", "crc32", "sha1", "sha256")
@@ -39,6 +39,9 @@ _RESPONSE_ALGORITHMS = ("crc64nvme", "crc32c", "crc32", "sha1", "sha256")
 CHECKSUM_VALUES = frozenset(
     {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"}
 )
+#: PutObject parameters that are a value of the whole body: the CRT's multipart upload cannot
+#: send them (its parts are sent as they come), botocore's multipart steps check them.
+WHOLE_BODY_VALUES = CHECKSUM_VALUES | {"ContentMD5"}
 
 
 def checksum_headers(

@@ -7,8 +7,9 @@
 - **What**: the operation's parameters go through botocore's ``before-parameter-build`` handlers
   (SSE-C key digests, ``CopySource`` quoting, metadata checks...) on the client's own event
   system, then botocore's REST-XML serializer: headers, query string, body and the key's
-  percent-encoding are botocore's. Only ``Host`` and ``Content-Length`` are added here; checksums
-  (CRC32 by default) are the CRT's (``checksum_config``), signing too.
+  percent-encoding are botocore's, the caller's ``ContentMD5`` included. Only ``Host`` and
+  ``Content-Length`` are added here; checksums (CRC32 by default) are ``checksums.py``'s, and
+  signing is the CRT's.
 
 A built request carries nothing secret until the CRT signs it, on its own threads.
 """
@@ -35,7 +36,8 @@ from ..._internals import resolve_endpoint
 __all__ = ["BucketEndpoint", "RequestBuilder"]
 
 #: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
-_DROPPED = frozenset({"content-md5", "expect", "transfer-encoding", "user-agent"})
+#: ``Content-MD5`` (a caller's ``ContentMD5``) is sent, as botocore sends it.
+_DROPPED = frozenset({"expect", "transfer-encoding", "user-agent"})
 #: An HTTP header name, and what its value may not hold (a line break that is not a
 #: continuation, or NUL), as http.client checks them when botocore sends.
 _LEGAL_NAME = re.compile(r"[^:\s][^:\r\n]*")

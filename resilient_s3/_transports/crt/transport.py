@@ -46,7 +46,7 @@ from botocore.exceptions import ClientError
 
 from ..._bodies.request import body_size
 from .bridge import Answer, Failed, Flights
-from .checksums import CHECKSUM_VALUES, checksum_headers
+from .checksums import WHOLE_BODY_VALUES, checksum_headers
 from .headers import fields_of
 from .listpage import parse_list_page
 from .outcome import botocore_parse, translate
@@ -78,10 +78,11 @@ class RequestHooks(Protocol):
 
 def multipart_serves(params: Mapping[str, Any]) -> bool:
     """Whether the CRT's multipart upload can send a PutObject with ``params`` (a whole-object
-    checksum value, or an algorithm the CRT lacks, needs botocore's multipart steps)."""
+    checksum value or ``ContentMD5``, or an algorithm the CRT lacks, needs botocore's multipart
+    steps)."""
     algorithm = params.get("ChecksumAlgorithm")
     known = algorithm is None or str(algorithm).upper() in _ALGORITHMS
-    return known and not CHECKSUM_VALUES & params.keys()
+    return known and not WHOLE_BODY_VALUES & params.keys()
 
 
 class CrtTransport:

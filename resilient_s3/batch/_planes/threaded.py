@@ -4,12 +4,16 @@ maybe verified).
 Each function makes the calls for one item (one chunk of keys for delete) and returns what the
 report needs. Errors are raised as the facade raised them. A body of ``multipart_threshold``
 bytes or more is uploaded in parts; a multipart upload the batch started is aborted if any step
-fails or the batch is cancelled between two parts.
+fails or the batch is cancelled between two parts. A ``ContentMD5`` given with such a body is
+checked against the bytes sent before the upload completes (S3 takes no MD5 of a multipart
+object's whole body).
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import io
 import logging
 import os
@@ -106,6 +110,7 @@ def _multipart(
     context = current_context()
     if context is not None:
         context.upload_started(bucket, key, upload_id)
+    md5 = hashlib.md5(usedforsecurity=False) if "ContentMD5" in extra else None
     try:
         parts = []
         for number, offset in enumerate(range(0, size, multipart.part_size), 1):
@@ -113,6 +118,8 @@ def _multipart(
                 raise BatchCancelled
             file.seek(start + offset)
             data = file.read(min(multipart.part_size, size - offset))
+            if md5 is not None:
+                md5.update(data)
             answer = s3.upload_part(
                 Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
                 **part_extra,
@@ -120,6 +127,8 @@ def _multipart(
             part = {"ETag": answer["ETag"], "PartNumber": number}
             part.update({k: v for k, v in answer.items() if k.startswith("Checksum")})
             parts.append(part)
+        if md5 is not None:
+            _check_md5(md5, extra["ContentMD5"])
         response: dict[str, Any] = s3.complete_multipart_upload(
             Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
             **complete,
@@ -131,6 +140,19 @@ def _multipart(
         if context is not None:
             context.upload_ended(upload_id)
     return response
+
+
+def _check_md5(md5: Any, given: str) -> None:
+    """A multipart upload cannot send the caller's ``ContentMD5`` (S3 takes none for the whole
+    object): the bytes sent are checked against it before the upload completes, and a mismatch
+    is the ``BadDigest`` S3 answers a PutObject with."""
+    if base64.b64encode(md5.digest()).decode() != given:
+        message = "The Content-MD5 you specified did not match what was sent (checked locally)"
+        response: Any = {
+            "Error": {"Code": "BadDigest", "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        raise ClientError(response, "PutObject")
 
 
 def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
