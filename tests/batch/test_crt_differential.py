@@ -192,8 +192,6 @@ def tls_server() -> Iterator[S3Server]:
 
 #: Rows that still fail, with the defect of issue 18 that makes them fail.
 PENDING: dict[str, str] = {
-    "bad certificate": "4: a certificate that does not verify stalls on the native plane",
-    "bad certificate, put": "4: a certificate that does not verify stalls on the native plane",
     "put a memoryview": "9: memoryview bodies fail on both planes",
 }
 PARAMS = [

@@ -13,7 +13,11 @@ Nothing else crosses threads. While requests run (:class:`Flights`, one per batc
   silent request fails between ``read_timeout`` and ``1.125 * read_timeout`` after its last
   news;
 - **cancelling** the awaiting task cancels the CRT request at once (its late completion is
-  ignored), so a cancelled batch leaves nothing running.
+  ignored), so a cancelled batch leaves nothing running;
+- the **certificate** of an https endpoint is checked before its first request (``tls.py``,
+  once per endpoint and process): one that does not verify fails the requests to it at once
+  with botocore's ``SSLError``, none sent (the CRT would report it only after s2n's blinding
+  delay).
 
 Every request is the CRT's ``DEFAULT`` meta request, one plain HTTP request (but a multipart
 upload's ``PUT_OBJECT``), whose answer the CRT hands over only once it has arrived whole,
@@ -37,6 +41,8 @@ from typing import Any
 from awscrt import s3 as crt_s3
 from awscrt.http import HttpRequest
 from botocore.exceptions import ReadTimeoutError
+
+from .s3client import NativeClient
 
 __all__ = ["Answer", "Failed", "Flights"]
 
@@ -148,7 +154,7 @@ class Flights:
 
     async def send(
         self,
-        client: crt_s3.S3Client,
+        client: NativeClient,
         request: HttpRequest,
         operation: str,
         *,
@@ -167,6 +173,9 @@ class Flights:
         when not ``DEFAULT``, one plain request (``PUT_OBJECT``: a multipart upload).
         ``silence``: this request's allowance instead of ``read_timeout`` (``None``: never
         timed out here)."""
+        checked = client.guard(str(request.headers.get("Host") or ""))
+        if checked is not None:
+            await checked  # a certificate that does not verify: SSLError, nothing sent
         future: asyncio.Future[Answer] = self._loop.create_future()
         allowance = self._timeout if isinstance(silence, _Default) else silence
         exchange = _Exchange(self, future, sink, answer, allowance)

@@ -51,7 +51,7 @@ from .headers import fields_of
 from .listpage import parse_list_page
 from .outcome import botocore_parse, translate
 from .requests import RequestBuilder
-from .s3client import CrtSettings
+from .s3client import CrtSettings, NativeClient
 
 __all__ = ["CrtTransport", "RequestHooks", "multipart_serves"]
 
@@ -95,7 +95,7 @@ class CrtTransport:
     def __init__(
         self,
         inner: BaseClient,
-        crt: crt_s3.S3Client,
+        crt: NativeClient,
         settings: CrtSettings,
         hooks: RequestHooks,
     ) -> None:
