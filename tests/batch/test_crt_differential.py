@@ -57,6 +57,10 @@ class Case:
     body: Callable[[bytes], Any] = bytes  # a put's body, made from the bytes
 
 
+def _cast_to_ints(data: bytes) -> memoryview:
+    return memoryview(data).cast("I")
+
+
 TWO = RetryPolicy(network_after_send=Backoff(max_attempts=2, base=0.0, cap=0.0))
 THREE_THROTTLED = RetryPolicy(throttled=Backoff(max_attempts=3, base=0.0, cap=0.0))
 LATER = Fault(FaultKind.TRUNCATE_BODY, limit=1)
@@ -159,6 +163,7 @@ CASES = [
     Case("bad certificate, put", ("SSLError", ErrorKind.PERMANENT), where="tls", into="put"),
     Case("DNS failure", ("EndpointConnectionError", ErrorKind.NETWORK_BEFORE_SEND), where="dns"),
     Case("put a memoryview", "ok", into="put", body=memoryview),
+    Case("put a memoryview of 4-byte items", "ok", into="put", body=_cast_to_ints),
     Case("put a bytearray", "ok", into="put", body=bytearray),
     Case(
         "put, reset after it was stored", "ok", (Fault(FaultKind.RESET_AFTER, limit=1),), into="put"
@@ -190,21 +195,7 @@ def tls_server() -> Iterator[S3Server]:
         yield server
 
 
-#: Rows that still fail, with the defect of issue 18 that makes them fail.
-PENDING: dict[str, str] = {
-    "put a memoryview": "9: memoryview bodies fail on both planes",
-}
-PARAMS = [
-    pytest.param(
-        case, id=case.name, marks=[pytest.mark.xfail(strict=True, reason=PENDING[case.name])]
-    )
-    if case.name in PENDING
-    else pytest.param(case, id=case.name)
-    for case in CASES
-]
-
-
-@pytest.mark.parametrize("case", PARAMS)
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 @pytest.mark.timeout(120)
 def test_the_native_plane_does_as_well_as_botocore(
     case: Case,

@@ -60,8 +60,10 @@ def put_one(
             return _put_file(s3, bucket, item.key, file, 0, extra, multipart)
     if isinstance(body, str):
         body = body.encode()
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        size = memoryview(body).nbytes
+    if isinstance(body, memoryview):  # botocore takes bytes and bytearray, not memoryview
+        body = body.tobytes()
+    if isinstance(body, (bytes, bytearray)):
+        size = len(body)
         if size >= multipart.threshold:
             return _put_file(s3, bucket, item.key, io.BytesIO(body), 0, extra, multipart)
         response = s3.put_object(Bucket=bucket, Key=item.key, Body=body, **extra)
