@@ -16,7 +16,7 @@ from ._engine.plans import copy_plan, delete_plan, get_plan, head_plan, put_plan
 from ._engine.runner import Plan, run_plan, run_sync
 from ._inputs.items import Body, CopyItem, PutItem
 from ._inputs.sources import listed_keys, walk_files
-from ._options import Options, VerifyArg
+from ._options import Options, VerifyArg, check_multipart
 from ._planes.base import Multipart
 from ._report.report import BatchReport
 
@@ -247,10 +247,7 @@ class BatchClient:
         part_size: int,
         options: Mapping[str, Any],
     ) -> Plan:
-        if part_size < 5 * _MIB or threshold < 5 * _MIB:
-            raise ValueError(
-                "multipart_threshold and part_size must be at least 5 MiB (S3's minimum)"
-            )
+        check_multipart(threshold, part_size)
         multipart = Multipart(threshold, part_size)
         return put_plan(
             self._s3, self._shared.writes, bucket, items, verify, multipart, Options.of(options)
