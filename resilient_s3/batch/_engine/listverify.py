@@ -18,6 +18,10 @@ later, the key may have been deleted by another client, and the item fails with
 a window is also checked once its oldest write is half that window old. A key listed with
 another size or ETag is uploaded again as is. Both re-join a window and are checked again, up to
 ``max_reuploads`` times; then the item fails with :class:`~resilient_s3.VerificationError`.
+
+An S3 Express One Zone directory bucket (``--x-s3``) lists neither in key order nor from
+``StartAfter``: its writes are checked with HeadObject, one per key, and that is logged once
+per batch (``listing.lists_in_order``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from botocore.exceptions import ClientError
 
 from ..._errors import VerificationError
 from ..._fields import http_status
-from ..._verify.listing import listing_params
+from ..._verify.listing import listing_params, lists_in_order
 from ..._verify.policy import VerifyPolicy
 from ..._verify.reupload import ConditionalWrites, KeyTaken
 from ..._verify.verifier import normal_etag, public_fields
@@ -106,6 +110,7 @@ class ListVerifier:
         self._memory: dict[str, int] = {}
         self._checking: dict[int, dict[str, Pending]] = {}
         self._tokens = itertools.count()
+        self._unordered_logged: set[str] = set()
         engine.leaves(self)
 
     async def written(self, pending: Pending) -> None:
@@ -153,6 +158,11 @@ class ListVerifier:
     async def _verify(self, bucket: str, window: dict[str, Pending], token: int) -> None:
         keys = sorted(window)
         try:
+            if not lists_in_order(bucket):  # a directory bucket: HeadObject for each key
+                self._unordered(bucket)
+                for key in keys:
+                    await self.engine.submit(self._head_job(window[key]))
+                return
             try:
                 listed, covered = await list_range(self._page, bucket, keys)
             except BatchCancelled:
@@ -172,6 +182,15 @@ class ListVerifier:
                     await self.engine.submit(self._head_job(window[key]))
         finally:
             self._checking.pop(token, None)
+
+    def _unordered(self, bucket: str) -> None:
+        if bucket not in self._unordered_logged:
+            self._unordered_logged.add(bucket)
+            logger.info(
+                "s3://%s is an S3 Express directory bucket, whose listings have no order and no "
+                "StartAfter: its writes are verified with HeadObject, one per key",
+                bucket,
+            )
 
     async def _page(self, params: dict[str, Any]) -> Mapping[str, Any]:
         """One ListObjectsV2 page through the batch's data plane, holding a slot."""
