@@ -38,9 +38,9 @@ __all__ = ["BucketEndpoint", "RequestBuilder"]
 #: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
 #: ``Content-MD5`` (a caller's ``ContentMD5``) is sent, as botocore sends it.
 _DROPPED = frozenset({"expect", "transfer-encoding", "user-agent"})
-#: An HTTP header name, and what its value may not hold (a line break that is not a
-#: continuation, or NUL), as http.client checks them when botocore sends.
-_LEGAL_NAME = re.compile(r"[^:\s][^:\r\n]*")
+#: An HTTP header name (RFC 9110's token: the CRT refuses any other, ``x-amz-meta-a b``), and
+#: what its value may not hold (a line break that is not a continuation, or NUL).
+_LEGAL_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _ILLEGAL_VALUE = re.compile(r"\n(?![ \t])|\r(?![ \t\n])|\x00")
 #: Parameters of the fast path, and the operations (with their methods) it serves.
 _PLAIN = frozenset({"Bucket", "Key"})
@@ -125,9 +125,10 @@ class RequestBuilder:
 
 
 def _check_header(operation: str, params: Mapping[str, Any], name: str, value: str) -> None:
-    """Refuse, before any request, a header that http.client would refuse when botocore sends
-    it (the CRT would fail the request with nothing sent); the message names the object and
-    the header, never its value (it may be a key)."""
+    """Refuse, before any request, a header the CRT would fail the request for, nothing sent
+    (http.client refuses the same values when botocore sends; it lets a space in a name
+    through); the message names the object and the header, never its value (it may be a
+    key)."""
     if _LEGAL_NAME.fullmatch(name) and not _ILLEGAL_VALUE.search(value):
         return
     what = "name" if not _LEGAL_NAME.fullmatch(name) else "value (a line break or NUL)"

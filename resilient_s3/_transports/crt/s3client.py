@@ -173,6 +173,18 @@ class NativeClient:
                 self._pid = pid
             return self._client
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Release this process's ``S3Client`` (a later request builds another) and wait, at
+        most ``timeout`` s, until the CRT has shut it down (its requests are over)."""
+        with self._lock:
+            client, self._client = self._client, None
+            ours = self._pid == os.getpid()
+        if client is None or not ours:
+            return  # none, or a parent's: never released in this process
+        shutdown = client.shutdown_event
+        del client  # the last reference: the CRT shuts it down, then sets the event
+        shutdown.wait(timeout)
+
     def _new_checks(self) -> CertificateCheck:
         settings = self.settings
         return CertificateCheck(settings.tls, settings.verify, settings.connect_timeout)

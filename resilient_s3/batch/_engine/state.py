@@ -109,6 +109,10 @@ class ClientState:
             return first
 
     def close(self) -> None:
-        """Stop the background loop (the client is closed or gone)."""
+        """Stop the background loop and close the CRT clients (the client is closed or gone)."""
         if self._background is not None:
             self._background.stop()
+        with self._lock:
+            natives, self._crt = list(self._crt.values()), {}
+        for native in natives:
+            native.close()
