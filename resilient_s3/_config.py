@@ -2,9 +2,12 @@
 
 Precedence, lowest first: our defaults (below) < what the caller's ``Config`` set explicitly <
 the ``max_pool_connections=`` keyword. Whatever the caller set, botocore's own retries are
-switched off (``total_max_attempts=1``), so retries never stack; an attempt count the caller
-set there is ignored with a WARNING, the rest of the caller's ``retries`` dict (``mode``) is
-kept.
+switched off, so retries never stack: ``total_max_attempts=1`` in the ``Config`` (an attempt
+count the caller set there is ignored with a WARNING, the rest of the caller's ``retries`` dict,
+``mode``, is kept), and botocore's retry handler unregistered from the client
+(:func:`disable_botocore_retries`): with one attempt allowed, that handler would still mark every
+error ``MaxAttemptsReached`` and add "(reached max retries: 0)" to its message, which plain
+boto3 does not.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = [
     "DEFAULT_MAX_POOL_CONNECTIONS",
     "DEFAULT_READ_TIMEOUT",
     "disable_botocore_retries",
+    "note_small_pool",
     "pool_size",
     "resilient_config",
 ]
@@ -78,6 +82,10 @@ def disable_botocore_retries(client: BaseClient) -> None:
     """
     service = client.meta.service_model.service_id.hyphenize()
     client.meta.events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
+
+
+def note_small_pool(client: BaseClient) -> None:
+    """One INFO line when a wrapped client keeps fewer connections than our default."""
     pool = getattr(client.meta.config, "max_pool_connections", None)
     if pool is not None and pool < DEFAULT_MAX_POOL_CONNECTIONS:
         logger.info(

@@ -11,7 +11,7 @@ from botocore.config import Config
 
 from ._checks import check_policy
 from ._client import ResilientS3Client
-from ._config import disable_botocore_retries, resilient_config
+from ._config import disable_botocore_retries, note_small_pool, resilient_config
 from ._fleet.rate_hooks import install_rate_limit
 from ._fleet.recipe import ClientRecipe, register_original
 from ._retry.policy import RetryPolicy
@@ -115,6 +115,7 @@ def build_client(
     tables = policy.tables
 
     def made(built: BaseClient) -> BaseClient:
+        disable_botocore_retries(built)
         if rate_limit is not None:
             install_rate_limit(built, rate_limit, tables)
         return built
@@ -150,4 +151,5 @@ def wrap(
     client was built."""
     facade = ResilientS3Client(inner, retry, verify_writes, telemetry=telemetry)  # S3 only
     disable_botocore_retries(inner)
+    note_small_pool(inner)
     return facade

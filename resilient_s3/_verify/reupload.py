@@ -1,11 +1,13 @@
-"""The one conditional re-upload: a lost write sent again with ``IfNoneMatch="*"``.
+"""The one conditional re-upload: a write sent again under the condition its verdict gives
+(``judgment.py``), so that it never clobbers a newer write by someone else.
 
-``If-None-Match: *`` makes the server refuse the write (412 ``PreconditionFailed``) when an
-object exists at the key, so a re-upload never clobbers a newer write by someone else. Whether
-that object is ours (an earlier attempt landed after all) or another writer's is for the caller
-to judge. A 409 ``ConditionalRequestConflict`` is not that answer: the write met another write
-of the key in flight, and AWS says to retry it (the write's own retries do, as a SERVER error;
-if they run out, the error is raised, never read as "the key is taken"). A
+``If-None-Match: *`` (a lost write) makes the server refuse the write (412
+``PreconditionFailed``) when an object exists at the key; ``If-Match: <ETag>`` (a version that
+holds other bytes than were sent) when the key holds another version. Whether the object found
+is ours (an earlier attempt landed after all) or another writer's is for the caller to judge. A
+409 ``ConditionalRequestConflict`` is not that answer: the write met another write of the key in
+flight, and AWS says to retry it (the write's own retries do, as a SERVER error; if they run
+out, the error is raised, never read as "the key is taken"). A
 server without conditional writes (501, ``NotImplemented``) is learnt once per client: the write
 is sent plainly from then on, and that is logged once.
 """
@@ -57,17 +59,18 @@ class ConditionalWrites:
         self,
         write: Callable[[Mapping[str, Any]], T],
         params: Mapping[str, Any],
-        conditional: bool = True,
+        condition: Mapping[str, str] | None,
     ) -> T | KeyTaken:
-        """``write(extra)`` again, ``extra`` being ``{"IfNoneMatch": "*"}`` when ``conditional``,
-        the server supports it and ``params`` carry no condition of their own.
+        """``write(extra)`` again, ``extra`` being ``condition`` (``{"IfNoneMatch": "*"}``,
+        ``{"IfMatch": etag}``) when one is given, the server supports conditional writes and
+        ``params`` carry no condition of their own; else ``{}``.
 
-        Returns the write's result, or :class:`KeyTaken` when the server refused it because an
-        object exists at the key; raises what else the write raised.
+        Returns the write's result, or :class:`KeyTaken` when the server refused it because the
+        key holds an object the condition excludes; raises what else the write raised.
         """
-        use = self._use(conditional, params)
+        use = self._use(condition, params)
         try:
-            return write({"IfNoneMatch": "*"} if use else {})
+            return write(condition if use and condition else {})
         except ClientError as exc:
             refused = self._refused(use, exc)
             if refused is None:
@@ -78,20 +81,20 @@ class ConditionalWrites:
         self,
         write: Callable[[Mapping[str, Any]], Awaitable[T]],
         params: Mapping[str, Any],
-        conditional: bool = True,
+        condition: Mapping[str, str] | None,
     ) -> T | KeyTaken:
         """:meth:`reupload`, awaited."""
-        use = self._use(conditional, params)
+        use = self._use(condition, params)
         try:
-            return await write({"IfNoneMatch": "*"} if use else {})
+            return await write(condition if use and condition else {})
         except ClientError as exc:
             refused = self._refused(use, exc)
             if refused is None:
                 return await write({})
             return refused
 
-    def _use(self, conditional: bool, params: Mapping[str, Any]) -> bool:
-        return conditional and self._supported and not CONDITIONS & params.keys()
+    def _use(self, condition: Mapping[str, str] | None, params: Mapping[str, Any]) -> bool:
+        return bool(condition) and self._supported and not CONDITIONS & params.keys()
 
     def _refused(self, used: bool, exc: ClientError) -> KeyTaken | None:
         """A refused conditional write: :class:`KeyTaken`, or ``None`` when the server does not
@@ -109,6 +112,6 @@ class ConditionalWrites:
                 return
             self._supported = False
         logger.warning(
-            "the server does not support conditional writes (If-None-Match): lost writes are "
-            "re-uploaded unconditionally (docs/consistency.md)"
+            "the server does not support conditional writes (If-None-Match, If-Match): writes "
+            "are re-uploaded unconditionally (docs/consistency.md)"
         )

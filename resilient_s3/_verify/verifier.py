@@ -1,36 +1,34 @@
-"""Verify-after-put: read a write back until it is visible and matches, re-upload a lost one.
+"""The facade's verify-after-put: read a write back until it is visible, then act on the one
+judgment of ``judgment.py`` (verified; re-upload a lost write or other bytes under a condition
+that never overwrites another writer's object; fail naming the object).
 
-What is compared (docs/consistency.md has the full table):
-
-- the **ETag** the write returned with the ETag read back. Both come from the server for the
-  same object version, so this holds for multipart (``-N``) and SSE-KMS/SSE-C ETags (which are
-  not an MD5) alike: nothing is recomputed locally, so those cannot raise false alarms;
-- the **length**, when the body's length is known locally (bytes, str, a seekable file);
-- the **checksum** (``ChecksumCRC32`` & co.) when the write returned one, read back with
-  ``ChecksumMode="ENABLED"``;
-- in ``"read"`` mode, the **MD5 of the bytes** read back against the bytes sent.
-
-In ``"head"`` mode, while many writes to one bucket are verified at once, a shared ListObjectsV2
-page may confirm a write instead of its HeadObject (``VerifyPolicy.coalesce``, ``listing.py``):
-only a key listed with the ETag and length expected is confirmed that way (its checksum is not
-compared: the ETag the server listed is the one it answered for this write); anything else is
-read back with HeadObject as below.
+The read-back is a HeadObject (``ChecksumMode="ENABLED"`` when the write returned a checksum;
+a GetObject whose bytes are hashed in ``"read"`` mode), passing on the write's SSE-C key and
+``RequestPayer``. In ``"head"`` mode, while many writes to one bucket are verified at once, a
+shared ListObjectsV2 page may confirm a write instead (``VerifyPolicy.coalesce``,
+``listing.py``): only a key listed with the ETag and length expected is confirmed that way (the
+ETag the server listed is the one it answered for this write); anything else is read back with
+HeadObject.
 
 A read-back that answers 404 is retried for ``visibility_timeout`` (stale reads of servers
-without read-after-write consistency). A key still absent is either a lost write or a write
-deleted by another client since: no answer tells them apart on an unversioned bucket. So it is
-taken as lost, and uploaded again, only if the server answered the first 404 within
-``lost_write_window`` of acknowledging the write (a delete in that window raced the write);
-otherwise :class:`VerificationError` (reason ``"absent"``) is raised and nothing is uploaded, so
-verification never undoes an older delete. The re-upload is conditional (``IfNoneMatch="*"``),
-so a newer object by someone else is never clobbered. Once a read-back has shown our object,
-the write is verified and never read again: a later delete is someone else's newer write. A
-read-back that finds another object raises :class:`VerificationError`.
+without read-after-write consistency); when the server first answered 404 decides whether an
+absent key is a lost write (``lost_write_window``). Once a read-back has shown our object, the
+write is verified and never read again: a later delete is someone else's newer write. A
+conditional re-upload refused because the key holds an object settles it: ours (an earlier
+attempt landed after all) is verified, another writer's raises ``VerificationError``
+(``"conflict"``).
+
+A read-back the server *refuses* (403, 400, 405, 501: ``refusal.py``) is no verdict on the write:
+one ListObjectsV2 page of the key (``Prefix`` = the key, ``MaxKeys=1``: it needs only
+``s3:ListBucket``) is judged instead, by ETag and length as a shared listing is (a key it does
+not show is absent). When the listing is refused too, the write is returned unverified or
+raised, per ``VerifyPolicy.unreadable`` (``unverified.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,18 +41,24 @@ from .._fields import error_code
 from .._retry.classify import ErrorKind, classify
 from .._retry.policy import RetryPolicy
 from .._stats import Stats
+from .judgment import differing, expected_of, judge, public_fields
 from .listing import Listed, ListingCoalescer
 from .policy import VerifyPolicy
+from .refusal import Refused, read_refusal
 from .reupload import ConditionalWrites, KeyTaken
+from .unverified import Unverified
 
-__all__ = ["VERIFIED_OPERATIONS", "Verifier", "normal_etag", "public_fields"]
+__all__ = ["READ_BACK_PARAMS", "VERIFIED_OPERATIONS", "Verifier"]
 
 logger = logging.getLogger("resilient_s3")
 
 #: The writes that are read back. UploadPart is not: its object appears at completion.
 VERIFIED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
 _CONDITIONAL = frozenset({"PutObject", "CompleteMultipartUpload"})
-_PASSED_ON = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+#: A write's parameters its read-backs need too (an SSE-C object is read with its key).
+READ_BACK_PARAMS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+#: What a listing shows of an object, so all a listing can confirm.
+_LISTED = ("ETag", "ContentLength")
 
 #: ``send(operation, params, fresh_until)``: the facade's send step (one retried request; a 404
 #: retried until ``fresh_until``; a GetObject body resumable).
@@ -73,12 +77,15 @@ class Verifier:
         stats: Stats,
         writes: ConditionalWrites,
         send: Send,
+        unverified: Unverified,
     ) -> None:
         self.policy = policy
         self._clock = retry.clock
+        self._tables = retry.tables
         self._stats = stats
         self._send = send
         self._writes = writes
+        self._unverified = unverified
         self._listing = (
             ListingCoalescer(lambda params: send("ListObjectsV2", params, None), policy.coalesce)
             if policy.mode == "head" and policy.coalesce
@@ -113,77 +120,110 @@ class Verifier:
         length: int | None,
     ) -> dict[str, Any]:
         bucket, key = params["Bucket"], params["Key"]
-        expected = _expected(response, length)
+        expected = expected_of(response, length)
         if self.policy.mode == "read" and operation == "PutObject":
             expected["md5"] = _md5_of(params["Body"])
         acked = self._clock()  # the write was just acknowledged
-        for reuploads in range(self.policy.max_reuploads + 1):
-            found: Listed | dict[str, Any] | Absent
+        for reuploads in itertools.count():
+            found: Found
             if reuploads:
                 found = self._read_back(params, response, expected)
             else:
                 found = self._first_read_back(params, response, expected)
+            if isinstance(found, Refused):
+                error = self._unverified.refused(
+                    self.policy, operation, bucket, key, found.reason, public_fields(expected)
+                )
+                if error is not None:
+                    raise error from found.error
+                return response
             if isinstance(found, Listed):
-                self._stats.add("verified_by_listing")
+                listed = {name: expected.get(name) for name in _LISTED}
+                shown = {"ETag": found.etag, "ContentLength": found.size}
+                verdict = judge(listed, shown, 0.0, reuploads, self.policy)
+                if verdict.verified:
+                    self._stats.add("verified_by_listing")
+            elif isinstance(found, Absent):
+                verdict = judge(expected, None, found.at - acked, reuploads, self.policy)
+            else:
+                verdict = judge(expected, found, 0.0, reuploads, self.policy)
+            if verdict.verified:
                 self._stats.add("verified")
                 return response
-            if not isinstance(found, Absent):
-                self._check(bucket, key, expected, found)
-                self._stats.add("verified")
-                return response
-            self._check_lost(bucket, key, expected, found.at - acked)
-            if reuploads == self.policy.max_reuploads:
-                break
-            logger.warning("lost write %s s3://%s/%s: uploading it again", operation, bucket, key)
+            if verdict.action == "fail":
+                if verdict.reason == "mismatch":
+                    self._stats.add("conflicts")
+                raise verdict.error(bucket, key, expected)
+            logger.warning(
+                "%s %s s3://%s/%s: uploading it again",
+                "lost write" if isinstance(found, Absent) else "other bytes stored by",
+                operation, bucket, key,
+            )  # fmt: skip
             self._stats.add("reuploads")
-            again = self._reupload(operation, params, write, expected)
+            again = self._reupload(operation, params, write, expected, verdict.condition)
             if again is None:  # an earlier attempt's write had landed after all: verified
                 self._stats.add("verified")
                 return response
             response, acked = again, self._clock()
-            expected = {**_expected(response, length), "md5": expected.get("md5")}
-        raise VerificationError(
-            bucket, key, "lost", public_fields(expected), None,
-            f"still missing after {self.policy.max_reuploads} re-upload(s), each read back for "
-            f"{self.policy.visibility_timeout:g}s",
-        )  # fmt: skip
-
-    def _check_lost(
-        self, bucket: str, key: str, expected: Mapping[str, Any], answered_after: float
-    ) -> None:
-        """Raise unless an absent key may be taken as a lost write (see the module docstring):
-        only a 404 answered within ``lost_write_window`` of the write's acknowledgement is."""
-        window = self.policy.lost_write_window
-        if answered_after <= window and window > 0:
-            return
-        raise VerificationError(
-            bucket, key, "absent", public_fields(expected), None,
-            f"the key was absent {answered_after:.2f}s after the write was acknowledged, later "
-            f"than lost_write_window ({window:g}s): a lost write, or a delete by another "
-            "client since, which is not undone; it was not uploaded again",
-        )  # fmt: skip
+            expected = {**expected_of(response, length), "md5": expected.get("md5")}
+        raise AssertionError("judge() fails once max_reuploads re-uploads were made")
 
     def _first_read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
-    ) -> Listed | dict[str, Any] | Absent:
+    ) -> Found:
         """A shared listing that confirms the write (``Listed``), else :meth:`_read_back`."""
+        own: list[Found] = []
 
-        def head() -> dict[str, Any] | Absent:
-            return self._read_back(params, response, expected)
+        def head() -> Found:
+            own.append(self._read_back(params, response, expected))
+            return own[-1]
 
-        if self._listing is None or any(name in params for name in _PASSED_ON):
+        if self._listing is None or any(name in params for name in READ_BACK_PARAMS):
             return head()
         found = self._listing.read_back(params["Bucket"], params["Key"], head)
-        if isinstance(found, Listed) and not _listed_as_expected(found, expected):
-            return head()  # the page shows another object: HeadObject judges it
+        if not own and isinstance(found, Listed) and not _listed_as_expected(found, expected):
+            return head()  # the shared page shows another object: HeadObject judges it
         return found
 
     def _read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
+    ) -> Found:
+        """What the server holds now: :meth:`_read_object`, or when the server refuses that
+        read, what one listing page shows (:meth:`_list_key`)."""
+        try:
+            return self._read_object(params, response, expected)
+        except ClientError as error:
+            why = read_refusal(error, self._tables)
+            if why is None:
+                raise
+            operation = "GetObject" if expected.get("md5") else "HeadObject"
+            return self._list_key(params, f"{operation} {why}")
+
+    def _list_key(self, params: Mapping[str, Any], why: str) -> Found:
+        """The key as one ListObjectsV2 page shows it (``Listed``, or :class:`Absent` at the
+        time the page was answered), or :class:`Refused` when the listing is refused too."""
+        query: dict[str, Any] = {"Bucket": params["Bucket"], "Prefix": params["Key"], "MaxKeys": 1}
+        if "RequestPayer" in params:
+            query["RequestPayer"] = params["RequestPayer"]
+        try:
+            page = self._send("ListObjectsV2", query, None)
+        except ClientError as error:
+            also = read_refusal(error, self._tables)
+            if also is None:
+                raise
+            return Refused(f"{why}, ListObjectsV2 {also}", error)
+        answered = self._clock()
+        for entry in page.get("Contents", []):  # the key itself sorts first under its prefix
+            if entry.get("Key") == params["Key"]:
+                return Listed(entry.get("Size"), entry.get("ETag"))
+        return Absent(answered)
+
+    def _read_object(
+        self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
     ) -> dict[str, Any] | Absent:
         """What the server holds now (after waiting out stale 404s), or :class:`Absent` with
         the time the server first answered 404."""
-        query = {name: params[name] for name in _PASSED_ON if name in params}
+        query = {name: params[name] for name in READ_BACK_PARAMS if name in params}
         query.update(Bucket=params["Bucket"], Key=params["Key"])
         version = response.get("VersionId")
         if version and version != "null":
@@ -209,29 +249,19 @@ class Verifier:
             found["md5"] = hashlib.md5(found["Body"].read(), usedforsecurity=False).hexdigest()
         return found
 
-    def _check(
-        self, bucket: str, key: str, expected: Mapping[str, Any], found: Mapping[str, Any]
-    ) -> None:
-        seen = {name: found.get(name) for name in expected if expected[name] is not None}
-        if "ETag" in seen:
-            seen["ETag"] = normal_etag(seen["ETag"])
-        differing = [name for name, value in seen.items() if value != expected[name]]
-        if differing:
-            self._stats.add("conflicts")
-            raise VerificationError(
-                bucket, key, "mismatch", public_fields(expected), public_fields(seen),
-                f"the object read back differs in {', '.join(differing)}: another writer's "
-                "object, or the server stored other bytes; it was not overwritten",
-            )  # fmt: skip
-
     def _reupload(
-        self, operation: str, params: dict[str, Any], write: Write, expected: dict[str, Any]
+        self,
+        operation: str,
+        params: dict[str, Any],
+        write: Write,
+        expected: dict[str, Any],
+        condition: Mapping[str, str],
     ) -> dict[str, Any] | None:
         """The re-upload's response, or ``None`` when the conditional re-upload found that our
         own object is there after all."""
         conditional = operation in _CONDITIONAL and self.policy.conditional_reupload
         try:
-            again = self._writes.reupload(write, params, conditional)
+            again = self._writes.reupload(write, params, condition if conditional else None)
         except ClientError as exc:
             if error_code(exc) == "NoSuchUpload":
                 raise VerificationError(
@@ -251,13 +281,21 @@ class Verifier:
         """The conditional re-upload found an object: return if it is ours (an earlier attempt
         landed after all), raise a conflict if it is someone else's."""
         found = self._read_back(params, {}, expected)
-        if isinstance(found, Absent):
+        if isinstance(found, (Absent, Refused)):
             raise exc
-        try:
-            self._check(params["Bucket"], params["Key"], expected, found)
-        except VerificationError as mismatch:
-            mismatch.reason = "conflict"
-            raise mismatch from exc
+        if isinstance(found, Listed):
+            expected = {name: expected.get(name) for name in _LISTED}
+            found = {"ETag": found.etag, "ContentLength": found.size}
+        different = differing(expected, found)
+        if different:
+            self._stats.add("conflicts")
+            shown = {name: found.get(name) for name in expected}
+            raise VerificationError(
+                params["Bucket"], params["Key"], "conflict", public_fields(expected),
+                public_fields(shown),
+                f"the conditional re-upload found another object (it differs in "
+                f"{', '.join(different)}): another writer's; it was not overwritten",
+            ) from exc  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -267,35 +305,14 @@ class Absent:
     at: float
 
 
-def _expected(response: Mapping[str, Any], length: int | None) -> dict[str, Any]:
-    result = response.get("CopyObjectResult", response)
-    expected: dict[str, Any] = {"ETag": normal_etag(result.get("ETag")), "ContentLength": length}
-    for name, value in result.items():
-        if name.startswith("Checksum") and name != "ChecksumType" and isinstance(value, str):
-            expected[name] = value
-    return expected
+#: What a read-back found: the object read, a listing's entry, no object, or nothing readable.
+Found = dict[str, Any] | Listed | Absent | Refused
 
 
 def _listed_as_expected(listed: Listed, expected: Mapping[str, Any]) -> bool:
-    length = expected.get("ContentLength")
-    return (
-        expected.get("ETag") is not None
-        and normal_etag(listed.etag) == expected["ETag"]
-        and (length is None or listed.size == length)
-    )
-
-
-def normal_etag(value: Any) -> Any:
-    """An ETag compared without quotes or a weak marker (never applied to checksums: a base64
-    CRC32 may start with ``W/``)."""
-    if isinstance(value, str):
-        return value.removeprefix("W/").strip('"')
-    return value
-
-
-def public_fields(fields: Mapping[str, Any]) -> dict[str, object]:
-    """The fields that have a value (for VerificationError's expected and found)."""
-    return {name: value for name, value in fields.items() if value is not None}
+    shown = {"ETag": expected.get("ETag"), "ContentLength": expected.get("ContentLength")}
+    found = {"ETag": listed.etag, "ContentLength": listed.size}
+    return shown["ETag"] is not None and not differing(shown, found)
 
 
 def _md5_of(body: Any) -> str | None:

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
+import pytest
+
 import resilient_s3
 from resilient_s3 import VerificationError, VerifyPolicy
 from resilient_s3.batch import BatchClient
@@ -75,9 +77,12 @@ def test_when_listing_is_denied_keys_are_checked_with_head_object(
     assert counters["op:HeadObject"] == 11
 
 
-def test_an_object_changed_after_its_put_is_written_again(
+def test_another_writers_object_is_reported_and_kept(
     batch: BatchClient, s3_server_client: Any, s3_bucket: str
 ) -> None:
+    """The listing shows another ETag: another writer's newer object. The item fails naming it,
+    and their object is not overwritten (as the facade's read-back decides)."""
+
     def items() -> Iterator[tuple[str, bytes]]:
         yield "changed", b"ours"
         yield from make_bodies(30, size=1).items()
@@ -86,10 +91,33 @@ def test_an_object_changed_after_its_put_is_written_again(
 
     report = batch.put(s3_bucket, items(), concurrency=4)
 
-    assert report.ok
-    assert report.stats.reuploads == 1
+    (failure,) = report.failed
+    assert isinstance(failure.error, VerificationError)
+    assert (failure.key, failure.error.reason) == ("changed", "mismatch")
+    assert "not overwritten" in str(failure.error)
+    assert report.stats.reuploads == 0
     body = s3_server_client.get_object(Bucket=s3_bucket, Key="changed")["Body"].read()
-    assert body == b"ours"
+    assert body == b"theirs!"
+
+
+@pytest.mark.parametrize("plane", ["crt", "botocore"])
+def test_bytes_the_server_stored_wrong_are_sent_again_pinned_to_that_version(
+    fault_proxy: Any, quick_policy: Any, s3_server_client: Any, s3_bucket: str, plane: str
+) -> None:
+    """The listing shows the ETag we were answered with another size (aws-chunked framing
+    stored as data): the server stored other bytes; the write is sent again with If-Match."""
+    s3 = resilient_s3.client("s3", retry=quick_policy, **fault_proxy.client_kwargs())
+    fault_proxy.set_faults([Fault(FaultKind.CHUNKED_FRAMING, key_prefix="f/1", limit=1)])
+    fault_proxy.record_requests(("If-Match", "If-None-Match"))
+    bodies = {f"f/{i}": b"x" * 1024 for i in range(20)}
+
+    report = s3.batch.put(s3_bucket, bodies, concurrency=4, data_plane=plane)  # type: ignore[arg-type]
+
+    assert report.ok, report.failed
+    assert report.stats.reuploads == 1
+    assert s3_server_client.get_object(Bucket=s3_bucket, Key="f/1")["Body"].read() == b"x" * 1024
+    puts = [r for r in fault_proxy.requests if r.operation == "PutObject" and r.key == "f/1"]
+    assert [("if-match" in r.headers) for r in puts] == [False, True]
 
 
 def test_a_mismatch_beyond_the_reupload_limit_fails_the_item(

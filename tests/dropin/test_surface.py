@@ -123,6 +123,36 @@ def test_client_exceptions_are_boto3s(rs3: Any, fault_proxy: Any, s3_bucket: str
     assert fault_proxy.counters["op:ListObjectsV2"] == 1  # permanent: one attempt
 
 
+@pytest.mark.parametrize("made_by", ["client", "wrap"])
+def test_errors_read_as_boto3s(fault_proxy: Any, s3_bucket: str, made_by: str) -> None:
+    """Message and ResponseMetadata as plain boto3's: no "(reached max retries: 0)", no
+    MaxAttemptsReached (botocore's retry handler is unregistered, not set to one attempt)."""
+    kwargs = fault_proxy.client_kwargs()
+    plain = boto3.client("s3", **kwargs)
+    rs3 = (
+        resilient_s3.client("s3", **kwargs)
+        if made_by == "client"
+        else resilient_s3.wrap(boto3.client("s3", **kwargs))
+    )
+    calls = [
+        ("get_object", {"Bucket": s3_bucket, "Key": "missing"}),
+        ("head_object", {"Bucket": s3_bucket, "Key": "missing"}),
+        ("list_objects_v2", {"Bucket": "no-such-bucket-here"}),
+    ]
+    for name, params in calls:
+        with pytest.raises(bce.ClientError) as expected:
+            getattr(plain, name)(**params)
+        with pytest.raises(bce.ClientError) as found:
+            getattr(rs3, name)(**params)
+        assert str(found.value) == str(expected.value)
+        meta, plain_meta = (
+            found.value.response["ResponseMetadata"],
+            expected.value.response["ResponseMetadata"],
+        )
+        assert sorted(meta) == sorted(plain_meta)
+        assert meta["RetryAttempts"] == plain_meta["RetryAttempts"] == 0
+
+
 def test_can_paginate_and_paginators(rs3: Any, fault_proxy: Any, s3_bucket: str) -> None:
     plain = boto3.client("s3", **fault_proxy.client_kwargs())
     for name in ("list_objects_v2", "list_buckets", "get_object", "put_object"):

@@ -10,14 +10,24 @@ until past the largest. One page confirms a range when its keys are neighbours i
 stays bounded. Pages go through the batch's data plane (``Plane.list_page``: on the CRT plane,
 CRT requests read by a lean parser).
 
-A key listed with the same size and ETag is verified. A key missing is uploaded again with
-``IfNoneMatch="*"`` (a 412 means it exists after all: it is checked again), but only if the
-listing was answered within ``VerifyPolicy.lost_write_window`` of the write's acknowledgement:
-later, the key may have been deleted by another client, and the item fails with
-``VerificationError`` (reason ``"absent"``) instead, as in the facade (docs/consistency.md). So
-a window is also checked once its oldest write is half that window old. A key listed with
-another size or ETag is uploaded again as is. Both re-join a window and are checked again, up to
-``max_reuploads`` times; then the item fails with :class:`~resilient_s3.VerificationError`.
+What a listing shows of each key (size and ETag, or nothing) is judged by the facade's own
+judgment (``_verify/judgment.py``): listed as written, the key is verified; missing, it is
+uploaded again with ``IfNoneMatch="*"`` if the listing was answered within
+``VerifyPolicy.lost_write_window`` of the write's acknowledgement (later, it fails as
+``"absent"``: a delete by another client is not undone), which is why a window is also checked
+once its oldest write is half that window old; listed with the ETag we were answered but another
+size, the server stored other bytes, and it is uploaded again pinned to that version
+(``IfMatch``); listed with another ETag, it is another writer's object: the item fails
+(``"mismatch"``) and the object is not overwritten. A conditional re-upload refused (the key
+holds an object the condition excludes) is listed again as it was, and judged again. A
+re-upload re-joins a window; after ``max_reuploads`` the item fails with
+:class:`~resilient_s3.VerificationError`.
+
+A refused read is no verdict on a write (``_verify/refusal.py``): a listing refused (no
+``s3:ListBucket``) is checked with HeadObject, and a key whose HeadObject is refused too (no
+``s3:GetObject``, an SSE-C object read without its key) succeeds unverified (counted in the
+report's and the client's ``unverified``, one WARNING per client) or fails with
+``VerificationError`` reason ``"unreadable"``, per ``VerifyPolicy.unreadable``.
 
 An S3 Express One Zone directory bucket (``--x-s3``) lists neither in key order nor from
 ``StartAfter``: its writes are checked with HeadObject, one per key, and that is logged once
@@ -31,21 +41,25 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ..._errors import VerificationError
 from ..._fields import http_status
+from ..._verify.judgment import judge, normal_etag, public_fields
 from ..._verify.listing import listing_params, lists_in_order
 from ..._verify.policy import VerifyPolicy
-from ..._verify.reupload import ConditionalWrites, KeyTaken
-from ..._verify.verifier import normal_etag, public_fields
+from ..._verify.refusal import Refused, read_refusal
+from ..._verify.reupload import KeyTaken
+from ..._verify.verifier import READ_BACK_PARAMS
 from .._pacing.pacer import BatchCancelled
 from .._planes.base import Plane
 from .._report.report import ItemResult
 from .engine import Engine
 from .jobs import ITEM_ERRORS, Job
+
+if TYPE_CHECKING:
+    from ..._shared import SharedParts
 
 __all__ = ["ListVerifier", "Pending", "list_range"]
 
@@ -88,24 +102,28 @@ class ListVerifier:
         engine: Engine,
         s3: Any,
         plane: Plane,
-        writes: ConditionalWrites,
+        shared: SharedParts,
         policy: VerifyPolicy,
-        conditional: bool = True,
+        operation: str = "PutObject",
     ) -> None:
-        """``conditional``: lost writes are re-uploaded with ``IfNoneMatch="*"`` when the policy
-        says so (``False`` for copies)."""
+        """``operation``: the writes' (``"PutObject"``, or ``"CopyObject"``: a copy has no
+        conditional form, so its re-uploads carry no condition; puts carry the verdict's when
+        the policy says so)."""
         self.engine = engine
         self.s3 = s3
         self._plane = plane
+        self._operation = operation
+        self._unverified = shared.unverified
+        self._tables = s3.retry_policy.tables
         self._clock: Callable[[], float] = s3.retry_policy.clock
+        self._policy = policy
         self.lost_write_window = policy.lost_write_window
         # A HeadObject check wants the truth now: no read-your-writes retries of a 404
         self._head_s3 = s3.with_options(
             verify_writes=VerifyPolicy(mode="off", read_your_writes=0.0)
         )
-        self.max_reuploads = policy.max_reuploads
-        self._writes = writes
-        self._conditional = conditional and policy.conditional_reupload
+        self._writes = shared.writes
+        self._conditional = operation != "CopyObject" and policy.conditional_reupload
         self._windows: dict[str, dict[str, Pending]] = {}
         self._memory: dict[str, int] = {}
         self._checking: dict[int, dict[str, Pending]] = {}
@@ -157,6 +175,7 @@ class ListVerifier:
 
     async def _verify(self, bucket: str, window: dict[str, Pending], token: int) -> None:
         keys = sorted(window)
+        refused = ""  # the listing's refusal, named if HeadObject is refused too
         try:
             if not lists_in_order(bucket):  # a directory bucket: HeadObject for each key
                 self._unordered(bucket)
@@ -174,12 +193,14 @@ class ListVerifier:
                     len(keys), bucket, type(error).__name__,
                 )  # fmt: skip
                 listed, covered = {}, ""
+                why = read_refusal(error, self._tables)
+                refused = f"ListObjectsV2 {why}, " if why is not None else ""
             listed_at = self._clock()
             for key in keys:
                 if covered is None or key <= covered:
                     await self._judge(window[key], listed.get(key), listed_at)
                 else:
-                    await self.engine.submit(self._head_job(window[key]))
+                    await self.engine.submit(self._head_job(window[key], refused))
         finally:
             self._checking.pop(token, None)
 
@@ -200,72 +221,75 @@ class ListVerifier:
         )
         return page
 
-    def _head_job(self, pending: Pending) -> Job:
-        result = pending.result
+    def _head_job(self, pending: Pending, refused: str = "") -> Job:
+        """HeadObject of a key no listing judged (``refused``: the listing's refusal)."""
+        result, params = pending.result, pending.params
+        passed_on = {name: params[name] for name in READ_BACK_PARAMS if name in params}
 
-        def head() -> Found | None:
+        def head() -> Found | Refused | None:
             try:
-                answer = self._head_s3.head_object(Bucket=result.bucket, Key=result.key)
+                answer = self._head_s3.head_object(
+                    Bucket=result.bucket, Key=result.key, **passed_on
+                )
             except ClientError as error:
                 if http_status(error) == 404:
                     return None
-                raise
+                why = read_refusal(error, self._tables)
+                if why is None:
+                    raise
+                return Refused(f"{refused}HeadObject {why}", error)
             return answer.get("ContentLength"), answer.get("ETag")
 
-        async def judged(found: Found | None) -> None:
-            await self._judge(pending, found, self._clock())
+        async def judged(found: Found | Refused | None) -> None:
+            if isinstance(found, Refused):
+                self._unreadable(pending, found)
+            else:
+                await self._judge(pending, found, self._clock())
 
         return Job(result.bucket, (result.key,), head, judged)
 
-    async def _judge(self, pending: Pending, found: Found | None, answered: float) -> None:
+    def _unreadable(self, pending: Pending, refused: Refused) -> None:
+        """No read-back of the write was allowed: it succeeds unverified, or fails, per
+        ``VerifyPolicy.unreadable`` (``_verify/unverified.py``)."""
         result = pending.result
         expected = {"ETag": normal_etag(result.etag), "ContentLength": result.size}
-        seen = None if found is None else {"ETag": normal_etag(found[1]), "ContentLength": found[0]}
-        if seen is not None and all(
-            value is None or seen[name] == value for name, value in expected.items()
-        ):
+        error = self._unverified.refused(
+            self._policy, self._operation, result.bucket, result.key, refused.reason,
+            public_fields(expected),
+        )  # fmt: skip
+        self.engine.unverified += 1
+        if error is None:
+            self.engine.succeed(result)
+        else:
+            error.__cause__ = refused.error
+            self.engine.fail(result.bucket, result.key, error)
+
+    async def _judge(self, pending: Pending, found: Found | None, answered: float) -> None:
+        """Act on the one verdict (``_verify/judgment.py``) on what the listing found."""
+        result = pending.result
+        expected = {"ETag": normal_etag(result.etag), "ContentLength": result.size}
+        seen = None if found is None else {"ETag": found[1], "ContentLength": found[0]}
+        late = answered - pending.acked
+        verdict = judge(expected, seen, late, pending.round, self._policy)
+        if verdict.verified:
             self.engine.verified += 1
             self.engine.succeed(result)
             return
-        reason = "lost" if seen is None else "mismatch"
-        late = answered - pending.acked
-        if seen is None and (late > self.lost_write_window or self.lost_write_window <= 0):
-            detail = (
-                f"absent {late:.2f}s after the write was acknowledged, later than "
-                f"lost_write_window ({self.lost_write_window:g}s): a lost write, or a delete by "
-                "another client since, which is not undone; it was not uploaded again"
-            )
-            error = VerificationError(
-                result.bucket, result.key, "absent", public_fields(expected), None, detail
-            )
-            self.engine.fail(result.bucket, result.key, error)
-            return
-        if pending.round >= self.max_reuploads:
-            detail = (
-                f"still {'missing' if seen is None else 'different'} after "
-                f"{pending.round} re-upload(s), checked by listing"
-            )
-            error = VerificationError(
-                result.bucket,
-                result.key,
-                reason,
-                public_fields(expected),
-                public_fields(seen or {}) or None,
-                detail,
-            )
+        if verdict.action == "fail":
+            error = verdict.error(result.bucket, result.key, expected)
             self.engine.fail(result.bucket, result.key, error)
             return
         logger.warning(
             "list-based verification: s3://%s/%s %s: uploading it again",
-            result.bucket, result.key, "missing" if seen is None else "differs",
+            result.bucket, result.key, "missing" if seen is None else "holds other bytes",
         )  # fmt: skip
         self.engine.reuploads += 1
-        await self.engine.submit(self._rewrite_job(pending, conditional=seen is None))
+        await self.engine.submit(self._rewrite_job(pending, verdict.condition))
 
-    def _rewrite_job(self, pending: Pending, conditional: bool) -> Job:
+    def _rewrite_job(self, pending: Pending, condition: Mapping[str, str]) -> Job:
         async def rewrite() -> ItemResult:
-            conditional_here = conditional and self._conditional
-            again = await self._writes.areupload(pending.rewrite, pending.params, conditional_here)
+            asked = condition if self._conditional else None
+            again = await self._writes.areupload(pending.rewrite, pending.params, asked)
             if isinstance(again, KeyTaken):
                 return pending.result  # it exists after all: check it again as it was
             return again

@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..._bodies.partfile import PartFile
+from ..._bodies.request import body_size
 from .._inputs.items import CopyItem, PutItem
 from .._pacing.pacer import BatchCancelled
 from .._pacing.worker_hooks import current_context
@@ -80,12 +81,10 @@ def _put_file(
     extra: dict[str, Any],
     multipart: Multipart,
 ) -> ItemResult:
+    size = None  # a non-seekable stream (verification off): the facade spools or refuses
     if position is not None:
         file.seek(position)
-        size: int | None = file.seek(0, io.SEEK_END) - position
-        file.seek(position)
-    else:
-        size = None  # a non-seekable stream (verification off): the facade spools or refuses
+        size = body_size(file)
     if size is not None and size >= multipart.threshold:
         assert position is not None
         response = _multipart(s3, bucket, key, file, position, size, extra, multipart)
