@@ -16,13 +16,9 @@ from resilient_s3 import RetryPolicy
 from resilient_s3._transports.crt.download import GET_PART_SIZE
 from resilient_s3.testing import Fault, FaultKind
 
-from .conftest import Place
+from .conftest import Place, files_under
 
 SIZE = 2 * GET_PART_SIZE + 7
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.mark.parametrize("into", ["memory", "files"])
@@ -39,7 +35,7 @@ def test_an_empty_object_downloads(
     if dest is None:
         assert dict(got.data) == {"empty": b""}
     else:
-        assert _files(tmp_path) == {"empty": b""}
+        assert files_under(tmp_path) == {"empty": b""}
 
 
 @pytest.mark.parametrize("if_match", ["honoured", "ignored"])
@@ -68,7 +64,7 @@ def test_an_object_replaced_between_two_parts_is_never_mixed(
     replacer.join()
 
     assert got.ok, got.summary()
-    assert _files(tmp_path) == {"big": new}  # the object as it is now, never a mix
+    assert files_under(tmp_path) == {"big": new}  # the object as it is now, never a mix
     assert got.stats.retries == {}  # read again from its start in the same attempt
 
 

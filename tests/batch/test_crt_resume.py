@@ -19,7 +19,7 @@ from resilient_s3 import Backoff, ErrorKind, ObjectChangedError, RetryPolicy
 from resilient_s3._transports.crt.download import GET_PART_SIZE
 from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
-from .conftest import Place
+from .conftest import Place, files_under
 
 #: At least three parts: the first part, then more (the last a half part).
 SIZE = 2 * GET_PART_SIZE + GET_PART_SIZE // 2
@@ -39,10 +39,6 @@ def _put(place: Place, count: int) -> dict[str, bytes]:
 
 def _start(range_header: str) -> int:
     return int(range_header.removeprefix("bytes=").partition("-")[0])
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.mark.parametrize("into", ["memory", "files"])
@@ -72,7 +68,7 @@ def test_a_get_broken_mid_body_resumes_from_the_first_missing_byte(
     if dest is None:
         assert dict(got.data) == bodies
     else:
-        assert _files(tmp_path) == bodies  # whole, and no .part file left behind
+        assert files_under(tmp_path) == bodies  # whole, and no .part file left behind
     seen = [
         r for r in place.proxy.requests
         if r.key == "big/0" and r.operation == "GetObject" and "range" in r.headers
@@ -114,7 +110,7 @@ def test_an_object_replaced_between_the_attempts_is_read_again_from_its_start(
     if dest is None:
         assert dict(got.data) == {"big/0": another}  # the object as it is now, whole
     else:
-        assert _files(tmp_path) == {"big/0": another}
+        assert files_under(tmp_path) == {"big/0": another}
     assert len(replaced) == 1
     assert got.stats.retries == {"network_after_send": 1}
 
@@ -139,7 +135,7 @@ def test_an_object_that_changes_twice_fails_naming_it(place: Place, tmp_path: Pa
     assert isinstance(failure.error, ObjectChangedError)
     assert f"s3://{place.bucket}/big/0" in str(failure.error)
     assert (failure.kind, failure.attempts) == (ErrorKind.PERMANENT, 3)
-    assert _files(tmp_path) == {}  # nothing of it kept
+    assert files_under(tmp_path) == {}  # nothing of it kept
 
 
 def test_the_deadline_bounds_a_download_that_keeps_breaking(
