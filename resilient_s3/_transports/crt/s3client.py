@@ -173,9 +173,11 @@ class NativeClient:
                 self._pid = pid
             return self._client
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Release this process's ``S3Client`` (a later request builds another) and wait, at
-        most ``timeout`` s, until the CRT has shut it down (its requests are over)."""
+    def close(self, timeout: float = 0.0) -> None:
+        """Release this process's ``S3Client`` (a later request builds another): the CRT shuts
+        it down once its requests are over; wait at most ``timeout`` s for that (``0``: do not
+        wait: a client closed at interpreter exit, or by Ctrl-C, with requests hanging must not
+        hold the process)."""
         with self._lock:
             client, self._client = self._client, None
             ours = self._pid == os.getpid()
@@ -183,7 +185,8 @@ class NativeClient:
             return  # none, or a parent's: never released in this process
         shutdown = client.shutdown_event
         del client  # the last reference: the CRT shuts it down, then sets the event
-        shutdown.wait(timeout)
+        if timeout > 0:
+            shutdown.wait(timeout)
 
     def _new_checks(self) -> CertificateCheck:
         settings = self.settings

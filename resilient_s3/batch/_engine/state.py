@@ -109,7 +109,8 @@ class ClientState:
             return first
 
     def close(self) -> None:
-        """Stop the background loop and close the CRT clients (the client is closed or gone)."""
+        """Stop the background loop and release the CRT clients, waiting for nothing (the
+        client is closed or gone; at interpreter exit too)."""
         if self._background is not None:
             self._background.stop()
         with self._lock:
