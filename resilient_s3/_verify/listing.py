@@ -175,5 +175,9 @@ def listing_params(bucket: str, keys: list[str], max_keys: int | None = None) ->
         # "p/37"). Never a lone surrogate, which UTF-8 cannot carry.
         before = ord(first[-1]) - 1
         before = 0xD7FF if 0xD800 <= before <= 0xDFFF else before
-        params["StartAfter"] = first[:-1] + chr(before)
+        # A control character cannot travel in XML, and servers echo StartAfter in the answer
+        # (moto unencoded): after a key ending in a space or below, start after its stem.
+        start = first[:-1] + chr(before) if before >= 0x20 else first[:-1]
+        if start:
+            params["StartAfter"] = start
     return params

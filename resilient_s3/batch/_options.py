@@ -20,7 +20,6 @@ __all__ = [
     "BatchOptions",
     "Options",
     "VerifyArg",
-    "check_multipart",
     "resolve_verify",
 ]
 
@@ -132,16 +131,6 @@ class Options:
             cancel_grace=check_seconds("cancel_grace", options.get("cancel_grace", 5.0)),
             data_plane=plane,
         )
-
-
-def check_multipart(threshold: object, part_size: object) -> None:
-    """Refuse a ``multipart_threshold`` or ``part_size`` that is not an int of at least 5 MiB
-    (S3's smallest part), naming it."""
-    for name, value in (("multipart_threshold", threshold), ("part_size", part_size)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int (bytes), got {value!r}")
-        if value < 5 * 1024 * 1024:
-            raise ValueError(f"{name} must be at least 5 MiB (S3's minimum), got {value!r}")
 
 
 def _flag(name: str, value: object) -> bool:

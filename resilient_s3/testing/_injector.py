@@ -33,6 +33,7 @@ def counter_keys() -> tuple[str, ...]:
     return (
         "requests",
         "forwarded",
+        "forwarded_bytes",
         "upstream_errors",
         *(kind.value for kind in FaultKind),
         "throttle_passed",
@@ -243,10 +244,11 @@ class FaultInjector:
                     self._used[i] -= 1
                     break
 
-    def count(self, key: str) -> None:
-        """Add one to a counter (``"forwarded"`` or ``"upstream_errors"``)."""
+    def count(self, key: str, amount: int = 1) -> None:
+        """Add ``amount`` to a counter (``"forwarded"``, ``"forwarded_bytes"`` or
+        ``"upstream_errors"``)."""
         with self._lock:
-            self._counters[key] += 1
+            self._counters[key] += amount
 
     def record_write(self, target: RequestTarget, status: int) -> None:
         """Remember that ``target``'s key was just written, if this was a successful write."""

@@ -203,6 +203,7 @@ class ProxyHandler(FabricatedAnswers):
                     self.proxy.injector.count("forwarded")
                 for data in body.wire() if upload is None else upload.wire():
                     conn.send(data)
+                    self.proxy.injector.count("forwarded_bytes", len(data))
                 return conn.getresponse()
             except (ConnectionError, http.client.RemoteDisconnected):
                 self._drop_upstream()

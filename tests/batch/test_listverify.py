@@ -43,10 +43,32 @@ def test_list_range_stops_at_its_page_limit(s3_server_client: Any, s3_bucket: st
         s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"")
     keys = ["p/00", "p/29"]  # 30 keys apart: more pages than 2 * (2 // 2 + 1) + 2 = 6 of 2
 
-    found, covered = asyncio.run(list_range(_pages(s3_server_client), s3_bucket, keys, page=2))
+    found, covered = asyncio.run(
+        list_range(_pages(s3_server_client), s3_bucket, keys, page=2, next_page=2)
+    )
 
     assert covered == "p/11"  # 6 pages of 2 keys listed
     assert set(found) == {"p/00"}
+
+
+def test_a_range_with_other_keys_between_goes_on_in_pages_of_1000(
+    s3_server_client: Any, s3_bucket: str
+) -> None:
+    for i in range(30):
+        s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"")
+    keys = ["p/00", "p/29"]  # changed files among unchanged ones, as a sync writes them
+    pages: list[dict[str, Any]] = []
+    fetch = _pages(s3_server_client)
+
+    async def counted(params: dict[str, Any]) -> Mapping[str, Any]:
+        pages.append(params)
+        return await fetch(params)
+
+    found, covered = asyncio.run(list_range(counted, s3_bucket, keys, page=2))
+
+    assert covered is None
+    assert set(found) == {"p/00", "p/29"}
+    assert [p["MaxKeys"] for p in pages] == [2, 1000]  # not a HeadObject per key left
 
 
 def test_a_window_is_listed_as_ranges_of_250_neighbours_one_page_each(

@@ -308,12 +308,15 @@ async def list_range(
     bucket: str,
     keys: list[str],
     page: int | None = None,
+    next_page: int = _PAGE,
 ) -> tuple[dict[str, Found], str | None]:
     """List the key range of the sorted ``keys`` in pages of ``page`` keys (default: a few more
     than the keys, so that one page covers neighbours; at most 1,000) (``fetch(params)``: one
     ListObjectsV2 page), at most ``2 * (len(keys) // page + 1) + 2`` of them:
     ``(found, covered)``; ``covered`` is ``None`` when the whole range was listed, else the last
-    key listed (the page limit was hit)."""
+    key listed (the page limit was hit). A range the first page did not cover holds other keys
+    between the written ones (a sync's changed files among unchanged ones): the next pages are
+    of ``next_page`` keys (1,000), a HeadObject per key left being dearer than a longer page."""
     if page is None:
         page = min(_PAGE, len(keys) + _SLACK)
     params = listing_params(bucket, keys, page)
@@ -328,4 +331,5 @@ async def list_range(
         if not answer.get("IsTruncated") or last >= keys[-1]:
             return found, None
         params["ContinuationToken"] = answer["NextContinuationToken"]
+        params["MaxKeys"] = next_page
     return found, last

@@ -107,6 +107,15 @@ class NativePlane:
     def list_page(self, params: dict[str, Any]) -> Callable[[], Awaitable[dict[str, Any]]]:
         return functools.partial(self._list_page, params)
 
+    def call(
+        self, operation: str, params: dict[str, Any]
+    ) -> Callable[[], Awaitable[dict[str, Any]]]:
+        send = functools.partial(self._transport.send, operation, params)
+        key = params.get("Key")
+        return functools.partial(
+            self._retrier.acall, operation, str(params["Bucket"]), key, send
+        )
+
     # -- one item ------------------------------------------------------------------------------
 
     async def _put(

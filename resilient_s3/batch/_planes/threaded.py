@@ -17,10 +17,11 @@ import hashlib
 import io
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..._bodies.partfile import PartFile
@@ -41,6 +42,7 @@ __all__ = [
     "get_one",
     "head_one",
     "local_path",
+    "multipart_params",
     "put_one",
 ]
 
@@ -103,10 +105,7 @@ def _multipart(
     extra: dict[str, Any],
     multipart: Multipart,
 ) -> dict[str, Any]:
-    create = {k: v for k, v in extra.items() if k not in _PUT_ONLY}
-    complete = {k: v for k, v in extra.items() if k in _COMPLETE_ONLY}
-    part_extra = {k: v for k, v in extra.items() if k in ("ChecksumAlgorithm", "RequestPayer")}
-    part_extra.update({k: v for k, v in extra.items() if k.startswith("SSECustomer")})
+    create, complete, part_extra = multipart_params(extra)
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]
     context = current_context()
     if context is not None:
@@ -154,6 +153,19 @@ def _check_md5(md5: Any, given: str) -> None:
             "ResponseMetadata": {"HTTPStatusCode": 400},
         }
         raise ClientError(response, "PutObject")
+
+
+def multipart_params(
+    extra: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A put's ``extra_args`` split for the multipart steps: CreateMultipartUpload's, the
+    Complete's (``IfMatch``/``IfNoneMatch``), and each UploadPart's (SSE-C, checksum
+    algorithm, requester pays)."""
+    create = {k: v for k, v in extra.items() if k not in _PUT_ONLY}
+    complete = {k: v for k, v in extra.items() if k in _COMPLETE_ONLY}
+    part_extra = {k: v for k, v in extra.items() if k in ("ChecksumAlgorithm", "RequestPayer")}
+    part_extra.update({k: v for k, v in extra.items() if k.startswith("SSECustomer")})
+    return create, complete, part_extra
 
 
 def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
@@ -254,3 +266,6 @@ class BotocorePlane:
 
     def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
         return functools.partial(self.s3.list_objects_v2, **params)
+
+    def call(self, operation: str, params: dict[str, Any]) -> Callable[[], Any]:
+        return functools.partial(getattr(self.s3, xform_name(operation)), **params)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import FlexibleChecksumError
 
@@ -26,6 +26,7 @@ __all__ = [
     "BatchStats",
     "ItemFailure",
     "ItemResult",
+    "Summarized",
     "attach_report",
 ]
 
@@ -244,8 +245,17 @@ class BatchError(ResilientS3Error):
         self.failures = report.failed
 
 
-def attach_report(error: BaseException, report: BatchReport) -> None:
-    """Give ``error`` (a cancellation, Ctrl-C, or a bug) the report, and a note saying so."""
+class Summarized(Protocol):
+    """A report: a :class:`BatchReport`, or a sync's report."""
+
+    def summary(self) -> str:
+        """One line."""
+        ...
+
+
+def attach_report(error: BaseException, report: Summarized) -> None:
+    """Give ``error`` (a cancellation, Ctrl-C, or a bug) the report, and a note saying so (a
+    report attached before is replaced: a sync attaches its own over its batch's)."""
     try:
         error.resilient_s3_report = report  # type: ignore[attr-defined]
     except AttributeError:
