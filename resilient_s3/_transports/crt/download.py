@@ -20,7 +20,7 @@ flowing slower than ``read_timeout`` allows never arrives) and counts as one req
   checksum mode), then the bytes in ranged parts, each pinned to the HEAD's ETag and checked
   (``_bodies/pinned.py``, shared with the facade's resumable body): ``If-Match`` asked, then the
   answer's ETag, ``Content-Range`` and length compared with what was asked. So a server that
-  ignores ``If-Match`` cannot mix two objects' bytes. Up to :data:`PARTS_IN_FLIGHT` parts at
+  ignores ``If-Match`` cannot mix two objects' bytes. Up to :data:`GET_PARTS_IN_FLIGHT` parts at
   once, each written at its offset into the download's ``.part`` file
   (``_bodies/partfile.py``) or kept in memory; the whole is then checked against the
   full-object checksum the HEAD reported.
@@ -69,7 +69,7 @@ from ..._stats import Stats
 from .bridge import Answer
 from .checksums import WholeChecksum
 
-__all__ = ["FIRST_PART_RATE", "GET_PART_SIZE", "PARTS_IN_FLIGHT", "SMALLEST_PART", "Download"]
+__all__ = ["FIRST_PART_RATE", "GET_PARTS_IN_FLIGHT", "GET_PART_SIZE", "SMALLEST_PART", "Download"]
 
 #: The largest part. Measured on SeaweedFS here (20 objects at once, MiB/s): 8 MiB objects
 #: 216-348 with 1 MiB parts, 352-428 with 2, 518-589 with 4, 435-542 with 8.
@@ -79,7 +79,7 @@ SMALLEST_PART = 16 * 1024
 #: Bytes a second the first part must flow at to arrive within ``read_timeout``.
 FIRST_PART_RATE = 64 * 1024
 #: Parts of one object in flight at once (after the first).
-PARTS_IN_FLIGHT = 4
+GET_PARTS_IN_FLIGHT = 4
 #: Objects up to this size are checked on the loop; larger ones in a worker thread.
 _CHECK_INLINE = 1024 * 1024
 
@@ -228,14 +228,14 @@ class Download:
         )  # fmt: skip
 
     async def _parts(self, request: Request) -> None:
-        """Fetch the parts still missing, the first alone, then up to PARTS_IN_FLIGHT."""
+        """Fetch the parts still missing, the first alone, then up to GET_PARTS_IN_FLIGHT."""
         assert self._object is not None
         pin = Pin(self.bucket, self.key, self._object.etag)
         gaps = deque(self._gaps(self._object.size))
         running: set[asyncio.Task[None]] = set()
         try:
             while gaps or running:
-                room = 1 if self._rate is None else PARTS_IN_FLIGHT
+                room = 1 if self._rate is None else GET_PARTS_IN_FLIGHT
                 while gaps and len(running) < room:
                     first, last = gaps.popleft()
                     end = min(last, first + self._part_size() - 1)
@@ -310,7 +310,7 @@ class Download:
 
     def _part_size(self) -> int:
         if self._rate is not None:
-            wanted = self._rate * self._timeout / (4 * PARTS_IN_FLIGHT)
+            wanted = self._rate * self._timeout / (4 * GET_PARTS_IN_FLIGHT)
         else:
             wanted = SMALLEST_PART if self._slow else self._timeout * FIRST_PART_RATE
         return int(min(GET_PART_SIZE, max(SMALLEST_PART, wanted)))
