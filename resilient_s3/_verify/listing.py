@@ -16,6 +16,10 @@ failed) gets ``None`` and its thread reads it back with HeadObject as usual, so 
 stale reads and conflicts are judged exactly as without coalescing. A bucket whose listings keep
 missing most of their keys (keys scattered among many others), or that refuses ListObjectsV2
 (no ``s3:ListBucket`` permission), is read back with HeadObject only from then on.
+
+An S3 Express One Zone *directory bucket* (a name ending in ``--x-s3``) lists neither in key
+order nor from ``StartAfter`` (AWS's ListObjectsV2 documentation), so a page cannot be read as
+a key range there: its writes are read back with HeadObject only (:func:`lists_in_order`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .._retry.classify import ErrorKind, classify
 
-__all__ = ["Listed", "ListingCoalescer", "listing_params"]
+__all__ = ["Listed", "ListingCoalescer", "listing_params", "lists_in_order"]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -82,7 +86,7 @@ class ListingCoalescer:
 
     def read_back(self, bucket: str, key: str, head: Callable[[], T]) -> Listed | T:
         """What a shared listing shows for ``key``, or ``head()`` when no listing shows it."""
-        if self._least <= 0 or bucket in self._off:
+        if self._least <= 0 or bucket in self._off or not lists_in_order(bucket):
             return head()
         with self._cond:
             self._inflight[bucket] = self._inflight.get(bucket, 0) + 1
@@ -150,6 +154,12 @@ class ListingCoalescer:
             )  # fmt: skip
         else:
             logger.debug("s3://%s: a shared listing failed (%s)", bucket, type(error).__name__)
+
+
+def lists_in_order(bucket: str) -> bool:
+    """Whether ListObjectsV2 on ``bucket`` lists keys in order and honours ``StartAfter``:
+    not on an S3 Express One Zone directory bucket (a name ending in ``--x-s3``)."""
+    return not bucket.endswith("--x-s3")
 
 
 def listing_params(bucket: str, keys: list[str], max_keys: int | None = None) -> dict[str, Any]:
