@@ -20,6 +20,10 @@ missing most of their keys (keys scattered among many others), or that refuses L
 :class:`ListingCoalescer` does this for threads (the sync door), :class:`AsyncListingCoalescer`
 for the tasks of one event loop (the asyncio door); they share the bookkeeping (``_Coalescing``:
 which buckets are queued, listing or given up, and what a page confirms).
+
+An S3 Express One Zone *directory bucket* (a name ending in ``--x-s3``) lists neither in key
+order nor from ``StartAfter`` (AWS's ListObjectsV2 documentation), so a page cannot be read as
+a key range there: its writes are read back with HeadObject only (:func:`lists_in_order`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .._retry.classify import ErrorKind, classify
 
-__all__ = ["AsyncListingCoalescer", "Listed", "ListingCoalescer", "listing_params"]
+__all__ = [
+    "AsyncListingCoalescer",
+    "Listed",
+    "ListingCoalescer",
+    "listing_params",
+    "lists_in_order",
+]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -78,8 +88,9 @@ class _Coalescing:
         self._off: set[str] = set()
 
     def _alone(self, bucket: str) -> bool:
-        """Whether a read-back of ``bucket`` goes alone: coalescing off, or for this bucket."""
-        return self._least <= 0 or bucket in self._off
+        """Whether a read-back of ``bucket`` goes alone: coalescing off, or for this bucket
+        (given up on, or a directory bucket)."""
+        return self._least <= 0 or bucket in self._off or not lists_in_order(bucket)
 
     def _enter(self, bucket: str) -> None:
         self._inflight[bucket] = self._inflight.get(bucket, 0) + 1
@@ -241,6 +252,12 @@ class AsyncListingCoalescer(_Coalescing):
             if ended is not None:
                 ended.set()
         return ticket.answer
+
+
+def lists_in_order(bucket: str) -> bool:
+    """Whether ListObjectsV2 on ``bucket`` lists keys in order and honours ``StartAfter``:
+    not on an S3 Express One Zone directory bucket (a name ending in ``--x-s3``)."""
+    return not bucket.endswith("--x-s3")
 
 
 def listing_params(bucket: str, keys: list[str], max_keys: int | None = None) -> dict[str, Any]:

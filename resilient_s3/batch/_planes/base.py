@@ -30,11 +30,18 @@ class Multipart:
     part_size: int = 16 * 1024 * 1024
 
 
-def check_multipart(threshold: int, part_size: int) -> Multipart:
-    """A checked :class:`Multipart` (S3 takes parts of at least 5 MiB)."""
-    if part_size < 5 * 1024 * 1024 or threshold < 5 * 1024 * 1024:
-        raise ValueError("multipart_threshold and part_size must be at least 5 MiB (S3's minimum)")
-    return Multipart(threshold, part_size)
+def check_multipart(threshold: object, part_size: object) -> Multipart:
+    """A checked :class:`Multipart`: ints of at least 5 MiB (S3's smallest part); a wrong one
+    is refused naming it (``part_size="5MB"`` is a ``TypeError`` saying ``part_size``)."""
+    return Multipart(_bytes("multipart_threshold", threshold), _bytes("part_size", part_size))
+
+
+def _bytes(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int (bytes), got {value!r}")
+    if value < 5 * 1024 * 1024:
+        raise ValueError(f"{name} must be at least 5 MiB (S3's minimum), got {value!r}")
+    return value
 
 
 class Plane(Protocol):

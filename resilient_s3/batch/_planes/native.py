@@ -149,7 +149,10 @@ class NativePlane:
     async def _get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
         from ..._transports.crt.download import Download
 
-        download = Download(bucket, key, target, self._stats)
+        settings = self._transport.settings
+        download = Download(
+            bucket, key, target, self._stats, settings.read_timeout, settings.checksum_mode
+        )
         try:
             await self._retrier.acall(
                 "GetObject", bucket, key,
