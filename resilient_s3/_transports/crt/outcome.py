@@ -32,6 +32,7 @@ from botocore.awsrequest import HeadersDict
 from botocore.client import BaseClient
 
 from ..._internals import parse_answer
+from .headers import joined
 
 __all__ = [
     "AFTER_SEND_ERRORS",
@@ -185,9 +186,13 @@ def translate(
 def botocore_parse(
     inner: BaseClient, operation: str, status: int, headers: Sequence[tuple[str, str]], body: bytes
 ) -> dict[str, Any]:
-    """An answer of ``operation`` parsed by ``inner``'s own botocore response parser."""
-    lowered = HeadersDict([(name.lower(), value) for name, value in headers])
-    return parse_answer(inner, operation, status, lowered, body)
+    """An answer of ``operation`` parsed by ``inner``'s own botocore response parser, with the
+    ``RetryAttempts`` botocore's endpoint adds (0: one attempt, retries are ours)."""
+    lowered = HeadersDict(joined(headers))
+    parsed = parse_answer(inner, operation, status, lowered, body)
+    if isinstance(parsed.get("ResponseMetadata"), dict):
+        parsed["ResponseMetadata"]["RetryAttempts"] = 0
+    return parsed
 
 
 def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:

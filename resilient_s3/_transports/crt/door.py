@@ -1,0 +1,194 @@
+"""The native transport for the front doors' single calls: one attempt of an object operation
+on awscrt, answered as botocore answers it (``transport.py``), the body of a GetObject
+included.
+
+:class:`AsyncNative` is the asyncio door's (an ``AsyncTransport``); :class:`BlockingNative`
+the sync door's (a ``Transport``: each attempt runs on the client's background event loop while
+the calling thread waits, so threads share one native client and one loop). Both take the
+client's one native client (``s3client.NativeClient``: per process, fork-safe, released by
+``close()``) and build a :class:`~.transport.CrtTransport` per event loop (its requests are
+awaited on that loop).
+
+What a single call adds to the batch's use of the transport:
+
+- **GetObject**: the CRT hands an answer over whole (``bridge.py``), so the body arrives in
+  memory and is handed to the caller as a body that reads it (the door makes it resumable on
+  top, as botocore's). As botocore does by default (``response_checksum_validation=
+  "when_supported"``), the request asks for the object's checksum (``x-amz-checksum-mode:
+  ENABLED``) and a full-object checksum in the answer is checked against the bytes: a mismatch
+  is botocore's ``FlexibleChecksumError``, raised by the attempt (so it is retried), where
+  botocore raises it at the end of the body's read;
+- **the deadline**: an attempt is cut when its call's deadline comes
+  (``_retry/timeouts.attempt_until``), as botocore's capped socket timeouts cut it, with
+  botocore's ``ReadTimeoutError``; the CRT request is cancelled then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import weakref
+from collections.abc import Mapping
+from concurrent.futures import Future
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ReadTimeoutError
+from botocore.response import StreamingBody
+
+from ..._retry.timeouts import attempt_until
+from ..._shared import SharedParts
+from .checksums import WholeChecksum
+from .s3client import CrtSettings, NativeClient, build_crt_client, settings_of
+from .transport import CrtTransport
+
+__all__ = ["AsyncNative", "BlockingNative", "MemoryBody", "NativeCalls", "native_calls"]
+
+#: Connections of the native client at least (boto3's ``max_pool_connections`` is a pool of
+#: kept connections, not a cap on requests in flight; the CRT's count is a cap).
+MIN_CONNECTIONS = 64
+#: Operations whose answer says which checksum mode the request asked (botocore's model:
+#: ``requestValidationModeMember``).
+_CHECKSUM_MODE = ("x-amz-checksum-mode", "ENABLED")
+
+
+class _Unpaced:
+    """The request hooks of a single call: nothing waits for tokens (no batch pacing)."""
+
+    async def before_request_async(self, operation: str, nbytes: int) -> None:
+        return None
+
+    def answered(self, status: int, code: str) -> None:
+        return None
+
+
+_UNPACED = _Unpaced()
+
+
+class NativeCalls:
+    """One attempt of an object operation on the native client, per event loop (see the module
+    docstring); ``answer`` gives the fields and, for a GetObject, the body's bytes."""
+
+    def __init__(self, inner: BaseClient, native: NativeClient, settings: CrtSettings) -> None:
+        self._inner = inner
+        self._native = native
+        self.settings = settings
+        self._transports: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CrtTransport]
+        self._transports = weakref.WeakKeyDictionary()
+        self._endpoint = str(inner.meta.endpoint_url or "")
+
+    def _transport(self) -> CrtTransport:
+        loop = asyncio.get_running_loop()
+        found = self._transports.get(loop)
+        if found is None:
+            found = CrtTransport(self._inner, self._native, self.settings, _UNPACED)
+            self._transports[loop] = found
+        return found
+
+    async def answer(
+        self, operation: str, params: Mapping[str, Any], until: float | None
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """One attempt of ``operation``: botocore's fields, and a GetObject's body; cut at
+        ``until`` (``time.monotonic()``; ``None``: no deadline)."""
+        sent = self._send(operation, params)
+        if until is None:
+            return await sent
+        try:
+            return await asyncio.wait_for(sent, max(until - time.monotonic(), 0.0))
+        except asyncio.TimeoutError:
+            raise ReadTimeoutError(
+                endpoint_url=self._endpoint, error="the call's deadline came"
+            ) from None
+
+    async def _send(
+        self, operation: str, params: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], bytes | None]:
+        transport = self._transport()
+        if operation != "GetObject":
+            return await transport.send(operation, params), None
+        headers = []
+        if self.settings.checksum_mode and "ChecksumMode" not in params:
+            headers.append(_CHECKSUM_MODE)
+        answer = await transport.request(operation, params, None, 0, headers)
+        fields = transport.fields(operation, answer.status, answer.headers)
+        body = answer.body
+        if self.settings.checksum_mode or params.get("ChecksumMode") == "ENABLED":
+            metadata = fields["ResponseMetadata"]
+            checksum = WholeChecksum.of(metadata["HTTPHeaders"])
+            if checksum is not None:  # as botocore's StreamingChecksumBody checks it
+                checksum.check([body])
+                metadata["ChecksumAlgorithm"] = checksum.algorithm
+        return fields, body
+
+
+class MemoryBody:
+    """A GetObject body that arrived whole: read without waiting (an ``AsyncBody``)."""
+
+    __slots__ = ("_at", "_data")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._at = 0
+
+    async def read(self, amt: int | None = None) -> bytes:
+        """At most ``amt`` bytes (all that is left when ``None``); ``b""`` at the end."""
+        start = self._at
+        end = len(self._data) if amt is None or amt < 0 else min(start + amt, len(self._data))
+        self._at = end
+        return self._data[start:end] if start or end < len(self._data) else self._data
+
+    def close(self) -> None:
+        self._data, self._at = b"", 0
+
+
+class AsyncNative:
+    """The asyncio door's native transport (an ``AsyncTransport``)."""
+
+    name = "crt"
+
+    def __init__(self, calls: NativeCalls) -> None:
+        self._calls = calls
+
+    async def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One attempt of ``operation`` on the running loop; a GetObject's ``Body`` is a
+        :class:`MemoryBody`."""
+        fields, body = await self._calls.answer(operation, params, attempt_until())
+        if body is not None:
+            fields["Body"] = MemoryBody(body)
+        return fields
+
+
+class BlockingNative:
+    """The sync door's native transport (a ``Transport``): each attempt on ``loop`` (the
+    client's background loop) while the calling thread waits; a GetObject's ``Body`` is a
+    botocore ``StreamingBody`` over the bytes."""
+
+    name = "crt"
+
+    def __init__(self, calls: NativeCalls, loop: asyncio.AbstractEventLoop) -> None:
+        self._calls = calls
+        self._loop = loop
+
+    def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One attempt of ``operation``; the calling thread waits for it."""
+        future: Future[tuple[dict[str, Any], bytes | None]] = asyncio.run_coroutine_threadsafe(
+            self._calls.answer(operation, params, attempt_until()), self._loop
+        )
+        try:
+            fields, body = future.result()
+        except BaseException:
+            future.cancel()  # an interrupted caller: the request stops too
+            raise
+        if body is not None:
+            fields["Body"] = StreamingBody(io.BytesIO(body), len(body))
+        return fields
+
+
+def native_calls(inner: BaseClient, shared: SharedParts) -> NativeCalls:
+    """The native calls of a front door over ``inner`` (its native client shared with the
+    client's batches when their settings are the same)."""
+    settings = settings_of(inner)
+    settings = settings.with_connections(max(settings.connections, MIN_CONNECTIONS))
+    native = shared.batch_state().crt_client(settings, lambda: build_crt_client(inner, settings))
+    return NativeCalls(inner, native, settings)

@@ -1,0 +1,240 @@
+"""Fidelity: the native transport answers as botocore does, through the asyncio door.
+
+One table of calls (every parameter family: SSE, SSE-C, checksums, conditional headers,
+metadata, tagging, ranges, versions, odd keys, empty bodies, and the body's semantics:
+``read(n)``, ``iter_chunks``, ``async for``, ``close``) runs through two asyncio clients of the
+same settings on two buckets of one name length: one whose object operations go native, one
+kept on botocore by a handler registered on ``s3.meta.events`` (as a caller's handler keeps it,
+checked by the paths counted). Answers are compared field by field (``ResponseMetadata``
+included, minus request ids, dates and version ids); errors by type, ``Error.Code``, HTTP
+status and message. Against moto, and SeaweedFS and LocalStack where they start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+
+import resilient_s3.aio
+from resilient_s3 import RetryPolicy
+
+from .test_differential import differences
+
+pytest.importorskip("awscrt")
+
+Call = Callable[..., Awaitable[Any]]
+_KEY = b"k" * 32
+_SSE_C = {
+    "SSECustomerAlgorithm": "AES256",
+    "SSECustomerKey": _KEY,
+}
+_ODD = "odd key/ü ?&=+%~!'()*,;@$[]"
+_BODY = bytes(range(256)) * 5
+#: What differs between any two runs of the same call.
+_VOLATILE_HEADERS = frozenset(
+    {"date", "x-amz-request-id", "x-amz-id-2", "x-amzn-requestid", "last-modified",
+     "x-amz-version-id", "x-amz-copy-source-version-id", "seaweed-x-amz-version-id",
+     "seaweed-x-amz-noncurrent-since-ns",
+     # moto echoes the PUT's payload hash: over plain http botocore signs the payload, the
+     # native transport sends UNSIGNED-PAYLOAD as botocore does over https (docs/asyncio.md)
+     "x-amz-content-sha256"}
+)  # fmt: skip
+_VOLATILE_FIELDS = frozenset(
+    {"RequestId", "HostId", "LastModified", "VersionId", "CopySourceVersionId"}
+)
+
+
+def keep_on_botocore(**_: Any) -> None:
+    """A caller's handler: it keeps every call on botocore."""
+
+
+async def script(call: Call, bucket: str, versioned: bool) -> list[tuple[Any, ...]]:
+    """The table; each answer or error recorded."""
+    out: list[tuple[Any, ...]] = []
+
+    async def step(name: str, **params: Any) -> Any:
+        try:
+            answer = await call(name, **params)
+        except ClientError as error:
+            meta = error.response.get("ResponseMetadata", {})
+            out.append((name, "error", type(error).__name__, error.response.get("Error", {}),
+                        meta.get("HTTPStatusCode"), str(error)))  # fmt: skip
+            return None
+        except (BotoCoreError, ValueError) as error:  # refused before sending
+            out.append((name, "refused", type(error).__name__, str(error)))
+            return None
+        out.append((name, "ok", answer))
+        return answer
+
+    put = await step("put_object", Bucket=bucket, Key="a.txt", Body=_BODY,
+                     ContentType="text/plain", Metadata={"m": "1", "Other": "Two"},
+                     Tagging="t=1&u=2", CacheControl="no-cache",
+                     ContentDisposition="attachment", ContentLanguage="en")  # fmt: skip
+    etag = put["ETag"]
+    await step("put_object", Bucket=bucket, Key="meta", Body=b"m", Metadata={"m": "ü"})
+    await step("put_object", Bucket=bucket, Key="empty", Body=b"")
+    await step("put_object", Bucket=bucket, Key=_ODD, Body="odd text")
+    await step("put_object", Bucket=bucket, Key="sha", Body=b"sha", ChecksumAlgorithm="SHA256")
+    md5 = base64.b64encode(hashlib.md5(b"md5").digest()).decode()
+    await step("put_object", Bucket=bucket, Key="md5", Body=b"md5", ContentMD5=md5)
+    await step("put_object", Bucket=bucket, Key="md5", Body=b"other", ContentMD5=md5)
+    await step("put_object", Bucket=bucket, Key="sse", Body=b"sse", ServerSideEncryption="AES256")
+    await step("put_object", Bucket=bucket, Key="ssec", Body=b"secret", **_SSE_C)
+    await step("put_object", Bucket=bucket, Key="a.txt", Body=b"x", IfNoneMatch="*")
+    await step("head_object", Bucket=bucket, Key="a.txt")
+    await step("head_object", Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
+    await step("head_object", Bucket=bucket, Key="ssec", **_SSE_C)
+    await step("head_object", Bucket=bucket, Key="ssec")
+    await step("head_object", Bucket=bucket, Key="a.txt", IfNoneMatch=etag)
+    await step("head_object", Bucket=bucket, Key="never-written")
+    await step("get_object", Bucket=bucket, Key="a.txt")
+    await step("get_object", Bucket=bucket, Key="a.txt", Range="bytes=1-3")
+    await step("get_object", Bucket=bucket, Key="a.txt", Range="bytes=-3")
+    await step("get_object", Bucket=bucket, Key="a.txt", Range="bytes=5000-")
+    await step("get_object", Bucket=bucket, Key="empty")
+    await step("get_object", Bucket=bucket, Key=_ODD)
+    await step("get_object", Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
+    await step("get_object", Bucket=bucket, Key="sse")
+    await step("get_object", Bucket=bucket, Key="ssec", **_SSE_C)
+    await step("get_object", Bucket=bucket, Key="ssec")
+    await step("get_object", Bucket=bucket, Key="a.txt", ResponseContentType="x/y",
+               ResponseCacheControl="max-age=1")  # fmt: skip
+    await step("get_object", Bucket=bucket, Key="a.txt", IfMatch=etag)
+    await step("get_object", Bucket=bucket, Key="a.txt", IfMatch='"0000"')
+    await step("get_object", Bucket=bucket, Key="a.txt", IfNoneMatch=etag)
+    future = datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)
+    await step("get_object", Bucket=bucket, Key="a.txt", IfModifiedSince=future)
+    await step("get_object", Bucket=bucket, Key="never-written")
+    await step("body", Bucket=bucket, Key="a.txt")
+    await step("get_object_tagging", Bucket=bucket, Key="a.txt")
+    await step("copy_object", Bucket=bucket, Key="b.txt",
+               CopySource={"Bucket": bucket, "Key": "a.txt"})  # fmt: skip
+    await step("copy_object", Bucket=bucket, Key="c.txt", MetadataDirective="REPLACE",
+               Metadata={"n": "2"}, CopySource={"Bucket": bucket, "Key": _ODD})  # fmt: skip
+    await step("copy_object", Bucket=bucket, Key="d.txt",
+               CopySource={"Bucket": bucket, "Key": "never-written"})  # fmt: skip
+    await step("delete_object", Bucket=bucket, Key="b.txt")
+    await step("delete_object", Bucket=bucket, Key="never-written")
+    await step("put_object", Bucket=bucket + "-x", Key="k", Body=b"x")
+    await step("get_object", Bucket=bucket + "-x", Key="k")
+    if versioned:
+        first = await step("put_object", Bucket=bucket, Key="v", Body=b"one")
+        await step("put_object", Bucket=bucket, Key="v", Body=b"two")
+        await step("get_object", Bucket=bucket, Key="v", VersionId=first["VersionId"])
+        await step("head_object", Bucket=bucket, Key="v", VersionId=first["VersionId"])
+        await step("delete_object", Bucket=bucket, Key="v", VersionId=first["VersionId"])
+        await step("delete_object", Bucket=bucket, Key="v")
+        await step("get_object", Bucket=bucket, Key="v")
+    return out
+
+
+def door_call(s3: Any) -> Call:
+    """``s3.NAME(**params)`` awaited, a body read whole; ``body``: a GetObject whose body is
+    read by ``read(n)``, ``iter_chunks``, ``async for`` and ``close``."""
+
+    async def call(name: str, **params: Any) -> Any:
+        if name == "body":
+            return await body_semantics(s3, params)
+        answer = await getattr(s3, name)(**params)
+        if "Body" in answer:
+            answer["Body"] = await answer["Body"].read()
+        return answer
+
+    return call
+
+
+async def body_semantics(s3: Any, params: dict[str, Any]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    body = (await s3.get_object(**params))["Body"]
+    seen["read(n)"] = [await body.read(100), await body.read(1000), await body.read(5000)]
+    seen["after end"] = await body.read(10)
+    body.close()
+    body = (await s3.get_object(**params))["Body"]
+    seen["iter_chunks"] = [len(chunk) async for chunk in body.iter_chunks(300)]
+    body = (await s3.get_object(**params))["Body"]
+    seen["async for"] = len(b"".join([chunk async for chunk in body]))
+    async with (await s3.get_object(**params))["Body"] as body:
+        seen["read(7)"] = await body.read(7)
+    seen["tell"] = body.tell()
+    return seen
+
+
+def normal(value: Any, bucket: str) -> Any:
+    """``value`` without what differs between runs, the bucket's name replaced."""
+    if isinstance(value, dict):
+        return {
+            key: normal(item, bucket)
+            for key, item in value.items()
+            if key not in _VOLATILE_FIELDS and str(key).lower() not in _VOLATILE_HEADERS
+        }
+    if isinstance(value, (list, tuple)):
+        return [normal(item, bucket) for item in value]
+    if isinstance(value, str):
+        value = re.sub(r"<RequestId>.*?</RequestId>", "", value)
+        return value.replace(bucket, "<bucket>")
+    return value
+
+
+async def both(kwargs: dict[str, Any], buckets: tuple[str, str], versioned: bool) -> Any:
+    """The table through a native client and a botocore one: their records and stats."""
+    async with resilient_s3.aio.client("s3", **kwargs) as native:
+        ours = await script(door_call(native), buckets[0], versioned)
+        native_paths = native.stats.paths
+    async with resilient_s3.aio.client("s3", **kwargs) as plain:
+        plain.meta.events.register("before-send.s3", keep_on_botocore)
+        theirs = await script(door_call(plain), buckets[1], versioned)
+        plain_paths = plain.stats.paths
+    return ours, theirs, native_paths, plain_paths
+
+
+def compare(ours: list[Any], theirs: list[Any], buckets: tuple[str, str]) -> list[str]:
+    assert len(ours) == len(theirs)
+    found = []
+    for left, right in zip(ours, theirs, strict=True):
+        found += [f"{left[0]}: {d}" for d in
+                  differences(normal(left, buckets[0]), normal(right, buckets[1]))]  # fmt: skip
+    return found
+
+
+def test_native_answers_as_botocore_on_moto(
+    s3_server: Any, s3_server_client: Any, quick_policy: RetryPolicy
+) -> None:
+    buckets = ("fid-native", "fid-botoco")
+    for bucket in buckets:
+        s3_server_client.create_bucket(Bucket=bucket)
+        s3_server_client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+    kwargs = {"retry": quick_policy, "verify_writes": False, **s3_server.client_kwargs()}
+    ours, theirs, native_paths, plain_paths = asyncio.run(both(kwargs, buckets, True))
+    assert plain_paths.get("crt", 0) == 0
+    assert native_paths["crt"] >= 50, native_paths
+    found = compare(ours, theirs, buckets)
+    assert found == [], "\n".join(found)
+
+
+def test_native_answers_as_botocore_on_real_servers(
+    real_s3_server: Any, real_s3_server_client: Any, quick_policy: RetryPolicy
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    buckets = (f"fid-native-{suffix}", f"fid-botoco-{suffix}")
+    for bucket in buckets:
+        real_s3_server_client.create_bucket(Bucket=bucket)
+        real_s3_server_client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+    kwargs = {"retry": quick_policy, "verify_writes": False, **real_s3_server.client_kwargs()}
+    ours, theirs, native_paths, plain_paths = asyncio.run(both(kwargs, buckets, True))
+    assert plain_paths.get("crt", 0) == 0
+    assert native_paths["crt"] >= 50, native_paths
+    found = compare(ours, theirs, buckets)
+    assert found == [], "\n".join(found)
