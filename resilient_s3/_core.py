@@ -10,9 +10,10 @@
   (``_verify/verifier.py``), a delete forgotten.
 
 With telemetry, a call and each of the verifier's read-backs is a span (docs/observability.md).
-The sync facade (``_client.py``) is a thin door over a :class:`Core` on the botocore transport;
-the asyncio door (``aio/``) over an :class:`AsyncCore`, the same steps awaited, each operation
-sent on the awaited transport its route names (today botocore's, in worker threads).
+The sync facade (``_client.py``) is a thin door over a :class:`Core`, the asyncio door (``aio/``)
+over an :class:`AsyncCore`, the same steps awaited; each sends an operation on the transport its
+route names for it (``_transports/routing.py``: the native one for the object operations it
+serves, botocore for the rest).
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from ._transports.base import AsyncTransport, Transport
 from ._verify.policy import VerifyPolicy
 from ._verify.verifier import VERIFIED_OPERATIONS, AsyncVerifier, Verifier
 
-__all__ = ["AsyncCore", "Core", "CoreBase", "Offload", "Route"]
+__all__ = ["AsyncCore", "BlockingRoute", "Core", "CoreBase", "Offload", "Route"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
 _BYTES = (bytes, bytearray, memoryview, str)
 #: ``route(operation, params)``: the awaited transport that sends this operation.
 Route = Callable[[str, Mapping[str, Any]], AsyncTransport]
+#: ``route(operation, params)``: the blocking transport that sends this operation.
+BlockingRoute = Callable[[str, Mapping[str, Any]], Transport]
 #: ``await offload(fn, *args)``: blocking work (a file body read) run off the event loop.
 Offload = Callable[..., Awaitable[Any]]
 
@@ -74,14 +77,14 @@ class CoreBase:
 
 
 class Core(CoreBase):
-    """The calls of one front door: its transport, its policies, the parts it shares with the
-    doors ``with_options`` derives (stats, budget, recent writes, telemetry)."""
+    """The calls of one front door: the route to its transports, its policies, the parts it
+    shares with the doors ``with_options`` derives (stats, budget, recent writes, telemetry)."""
 
     def __init__(
-        self, transport: Transport, shared: SharedParts, retry: RetryPolicy, verify: VerifyPolicy
+        self, route: BlockingRoute, shared: SharedParts, retry: RetryPolicy, verify: VerifyPolicy
     ) -> None:
         super().__init__(shared, retry, verify)
-        self.transport = transport
+        self.route = route
         self.verifier = (
             Verifier(verify, retry, shared.stats, shared.writes, self._read_back, shared.unverified)
             if verify.enabled
@@ -147,7 +150,7 @@ class Core(CoreBase):
         """The send step: one request of ``operation`` (an API name, ``"PutObject"``), retried
         by kind; a 404 is retried until ``fresh_until``. A GetObject's body comes back
         resumable. The verifier's read-backs and re-uploads come straight here."""
-        call = functools.partial(self.transport.send, operation, params)
+        call = functools.partial(self.route(operation, params).send, operation, params)
         bucket, key = params.get("Bucket"), params.get("Key")
         response = self.retrier.call(
             operation, bucket, key, call, rewind=rewind, fresh_until=fresh_until
@@ -169,14 +172,13 @@ class Core(CoreBase):
         )
 
     def _get_object(self, **params: Any) -> dict[str, Any]:
-        return self.transport.send("GetObject", params)
+        return self.route("GetObject", params).send("GetObject", params)
 
 
 class AsyncCore(CoreBase):
-    """:class:`Core`, awaited: the same steps, each operation sent on the transport ``route``
-    names for it (the routing seam: today every operation goes to botocore in worker threads;
-    object operations may go native later). ``offload`` runs the blocking work of preparing a
-    file body off the event loop."""
+    """:class:`Core`, awaited: the same steps, each operation sent on the awaited transport
+    ``route`` names for it. ``offload`` runs the blocking work of preparing a file body off the
+    event loop."""
 
     def __init__(
         self,

@@ -11,7 +11,8 @@ A call goes **native** (``_transports/crt/door.py``) when all of these hold:
 - nobody registered a handler on ``s3.meta.events`` (a handler of the caller's must run, as in
   boto3): handlers of botocore, boto3 and s3transfer, and resilient_s3's own that the native
   path does itself (the CA bundle check, the batch's pacing hooks, which act only in a batch's
-  worker threads) do not count. Registrations are noticed when they happen (botocore's
+  worker threads) do not count, but botocore's ``Stubber`` does. Registrations are noticed when
+  they happen (botocore's
   emitter replaces its lookup cache), at no cost per call otherwise;
 - botocore is not instrumented (OpenTelemetry's botocore instrumentation: its spans are made
   around botocore's calls only);
@@ -26,6 +27,7 @@ requests each path sent (calls, the verifier's read-backs and re-uploads, resume
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -37,6 +39,7 @@ from .._internals import (
     can_resolve_endpoints,
     event_handlers,
     events_version,
+    tls_verify,
 )
 from .._stats import Stats
 
@@ -62,6 +65,8 @@ _OWN_HANDLERS = (
     "resilient_s3._tls.",
     "resilient_s3.batch._pacing.worker_hooks.",
 )
+#: botocore's Stubber: a test's handlers (its answers must come from it, as in boto3).
+_STUB = "botocore.stub."
 _BODIES = (bytes, bytearray, memoryview, str)
 _INSTRUMENTED = "botocore is instrumented (its spans are made around botocore's calls only)"
 
@@ -78,6 +83,9 @@ def door_refusal(inner: BaseClient, rate_limited: bool) -> str | None:
         from .crt.s3client import unsupported
 
         reason = unsupported(inner)
+    bundle = tls_verify(inner)
+    if reason is None and isinstance(bundle, str) and not os.path.isfile(bundle):
+        reason = "the CA bundle is not a readable file (botocore names it in its SSLError)"
     if reason is None and rate_limited:
         reason = "the client has a rate_limit (its tokens are taken in botocore's before-send)"
     return reason
@@ -89,7 +97,7 @@ def _handlers_refusal(inner: BaseClient) -> str | None:
     if handlers is None:
         return "the client's event system is not botocore's (its handlers cannot be read)"
     foreign = sorted({f"{event}: {name}" for event, name in handlers
-                      if not name.startswith(_OWN_HANDLERS)})  # fmt: skip
+                      if not name.startswith(_OWN_HANDLERS) or name.startswith(_STUB)})  # fmt: skip
     if foreign:
         return f"handlers are registered on s3.meta.events ({'; '.join(foreign[:3])})"
     return None
@@ -98,7 +106,8 @@ def _handlers_refusal(inner: BaseClient) -> str | None:
 class Routing(Generic[T]):
     """The route of one front door's calls: ``native`` (made on first use, ``None`` when the
     client cannot go native at all) or ``botocore`` (see the module docstring). ``door`` names
-    the door in the DEBUG line (``"resilient_s3.aio"``)."""
+    the door in the DEBUG line (``"resilient_s3.aio"``); ``here()`` says why a call in the
+    calling thread must stay on botocore (``None``: it need not)."""
 
     def __init__(
         self,
@@ -108,6 +117,7 @@ class Routing(Generic[T]):
         native: Callable[[], T] | None,
         refusal: str | None,
         door: str,
+        here: Callable[[], str | None] | None = None,
     ) -> None:
         self._inner = inner
         self._stats = stats
@@ -116,6 +126,7 @@ class Routing(Generic[T]):
         self._native: T | None = None
         self._refusal = refusal  # the client's own, fixed
         self._door = door
+        self._here = here
         self._lock = threading.Lock()
         self._seen: object = _UNSEEN  # the events version the current answer is for
         self._why: str | None = refusal
@@ -139,7 +150,12 @@ class Routing(Generic[T]):
 
     def route(self, operation: str, params: Mapping[str, Any]) -> T:
         """The transport that sends ``operation`` with ``params``; counted in ``stats.paths``."""
-        if operation in NATIVE_OPERATIONS and _servable(params) and self.reason() is None:
+        if (
+            operation in NATIVE_OPERATIONS
+            and _servable(params)
+            and self.reason() is None
+            and (self._here is None or self._here() is None)
+        ):
             transport = self._native
             if transport is None:
                 transport = self._native_transport()

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ReadTimeoutError
@@ -39,9 +40,13 @@ from botocore.response import StreamingBody
 
 from ..._retry.timeouts import attempt_until
 from ..._shared import SharedParts
+from ..base import Transport
 from .checksums import WholeChecksum
 from .s3client import CrtSettings, NativeClient, build_crt_client, settings_of
 from .transport import CrtTransport
+
+if TYPE_CHECKING:
+    from ...batch._engine.state import BackgroundLoop
 
 __all__ = ["AsyncNative", "BlockingNative", "MemoryBody", "NativeCalls", "native_calls"]
 
@@ -160,20 +165,28 @@ class AsyncNative:
 
 
 class BlockingNative:
-    """The sync door's native transport (a ``Transport``): each attempt on ``loop`` (the
-    client's background loop) while the calling thread waits; a GetObject's ``Body`` is a
-    botocore ``StreamingBody`` over the bytes."""
+    """The sync door's native transport (a ``Transport``): each attempt on the client's
+    background event loop (``background()``: started on first use, again in a forked child)
+    while the calling thread waits; a GetObject's ``Body`` is a botocore ``StreamingBody`` over
+    the bytes. Called on that loop's own thread (a batch's coroutine calling the sync door),
+    where waiting would deadlock, it sends on ``botocore`` instead."""
 
     name = "crt"
 
-    def __init__(self, calls: NativeCalls, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, calls: NativeCalls, background: Callable[[], BackgroundLoop], botocore: Transport
+    ) -> None:
         self._calls = calls
-        self._loop = loop
+        self._background = background
+        self._botocore = botocore
 
     def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One attempt of ``operation``; the calling thread waits for it."""
+        background = self._background()
+        if threading.current_thread() is background.thread:
+            return self._botocore.send(operation, params)
         future: Future[tuple[dict[str, Any], bytes | None]] = asyncio.run_coroutine_threadsafe(
-            self._calls.answer(operation, params, attempt_until()), self._loop
+            self._calls.answer(operation, params, attempt_until()), background.loop
         )
         try:
             fields, body = future.result()
