@@ -135,7 +135,7 @@ class ResilientS3Client(DoorState, _Base):
 
     A front door over the core (``_core.py``), where each call goes through its steps (prepare,
     send, after-steps) on the transport its route names: the object operations on awscrt's
-    native client (run on the client's background event loop while the calling thread waits),
+    native client (each request waited for in the calling thread),
     the rest on botocore (``_transports/routing.py``).
     """
 
@@ -161,7 +161,7 @@ class ResilientS3Client(DoorState, _Base):
             inner,
             _shared.stats,
             botocore,
-            functools.partial(_native_transport, inner, _shared, botocore),
+            functools.partial(_native_transport, inner, _shared),
             door_refusal(inner, self.rate_limit is not None),
             "resilient_s3",
             _in_batch_worker,
@@ -261,11 +261,11 @@ class ResilientS3Client(DoorState, _Base):
         self._close()
 
 
-def _native_transport(inner: BaseClient, shared: SharedParts, botocore: Transport) -> Transport:
+def _native_transport(inner: BaseClient, shared: SharedParts) -> Transport:
     """The native transport of a sync client over ``inner`` (awscrt: imported on first use)."""
     from ._transports.crt.door import BlockingNative, native_calls
 
-    return BlockingNative(native_calls(inner, shared), shared.batch_state().background, botocore)
+    return BlockingNative(native_calls(inner, shared))
 
 
 def _in_batch_worker() -> str | None:

@@ -124,6 +124,8 @@ class Routing(Generic[T]):
         self._botocore = botocore
         self._make_native = native
         self._native: T | None = None
+        if refusal is None and native is not None:  # made now: a call's deadline is its own
+            self._native = native()
         self._refusal = refusal  # the client's own, fixed
         self._door = door
         self._here = here

@@ -2,12 +2,12 @@
 on awscrt, answered as botocore answers it (``transport.py``), the body of a GetObject
 included.
 
-:class:`AsyncNative` is the asyncio door's (an ``AsyncTransport``); :class:`BlockingNative`
-the sync door's (a ``Transport``: each attempt runs on the client's background event loop while
-the calling thread waits, so threads share one native client and one loop). Both take the
-client's one native client (``s3client.NativeClient``: per process, fork-safe, released by
-``close()``) and build a :class:`~.transport.CrtTransport` per event loop (its requests are
-awaited on that loop).
+:class:`AsyncNative` is the asyncio door's (an ``AsyncTransport``: a
+:class:`~.transport.CrtTransport` per event loop, its requests awaited there);
+:class:`BlockingNative` the sync door's (a ``Transport``: each attempt waited for in the calling
+thread, no event loop, no thread hop: ``blocking.py``). Both take the client's one native client
+(``s3client.NativeClient``: per process, fork-safe, released by ``close()``), which any number of
+threads and loops share.
 
 What a single call adds to the batch's use of the transport:
 
@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
@@ -40,13 +38,13 @@ from botocore.response import StreamingBody
 
 from ..._retry.timeouts import attempt_until
 from ..._shared import SharedParts
-from ..base import Transport
+from .bridge import Answer
 from .checksums import WholeChecksum
 from .s3client import CrtSettings, NativeClient, build_crt_client, settings_of
 from .transport import CrtTransport
 
 if TYPE_CHECKING:
-    from ...batch._engine.state import BackgroundLoop
+    pass
 
 __all__ = ["AsyncNative", "BlockingNative", "MemoryBody", "NativeCalls", "native_calls"]
 
@@ -82,6 +80,8 @@ class NativeCalls:
         self._transports: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CrtTransport]
         self._transports = weakref.WeakKeyDictionary()
         self._endpoint = str(inner.meta.endpoint_url or "")
+        #: The sync door's: not bound to an event loop (its requests wait in the caller).
+        self._blocking = CrtTransport(inner, native, settings, _UNPACED)
 
     def _transport(self) -> CrtTransport:
         loop = asyncio.get_running_loop()
@@ -112,11 +112,33 @@ class NativeCalls:
         transport = self._transport()
         if operation != "GetObject":
             return await transport.send(operation, params), None
-        headers = []
-        if self.settings.checksum_mode and "ChecksumMode" not in params:
-            headers.append(_CHECKSUM_MODE)
+        headers = self._get_headers(params)
         answer = await transport.request(operation, params, None, 0, headers)
-        fields = transport.fields(operation, answer.status, answer.headers)
+        return self._got(transport, params, answer)
+
+    def answer_blocking(
+        self, operation: str, params: Mapping[str, Any], until: float | None
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """:meth:`answer` waited for in the calling thread, no event loop (``blocking.py``)."""
+        transport = self._blocking
+        if operation != "GetObject":
+            return transport.parse(
+                operation, transport.send_blocking(operation, params, until)
+            ), None
+        headers = self._get_headers(params)
+        answer = transport.send_blocking(operation, params, until, headers)
+        return self._got(transport, params, answer)
+
+    def _get_headers(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        if self.settings.checksum_mode and "ChecksumMode" not in params:
+            return [_CHECKSUM_MODE]
+        return []
+
+    def _got(
+        self, transport: CrtTransport, params: Mapping[str, Any], answer: Answer
+    ) -> tuple[dict[str, Any], bytes]:
+        """A GetObject's fields and body, its checksum checked."""
+        fields = transport.fields("GetObject", answer.status, answer.headers)
         body = answer.body
         if self.settings.checksum_mode or params.get("ChecksumMode") == "ENABLED":
             metadata = fields["ResponseMetadata"]
@@ -165,43 +187,27 @@ class AsyncNative:
 
 
 class BlockingNative:
-    """The sync door's native transport (a ``Transport``): each attempt on the client's
-    background event loop (``background()``: started on first use, again in a forked child)
-    while the calling thread waits; a GetObject's ``Body`` is a botocore ``StreamingBody`` over
-    the bytes. Called on that loop's own thread (a batch's coroutine calling the sync door),
-    where waiting would deadlock, it sends on ``botocore`` instead."""
+    """The sync door's native transport (a ``Transport``): each attempt waited for in the
+    calling thread, no event loop (``blocking.py``); a GetObject's ``Body`` is a botocore
+    ``StreamingBody`` over the bytes."""
 
     name = "crt"
 
-    def __init__(
-        self, calls: NativeCalls, background: Callable[[], BackgroundLoop], botocore: Transport
-    ) -> None:
+    def __init__(self, calls: NativeCalls) -> None:
         self._calls = calls
-        self._background = background
-        self._botocore = botocore
 
     def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One attempt of ``operation``; the calling thread waits for it."""
-        background = self._background()
-        if threading.current_thread() is background.thread:
-            return self._botocore.send(operation, params)
-        future: Future[tuple[dict[str, Any], bytes | None]] = asyncio.run_coroutine_threadsafe(
-            self._calls.answer(operation, params, attempt_until()), background.loop
-        )
-        try:
-            fields, body = future.result()
-        except BaseException:
-            future.cancel()  # an interrupted caller: the request stops too
-            raise
+        fields, body = self._calls.answer_blocking(operation, params, attempt_until())
         if body is not None:
             fields["Body"] = StreamingBody(io.BytesIO(body), len(body))
         return fields
 
 
 def native_calls(inner: BaseClient, shared: SharedParts) -> NativeCalls:
-    """The native calls of a front door over ``inner`` (its native client shared with the
-    client's batches when their settings are the same)."""
+    """The native calls of a front door over ``inner`` (one native client per settings for the
+    doors sharing ``shared``; batches keep their own, sized to their concurrency)."""
     settings = settings_of(inner)
     settings = settings.with_connections(max(settings.connections, MIN_CONNECTIONS))
-    native = shared.batch_state().crt_client(settings, lambda: build_crt_client(inner, settings))
+    native = shared.native_client(settings, lambda: build_crt_client(inner, settings))
     return NativeCalls(inner, native, settings)

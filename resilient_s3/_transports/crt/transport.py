@@ -37,14 +37,16 @@ import asyncio
 import io
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, Protocol
+from typing import IO, Any, NoReturn, Protocol
 
 from awscrt import s3 as crt_s3
 from awscrt.auth import AwsSigningConfig
+from awscrt.http import HttpRequest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from ..._bodies.request import body_size
+from .blocking import send_blocking
 from .bridge import Answer, Failed, Flights
 from .checksums import WHOLE_BODY_VALUES, checksum_headers
 from .headers import fields_of
@@ -105,7 +107,7 @@ class CrtTransport:
         self._hooks = hooks
         self._builder = RequestBuilder(inner)  # holds the boto3 client: per transport
         self._server = _server_of(str(inner.meta.endpoint_url or ""))
-        self._flights = Flights(asyncio.get_running_loop(), settings.read_timeout, self._server)
+        self._loop_flights: Flights | None = None  # made on the first awaited request
         config = inner.meta.config
         self._checksums = getattr(config, "request_checksum_calculation", None) != "when_required"
 
@@ -125,6 +127,35 @@ class CrtTransport:
             answer = await self.request(operation, params, None, 0)
         else:
             answer = await self._send_body(operation, params, body, multipart)
+        if operation in _HEADER_ANSWERS:
+            return self.fields(operation, answer.status, answer.headers)
+        return botocore_parse(self._inner, operation, answer.status, answer.headers, answer.body)
+
+    def send_blocking(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        until: float | None,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> Answer:
+        """One attempt of ``operation`` waited for in the calling thread, no event loop
+        (``blocking.py``; the sync door's single calls, never a multipart upload), extra
+        ``headers`` added, cut at ``until`` (``time.monotonic()``); the raw answer (read it
+        with :meth:`parse`)."""
+        params = dict(params)
+        body = params.pop("Body", None)
+        stream, length, checksums, extra = self._body_of(operation, params, body)
+        request = self._built(operation, params, stream, length, [*checksums, *headers], extra)
+        try:
+            return send_blocking(
+                self._crt, request, operation, self.settings.read_timeout, until, self._server,
+                progress=length >= _PROGRESS_FROM, **extra,
+            )  # fmt: skip
+        except Failed as failed:
+            _reraise(self._translated(failed, operation), failed)
+
+    def parse(self, operation: str, answer: Answer) -> dict[str, Any]:
+        """``answer`` read as botocore reads an answer of ``operation``."""
         if operation in _HEADER_ANSWERS:
             return self.fields(operation, answer.status, answer.headers)
         return botocore_parse(self._inner, operation, answer.status, answer.headers, answer.body)
@@ -153,30 +184,73 @@ class CrtTransport:
         """One request of ``operation`` (``params`` without ``Body``: pass ``body`` and its
         ``length``), extra ``headers`` added; ``options`` go to the CRT's ``make_request``
         (``bridge.Flights.send``). Raises the botocore exception of a failure."""
+        request = self._built(operation, params, body, length, headers, options)
+        await self._hooks.before_request_async(operation, length)
+        try:
+            answer = await self._flights().send(
+                self._crt, request, operation, progress=length >= _PROGRESS_FROM, **options
+            )
+        except Failed as failed:
+            _reraise(self._translated(failed, operation), failed)
+        self._hooks.answered(answer.status, "")
+        return answer
+
+    def _flights(self) -> Flights:
+        """The requests in flight on the running loop (the transport's first loop: a transport
+        belongs to one loop)."""
+        if self._loop_flights is None:
+            loop = asyncio.get_running_loop()
+            self._loop_flights = Flights(loop, self.settings.read_timeout, self._server)
+        return self._loop_flights
+
+    def _built(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        body: IO[bytes] | None,
+        length: int,
+        headers: Sequence[tuple[str, str]],
+        options: dict[str, Any],
+    ) -> HttpRequest:
+        """The request, ``headers`` added; a signing region other than the client's goes into
+        ``options``."""
         request, endpoint = self._builder.build(operation, params, body, length)
         for name, value in headers:
             request.headers.add(name, value)
         if endpoint.region is not None and endpoint.region != self.settings.region:
             options["signing_config"] = AwsSigningConfig(region=endpoint.region)
-        await self._hooks.before_request_async(operation, length)
-        try:
-            answer = await self._flights.send(
-                self._crt, request, operation, progress=length >= _PROGRESS_FROM, **options
-            )
-        except Failed as failed:
-            error = failed.error
-            translated = translate(
-                error, self._inner, operation, self._server, failed.status, failed.headers
-            )
-            if isinstance(translated, ClientError):
-                meta = translated.response.get("ResponseMetadata", {})
-                code = str(translated.response.get("Error", {}).get("Code", ""))
-                self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
-            if translated is error:  # unknown, or raised by our own callback: as it is
-                raise error from None  # never the private Failed wrapper
-            raise translated from error
-        self._hooks.answered(answer.status, "")
-        return answer
+        return request
+
+    def _translated(self, failed: Failed, operation: str) -> BaseException:
+        """The exception to raise for ``failed`` (botocore's; told to the hooks): never the
+        private ``Failed`` wrapper."""
+        error = failed.error
+        translated = translate(
+            error, self._inner, operation, self._server, failed.status, failed.headers
+        )
+        if isinstance(translated, ClientError):
+            meta = translated.response.get("ResponseMetadata", {})
+            code = str(translated.response.get("Error", {}).get("Code", ""))
+            self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
+        return translated
+
+    def _body_of(
+        self, operation: str, params: Mapping[str, Any], body: Any
+    ) -> tuple[IO[bytes] | None, int, list[tuple[str, str]], dict[str, Any]]:
+        """``(stream, length, checksum headers, make_request options)`` of one attempt's body
+        (none: ``(None, 0, [], {})``)."""
+        if body is None:
+            return None, 0, [], {}
+        if isinstance(body, str):
+            body = body.encode()
+        stream, length, path = _open_body(body)
+        extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
+        checksums: list[tuple[str, str]] = []
+        if operation in ("PutObject", "UploadPart"):
+            checksums = checksum_headers(params, body, self._checksums)
+            if stream is not None:
+                stream.seek(0)
+        return stream, length, checksums, extra
 
     async def _send_body(
         self,
@@ -185,23 +259,13 @@ class CrtTransport:
         body: Any,
         multipart: tuple[int, int] | None,
     ) -> Answer:
-        if isinstance(body, str):
-            body = body.encode()
-        stream, length, path = _open_body(body)
-        extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
-        if (
-            multipart is not None
-            and operation == "PutObject"
-            and length >= multipart[0]
-            and multipart_serves(params)
-        ):
-            return await self._multipart(params, stream, length, multipart, extra)
-        checksums: list[tuple[str, str]] = []
-        if operation in ("PutObject", "UploadPart"):
-            checksums = checksum_headers(params, body, self._checksums)
-            if stream is not None:
-                stream.seek(0)
-        return await self.request(operation, params, stream, length, checksums, **extra)
+        if multipart is not None and operation == "PutObject" and multipart_serves(params):
+            stream, length, path = _open_body(body.encode() if isinstance(body, str) else body)
+            if length >= multipart[0]:
+                extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
+                return await self._multipart(params, stream, length, multipart, extra)
+        stream, length, checksums, options = self._body_of(operation, params, body)
+        return await self.request(operation, params, stream, length, checksums, **options)
 
     async def _multipart(
         self,
@@ -231,6 +295,14 @@ class CrtTransport:
         for _ in range(steps):
             self._hooks.answered(answer.status, "")
         return answer
+
+
+def _reraise(translated: BaseException, failed: Failed) -> NoReturn:
+    """Raise ``translated``, caused by the CRT's error unless it is that error (unknown, or
+    raised by our own callback: as it is, never the private ``Failed`` wrapper)."""
+    if translated is failed.error:
+        raise translated from None
+    raise translated from failed.error
 
 
 def _open_body(body: Any) -> tuple[IO[bytes] | None, int, str | None]:
