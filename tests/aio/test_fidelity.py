@@ -226,23 +226,21 @@ async def both(
 ) -> Any:
     """The table through a native client and a botocore one of ``door`` (``"aio"`` or
     ``"sync"``): their records and paths."""
-    if door == "sync":
-        with resilient_s3.client("s3", **kwargs) as native:
-            ours = await script(sync_door_call(native), buckets[0], versioned)
-            native_paths = native.stats.paths
-        with resilient_s3.client("s3", **kwargs) as plain:
-            plain.meta.events.register("before-send.s3", keep_on_botocore)
-            theirs = await script(sync_door_call(plain), buckets[1], versioned)
-            plain_paths = plain.stats.paths
-        return ours, theirs, native_paths, plain_paths
-    async with resilient_s3.aio.client("s3", **kwargs) as anative:
-        ours = await script(door_call(anative), buckets[0], versioned)
-        native_paths = anative.stats.paths
-    async with resilient_s3.aio.client("s3", **kwargs) as aplain:
-        aplain.meta.events.register("before-send.s3", keep_on_botocore)
-        theirs = await script(door_call(aplain), buckets[1], versioned)
-        plain_paths = aplain.stats.paths
-    return ours, theirs, native_paths, plain_paths
+    records, paths = [], []
+    for bucket, native in zip(buckets, (True, False), strict=True):
+        if door == "sync":
+            with resilient_s3.client("s3", **kwargs) as s3:
+                if not native:
+                    s3.meta.events.register("before-send.s3", keep_on_botocore)
+                records.append(await script(sync_door_call(s3), bucket, versioned))
+                paths.append(s3.stats.paths)
+            continue
+        async with resilient_s3.aio.client("s3", **kwargs) as as3:
+            if not native:
+                as3.meta.events.register("before-send.s3", keep_on_botocore)
+            records.append(await script(door_call(as3), bucket, versioned))
+            paths.append(as3.stats.paths)
+    return records[0], records[1], paths[0], paths[1]
 
 
 def compare(ours: list[Any], theirs: list[Any], buckets: tuple[str, str]) -> list[str]:

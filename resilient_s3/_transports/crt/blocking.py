@@ -24,41 +24,26 @@ from awscrt import s3 as crt_s3
 from awscrt.http import HttpRequest
 from botocore.exceptions import ReadTimeoutError
 
-from .bridge import Answer, Failed
+from .bridge import Answer, Collector, Failed
 from .s3client import NativeClient
 
 __all__ = ["send_blocking"]
 
 
-class _Call:
-    """The callbacks of one request; they run on CRT threads."""
+class _Call(Collector):
+    """The callbacks of one request waited for by its caller."""
 
-    __slots__ = ("answer", "done", "error", "last")
+    __slots__ = ("done", "error")
 
     def __init__(self) -> None:
-        self.answer = Answer()
+        super().__init__()
         self.done = threading.Event()
         self.error: BaseException | None = None
-        self.last = time.monotonic()
-
-    def on_headers(self, status_code: int, headers: list[tuple[str, str]], **_: Any) -> None:
-        self.answer.status, self.answer.headers = status_code, headers
-        self.last = time.monotonic()
-
-    def on_body(self, chunk: Any, offset: int, **_: Any) -> None:
-        data = bytes(chunk)
-        self.answer.chunks.append(data)
-        self.answer.received += len(data)
-        self.last = time.monotonic()
-
-    def on_progress(self, progress: int, **_: Any) -> None:
-        self.last = time.monotonic()
 
     def on_done(
         self, error: BaseException | None = None, status_code: Any = None, **_: Any
     ) -> None:
-        if status_code and not self.answer.status:
-            self.answer.status = int(status_code)
+        self.finished(status_code)
         self.error = error
         self.done.set()
 
