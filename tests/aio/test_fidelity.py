@@ -252,22 +252,25 @@ def compare(ours: list[Any], theirs: list[Any], buckets: tuple[str, str]) -> lis
     return found
 
 
-@pytest.mark.parametrize("door", ["aio", "sync"])
-def test_native_answers_as_botocore_on_moto(
-    s3_server: Any, s3_server_client: Any, quick_policy: RetryPolicy, door: str
-) -> None:
-    buckets = (f"fid-native-{door}", f"fid-botoco-{door}")
+def check_table(server: Any, admin: Any, policy: RetryPolicy, door: str, suffix: str) -> None:
+    """The table on two versioned buckets of ``server`` (made by ``admin``), compared."""
+    buckets = (f"fid-native-{suffix}", f"fid-botoco-{suffix}")
     for bucket in buckets:
-        s3_server_client.create_bucket(Bucket=bucket)
-        s3_server_client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
-    kwargs = {"retry": quick_policy, "verify_writes": False, **s3_server.client_kwargs()}
+        admin.create_bucket(Bucket=bucket)
+        admin.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    kwargs = {"retry": policy, "verify_writes": False, **server.client_kwargs()}
     ours, theirs, native_paths, plain_paths = asyncio.run(both(kwargs, buckets, True, door))
     assert plain_paths.get("crt", 0) == 0
     assert native_paths["crt"] >= 50, native_paths
     found = compare(ours, theirs, buckets)
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("door", ["aio", "sync"])
+def test_native_answers_as_botocore_on_moto(
+    s3_server: Any, s3_server_client: Any, quick_policy: RetryPolicy, door: str
+) -> None:
+    check_table(s3_server, s3_server_client, quick_policy, door, door)
 
 
 @pytest.mark.parametrize("door", ["aio", "sync"])
@@ -275,15 +278,4 @@ def test_native_answers_as_botocore_on_real_servers(
     real_s3_server: Any, real_s3_server_client: Any, quick_policy: RetryPolicy, door: str
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
-    buckets = (f"fid-native-{suffix}", f"fid-botoco-{suffix}")
-    for bucket in buckets:
-        real_s3_server_client.create_bucket(Bucket=bucket)
-        real_s3_server_client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
-    kwargs = {"retry": quick_policy, "verify_writes": False, **real_s3_server.client_kwargs()}
-    ours, theirs, native_paths, plain_paths = asyncio.run(both(kwargs, buckets, True, door))
-    assert plain_paths.get("crt", 0) == 0
-    assert native_paths["crt"] >= 50, native_paths
-    found = compare(ours, theirs, buckets)
-    assert found == [], "\n".join(found)
+    check_table(real_s3_server, real_s3_server_client, quick_policy, door, suffix)
