@@ -1,15 +1,49 @@
-"""Shared test helpers: an injected clock/sleep/random so retry tests never sleep for real."""
+"""Shared test helpers: an injected clock/sleep/random so retry tests never sleep for real, and
+the gate of the tests that need the native transport.
+
+A test marked ``native``, or parametrized with ``plane="crt"``, needs awscrt (the ``[crt]``
+extra) at a version the native transport can run on. Without it the test is skipped with the
+reason, so the suite passes on the plain install; ``RESILIENT_S3_REQUIRE_NATIVE=1`` (set by
+``.ci/run`` where ``[crt]`` is installed) turns a missing native transport into an error instead.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from resilient_s3._transports.crt import crt_unavailable
+
 # The fixtures of resilient_s3.testing (opt-in, as for any user: docs/testing.md).
 pytest_plugins = ["resilient_s3.testing.pytest_plugin"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    reason = crt_unavailable()
+    if reason is not None and os.environ.get("RESILIENT_S3_REQUIRE_NATIVE") == "1":
+        raise pytest.UsageError(f"RESILIENT_S3_REQUIRE_NATIVE=1, but {reason}")
+
+
+def needs_native(item: pytest.Item) -> bool:
+    """Whether ``item`` needs the native transport: marked ``native``, or run with
+    ``plane="crt"``."""
+    callspec = getattr(item, "callspec", None)
+    plane = callspec.params.get("plane") if callspec is not None else None
+    return item.get_closest_marker("native") is not None or plane == "crt"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = crt_unavailable()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=f"needs the native transport ([crt] extra): {reason}")
+    for item in items:
+        if needs_native(item):
+            item.add_marker(skip)
 
 
 @dataclass

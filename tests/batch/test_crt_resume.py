@@ -14,10 +14,18 @@ import pytest
 
 import resilient_s3
 from resilient_s3 import Backoff, ErrorKind, ObjectChangedError, RetryPolicy
-from resilient_s3._transports.crt.download import GET_PART_SIZE
+from resilient_s3._transports.crt import crt_unavailable
 from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
 from .conftest import Place
+
+if crt_unavailable() is not None:  # the part size comes from the native transport itself
+    reason = f"needs the native transport ([crt] extra): {crt_unavailable()}"
+    pytest.skip(reason, allow_module_level=True)
+
+from resilient_s3._transports.crt.download import GET_PART_SIZE
+
+pytestmark = pytest.mark.native
 
 #: Three parts: the CRT's first part, then two more (the last a half part).
 SIZE = 2 * GET_PART_SIZE + GET_PART_SIZE // 2

@@ -1,0 +1,178 @@
+"""Whether the native transport can run, decided by what it uses of awscrt (``support.py``),
+and the batch's fall-back to the threaded plane with one log line when it cannot."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import logging
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+
+import resilient_s3._transports.crt as native
+from resilient_s3._transports.crt import crt_unavailable
+from resilient_s3._transports.crt.support import KEYWORDS, NEEDED, missing
+from resilient_s3.batch._planes import native as native_plane
+
+CRT_DIR = Path(native.__file__).parent
+
+
+def _enum(*members: str) -> Any:
+    return SimpleNamespace(**dict.fromkeys(members, object()))
+
+
+def _fake_awscrt(
+    *, without: tuple[str, str] | None = None, version: str = "9.9.9", **refused: str
+) -> dict[str, Any]:
+    """Modules holding every name and keyword argument the transport needs, less ``without``
+    (module, dotted name); ``refused``: a callable's dotted name (``.`` as ``__``) -> a keyword
+    argument it does not take."""
+    modules: dict[str, Any] = {"awscrt": SimpleNamespace(__version__=version)}
+    for module, names in NEEDED.items():
+        space = modules[module] = SimpleNamespace()
+        for name in names:
+            if (module, name) == without:
+                continue
+            head, _, member = name.partition(".")
+            if member:
+                owner = getattr(space, head, None) or SimpleNamespace()
+                setattr(space, head, owner)
+                setattr(owner, member, object())
+            elif not hasattr(space, head):
+                setattr(space, head, object())
+    for (module, name), keywords in KEYWORDS.items():
+        dropped = refused.get(name.replace(".", "__"))
+        function = _function_taking([k for k in keywords if k != dropped])
+        head, _, method = name.partition(".")
+        if method:
+            setattr(getattr(modules[module], head), method, function)
+        else:
+            setattr(modules[module], head, function)
+    return modules
+
+
+def _function_taking(keywords: list[str]) -> Any:
+    """A callable whose signature takes exactly ``keywords``."""
+
+    def function(**kwargs: Any) -> None:
+        pass
+
+    parameters = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in keywords]
+    function.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return function
+
+
+def _loader(modules: dict[str, Any]) -> Any:
+    def load(name: str) -> ModuleType:
+        return modules[name]  # type: ignore[no-any-return]
+
+    return load
+
+
+def test_an_awscrt_with_everything_the_transport_uses_can_carry_it() -> None:
+    assert missing(_loader(_fake_awscrt())) is None
+
+
+def test_a_missing_enum_member_is_named_with_the_version() -> None:
+    modules = _fake_awscrt(without=("awscrt.s3", "S3RetryMode.NONE"), version="0.37.0")
+    reason = missing(_loader(modules))
+    assert reason == (
+        "awscrt 0.37.0 has no awscrt.s3.S3RetryMode.NONE, which the native transport uses"
+    )
+
+
+def test_a_missing_keyword_argument_is_named() -> None:
+    modules = _fake_awscrt(S3Client__make_request="send_filepath")
+    reason = missing(_loader(modules))
+    assert reason is not None
+    assert "awscrt.s3.S3Client.make_request() takes no send_filepath=" in reason
+
+
+def test_a_callable_taking_any_keyword_is_accepted() -> None:
+    modules = _fake_awscrt()
+    modules["awscrt.s3"].S3RetryConfig = lambda **kwargs: kwargs
+    assert missing(_loader(modules)) is None
+
+
+def test_awscrt_not_installed_says_which_extra_brings_it() -> None:
+    def load(name: str) -> ModuleType:
+        raise ModuleNotFoundError(f"No module named {name!r}", name="awscrt")
+
+    assert missing(load) == (
+        "awscrt is not installed (pip install 'resilient-s3[crt]' for the native transport)"
+    )
+
+
+def test_an_awscrt_whose_native_library_fails_to_load_is_reported() -> None:
+    def load(name: str) -> ModuleType:
+        raise ImportError("libcrypto.so.3: cannot open shared object file")
+
+    reason = missing(load)
+    assert reason == "awscrt does not import (libcrypto.so.3: cannot open shared object file)"
+
+
+@pytest.mark.native
+def test_the_installed_awscrt_has_everything() -> None:
+    assert missing() is None
+
+
+def _awscrt_names_used() -> set[tuple[str, str]]:
+    """(awscrt module, dotted name) of every awscrt name the native transport's modules use."""
+    used: set[tuple[str, str]] = set()
+    for path in CRT_DIR.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("awscrt"):
+                for alias in node.names:
+                    if node.module == "awscrt":  # from awscrt import s3 as crt_s3
+                        aliases[alias.asname or alias.name] = f"awscrt.{alias.name}"
+                    else:  # from awscrt.http import HttpRequest
+                        used.add((str(node.module), alias.name))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):  # inner chains too: a prefix of a listed name
+                chain: list[str] = []
+                value: ast.expr = node
+                while isinstance(value, ast.Attribute):
+                    chain.insert(0, value.attr)
+                    value = value.value
+                if isinstance(value, ast.Name) and value.id in aliases:
+                    used.add((aliases[value.id], ".".join(chain)))
+    return used
+
+
+def test_every_awscrt_name_the_transport_uses_is_checked() -> None:
+    used = _awscrt_names_used()
+    assert ("awscrt.s3", "S3RetryMode.NONE") in used  # the scan sees through the aliases
+    unchecked = {
+        (module, name)
+        for module, name in used
+        if not any(
+            entry == name or entry.startswith(f"{name}.") for entry in NEEDED.get(module, ())
+        )
+        and not name.endswith(".__version__")
+    }
+    assert not unchecked, f"add these to support.NEEDED: {sorted(unchecked)}"
+
+
+def test_without_the_native_transport_a_batch_runs_on_botocore_with_one_log_line(
+    rs3: Any, s3_bucket: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reason = crt_unavailable()
+    if reason is None:  # awscrt can carry it here: make it one that cannot
+        reason = "awscrt 0.37.0 has no awscrt.s3.S3RetryMode.NONE, which the native transport uses"
+        monkeypatch.setattr(native_plane, "crt_unavailable", lambda: reason)
+    with caplog.at_level(logging.INFO, logger="resilient_s3"):
+        first = rs3.batch.put(s3_bucket, {"a": b"1", "b": b"2"})
+        second = rs3.batch.get(s3_bucket, ["a", "b"])
+    with pytest.raises(ValueError, match="data_plane='crt' cannot run this batch"):
+        rs3.batch.put(s3_bucket, {"c": b"3"}, data_plane="crt")
+
+    assert first.ok, first.summary()
+    assert second.ok
+    assert first.stats.plane == second.stats.plane == "botocore"
+    lines = [r.getMessage() for r in caplog.records if "data plane" in r.getMessage()]
+    assert lines == [f"s3.batch: the botocore data plane runs: {reason}"]
