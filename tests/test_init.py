@@ -4,6 +4,7 @@ name, and every private module declaring its own ``__all__``."""
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import pkgutil
 import subprocess
@@ -75,4 +76,6 @@ def test_importing_the_package_imports_no_batch_machinery() -> None:
 
 
 def test_version() -> None:
-    assert resilient_s3.__version__ == "0.1.0"
+    # one home: pyproject.toml reads it from resilient_s3.__version__ (a dynamic version)
+    assert resilient_s3.__version__ == "0.2.0"
+    assert importlib.metadata.version("resilient-s3") == resilient_s3.__version__
