@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import functools
 
+from .support import forked_reason
+
 __all__ = ["crt_unavailable"]
 
 
-@functools.cache
 def crt_unavailable() -> str | None:
     """Why the native transport cannot run in this process (awscrt not installed, failing to
-    import, or lacking something the transport uses: ``support.py``), or ``None``. Asked once
-    per process."""
+    import, or lacking something the transport uses; or this process is a forked child of one
+    that ran it: ``support.py``), or ``None``."""
+    return _installed() or forked_reason()
+
+
+@functools.cache
+def _installed() -> str | None:
     from .support import missing
 
     return missing()

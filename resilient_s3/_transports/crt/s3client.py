@@ -41,6 +41,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
 from ..._internals import credentials, proxied, tls_verify
+from .support import note_started
 
 __all__ = ["CrtSettings", "build_crt_client", "settings_of", "unsupported"]
 
@@ -122,6 +123,7 @@ class _Credentials:
 
 def build_crt_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Client:
     """A CRT S3 client for ``inner``'s endpoint, credentials and settings, retries off."""
+    note_started()  # awscrt's event loops run in this process from now on (not in a fork)
     signing = None
     found = credentials(inner) if settings.signed else None
     if found is not None:

@@ -9,6 +9,12 @@ enum member and keyword argument the transport hands to awscrt (:data:`NEEDED`,
 :data:`KEYWORDS`), and names the first that is not there. The batch then runs on the threaded
 plane, with one INFO line per client saying why (``batch/_planes/native.py``).
 
+awscrt is not fork-safe: the threads of its event loops, which every CRT S3 client runs on, do
+not exist in a child made by ``fork``, and a request there would never complete. So the process
+that builds the first CRT S3 client is noted (:func:`note_started`), and in a forked child of it
+:func:`forked_reason` says why the native transport cannot run there (the batch runs on botocore,
+whose own use of awscrt, signing and checksums, works after a fork).
+
 Nothing here imports awscrt at module level; :func:`missing` imports it when asked.
 """
 
@@ -16,11 +22,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-__all__ = ["INSTALL_HINT", "KEYWORDS", "NEEDED", "missing"]
+__all__ = ["INSTALL_HINT", "KEYWORDS", "NEEDED", "forked_reason", "missing", "note_started"]
 
 INSTALL_HINT = "pip install 'resilient-s3[crt]' for the native transport"
 
@@ -119,6 +126,30 @@ def missing(load: Callable[[str], ModuleType] = importlib.import_module) -> str 
                     "transport passes"
                 )
     return None
+
+
+#: The process that built the first CRT S3 client (``None``: none yet).
+_started_in: int | None = None
+
+
+def note_started() -> None:
+    """Note that this process runs awscrt's event loops (a CRT S3 client is being built)."""
+    global _started_in
+    if _started_in is None:
+        _started_in = os.getpid()
+
+
+def forked_reason() -> str | None:
+    """Why the native transport cannot run in this process because it was forked from one
+    that ran it, or ``None``."""
+    started = _started_in
+    if started is None or started == os.getpid():
+        return None
+    return (
+        f"this process was forked from process {started}, which ran awscrt's event loops; "
+        "they do not survive a fork (start workers with 'spawn' or 'forkserver' to keep the "
+        "native transport)"
+    )
 
 
 def _lookup(module: ModuleType, dotted: str) -> Any:
