@@ -214,3 +214,12 @@ def test_a_forked_child_runs_its_batches_on_botocore_and_never_hangs(
     (line,) = lines
     assert "this process was forked from process" in line
     assert rs3.batch.put(s3_bucket, {"parent/1": b"1"}).stats.plane == "crt"  # the parent's own
+
+
+@pytest.mark.parametrize(("value", "off"), [("true", True), ("TRUE", True), ("false", False)])
+def test_boto_disable_crt_turns_the_native_transport_off_as_botocore_reads_it(
+    monkeypatch: pytest.MonkeyPatch, value: str, off: bool
+) -> None:
+    monkeypatch.setenv("BOTO_DISABLE_CRT", value)
+    reason = crt_unavailable()
+    assert (reason is not None and reason.startswith("BOTO_DISABLE_CRT=true")) is off

@@ -15,6 +15,10 @@ that builds the first CRT S3 client is noted (:func:`note_started`), and in a fo
 :func:`forked_reason` says why the native transport cannot run there (the batch runs on botocore,
 whose own use of awscrt, signing and checksums, works after a fork).
 
+``BOTO_DISABLE_CRT=true``, botocore's switch (boto3's CRT transfer manager honours it too), turns
+the native transport off as well (:func:`disabled_reason`): with it, nothing in the process uses
+awscrt's S3 client.
+
 Nothing here imports awscrt at module level; :func:`missing` imports it when asked.
 """
 
@@ -27,7 +31,15 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-__all__ = ["INSTALL_HINT", "KEYWORDS", "NEEDED", "forked_reason", "missing", "note_started"]
+__all__ = [
+    "INSTALL_HINT",
+    "KEYWORDS",
+    "NEEDED",
+    "disabled_reason",
+    "forked_reason",
+    "missing",
+    "note_started",
+]
 
 INSTALL_HINT = "pip install 'resilient-s3[crt]' for the native transport"
 
@@ -125,6 +137,13 @@ def missing(load: Callable[[str], ModuleType] = importlib.import_module) -> str 
                     f"awscrt {version}'s {module}.{name}() takes no {keyword}=, which the native "
                     "transport passes"
                 )
+    return None
+
+
+def disabled_reason() -> str | None:
+    """``BOTO_DISABLE_CRT=true`` in the environment (read as botocore reads it), or ``None``."""
+    if os.environ.get("BOTO_DISABLE_CRT", "false").lower() == "true":
+        return "BOTO_DISABLE_CRT=true (botocore's switch, which boto3's CRT transfers honour too)"
     return None
 
 
