@@ -47,7 +47,7 @@ class Core:
         self.retrier = Retrier(retry, shared.stats, shared.budget)
         self.verify_policy = verify
         self.verifier = (
-            Verifier(verify, retry, shared.stats, shared.writes, self._read_back)
+            Verifier(verify, retry, shared.stats, shared.writes, self._read_back, shared.unverified)
             if verify.enabled
             else None
         )

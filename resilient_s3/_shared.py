@@ -22,6 +22,7 @@ from ._stats import Stats
 from ._verify.policy import VerifyPolicy
 from ._verify.recent import RecentWrites
 from ._verify.reupload import ConditionalWrites
+from ._verify.unverified import Unverified
 
 if TYPE_CHECKING:
     from ._telemetry.telemetry import Telemetry
@@ -38,9 +39,9 @@ Rebuild = Callable[[Config], BaseClient]
 
 class SharedParts:
     """What a client and the clients derived from it with ``with_options`` share: counters,
-    retry budget, recent writes, conditional writes, telemetry, the recipe of the inner client
-    and its bigger-pool copies, and the batches' state (built on first use). The facade passes
-    it to its batches, which pass what they need on to the data planes."""
+    retry budget, recent writes, conditional writes, unverified writes, telemetry, the recipe
+    of the inner client and its bigger-pool copies, and the batches' state (built on first
+    use). The facade passes it to its batches, which pass what they need on to the planes."""
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class SharedParts:
         self.budget = RetryBudget(policy.budget)
         self.recent = RecentWrites(verify.recent_keys, policy.clock)
         self.writes = ConditionalWrites()
+        self.unverified = Unverified(self.stats)
         self.rebuild = rebuild
         #: What pickling ships (``_fleet/recipe.py``); ``None`` for a client from wrap().
         self.recipe = recipe

@@ -50,6 +50,8 @@ class StatsSnapshot:
             (``VerifyPolicy.coalesce``) instead of their own HeadObject.
         reuploads: lost writes (acknowledged, then not found) uploaded again.
         conflicts: verifications that found another object (VerificationError raised).
+        unverified: writes acknowledged but not verified because the server refused every
+            read-back (403, 400, 405, 501: ``VerifyPolicy.unreadable``), returned or raised.
         verify_seconds: total time spent verifying writes (read-backs and re-uploads).
     """
 
@@ -63,6 +65,7 @@ class StatsSnapshot:
     verified_by_listing: int = 0
     reuploads: int = 0
     conflicts: int = 0
+    unverified: int = 0
     verify_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class StatsSnapshot:
             "verified_by_listing": self.verified_by_listing,
             "reuploads": self.reuploads,
             "conflicts": self.conflicts,
+            "unverified": self.unverified,
             "verify_seconds": round(self.verify_seconds, 6),
         }
 

@@ -137,12 +137,16 @@ class _Window:
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
+        # The position is asked of tell(), as botocore does: some file-likes' seek() returns
+        # None (the standard says the new position).
         if whence == 0:
-            position: int = self._raw.seek(self._start + max(0, offset))
+            self._raw.seek(self._start + max(0, offset))
         else:
-            position = self._raw.seek(offset, whence)
+            self._raw.seek(offset, whence)
+        position: int = self._raw.tell()
         if position < self._start:
-            position = self._raw.seek(self._start)
+            self._raw.seek(self._start)
+            position = self._start
         return position - self._start
 
     def tell(self) -> int:

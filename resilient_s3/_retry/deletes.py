@@ -3,9 +3,10 @@
 S3 answers DeleteObjects with 200 and an ``Errors`` list for the keys it did not delete; boto3
 raises nothing. Here the keys whose error code is transient (THROTTLED or SERVER, classified like
 any error) are sent again in a new DeleteObjects, with the ``server`` backoff and attempt limit.
-The answer keeps boto3's shape: ``Deleted`` gathers the keys deleted in every round, and
-``Errors`` holds only what is left (permanent errors, or transient ones once the attempts ran
-out), each logged at WARNING. Code that checks ``response["Errors"]`` keeps working.
+The answer keeps boto3's shape: ``Deleted`` gathers the keys deleted in every round (no such
+key when none was, as in boto3's answer), and ``Errors`` holds only what is left (permanent
+errors, or transient ones once the attempts ran out), each logged at WARNING. Code that checks
+``response["Errors"]`` keeps working.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def delete_objects(
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
     )(one_round)
     answer = dict(last)
-    answer["Deleted"] = deleted
+    answer.pop("Deleted", None)
+    if deleted:  # boto3's answer has no "Deleted" key when nothing was deleted (or Quiet)
+        answer["Deleted"] = deleted
     errors = permanent + transient
     if errors:
         answer["Errors"] = errors
@@ -68,8 +71,6 @@ def delete_objects(
             )
     else:
         answer.pop("Errors", None)
-    if not deleted and params["Delete"].get("Quiet"):
-        answer.pop("Deleted")
     return answer
 
 

@@ -35,6 +35,9 @@ COUNTERS: Mapping[str, tuple[str, str, str]] = {
     ),
     "reuploads": ("resilient_s3.reuploads", "{write}", "Lost writes uploaded again"),
     "conflicts": ("resilient_s3.conflicts", "{write}", "Verifications that found another object"),
+    "unverified": (
+        "resilient_s3.unverified", "{write}", "Writes the server refused to let be read back"
+    ),
 }  # fmt: skip
 RETRIES = ("resilient_s3.retries", "{retry}", "Retries, by resilient_s3.error.kind")
 VERIFY_TIME = ("resilient_s3.verify.time", "s", "Time spent verifying writes")

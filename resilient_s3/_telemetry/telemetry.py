@@ -46,6 +46,7 @@ _MARKS: Mapping[str, tuple[str | None, str | None]] = {
     "verified_by_listing": (None, "resilient_s3.verified_by_listing"),
     "give_ups": (None, "resilient_s3.gave_up"),
     "conflicts": (None, "resilient_s3.conflict"),
+    "unverified": (None, "resilient_s3.unverified"),
 }
 
 

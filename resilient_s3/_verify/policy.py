@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from .._checks import check_count, check_policy, check_seconds
 
-__all__ = ["VERIFY_MODES", "VerifyPolicy"]
+__all__ = ["UNREADABLE", "VERIFY_MODES", "VerifyPolicy"]
 
 VERIFY_MODES = ("head", "read", "off")
+#: What a write is when the server refuses every read-back (``VerifyPolicy.unreadable``).
+UNREADABLE = ("accept", "raise")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,16 @@ class VerifyPolicy:
             reported absent (``VerificationError`` reason ``"absent"``) and not uploaded again,
             so verification never undoes a delete older than this window. ``0``: never upload
             an absent key again (docs/consistency.md).
+        unreadable: what a write is when the server refuses to let it be read back: HeadObject
+            or GetObject answered 403, 400, 405 or 501 (no ``s3:GetObject``, an SSE-C object
+            read without its key...), and a ListObjectsV2 page of its key too (no
+            ``s3:ListBucket``); a refusal says nothing about the write (``_verify/refusal.py``).
+            ``"accept"`` (default): the write is returned as boto3 returned it, unverified:
+            counted in ``stats.unverified``, one WARNING per client naming the refusal, the
+            call's span marked ``resilient_s3.unverified``. ``"raise"``:
+            :class:`~resilient_s3.VerificationError` (reason ``"unreadable"``, also counted),
+            for callers who would rather hear of a write they could not check; it was
+            acknowledged, and may well be stored.
     """
 
     mode: str = "head"
@@ -57,10 +69,13 @@ class VerifyPolicy:
     recent_keys: int = 50_000
     coalesce: int = 8
     lost_write_window: float = 10.0
+    unreadable: str = "accept"
 
     def __post_init__(self) -> None:
         if self.mode not in VERIFY_MODES:
             raise ValueError(f"mode must be one of {VERIFY_MODES}, got {self.mode!r}")
+        if self.unreadable not in UNREADABLE:
+            raise ValueError(f"unreadable must be one of {UNREADABLE}, got {self.unreadable!r}")
         for name in ("visibility_timeout", "read_your_writes", "lost_write_window"):
             check_seconds(name, getattr(self, name))
         for name in ("max_reuploads", "recent_keys", "coalesce"):

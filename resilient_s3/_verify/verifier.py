@@ -17,6 +17,12 @@ write is verified and never read again: a later delete is someone else's newer w
 conditional re-upload refused because the key holds an object settles it: ours (an earlier
 attempt landed after all) is verified, another writer's raises ``VerificationError``
 (``"conflict"``).
+
+A read-back the server *refuses* (403, 400, 405, 501: ``refusal.py``) is no verdict on the write:
+one ListObjectsV2 page of the key (``Prefix`` = the key, ``MaxKeys=1``: it needs only
+``s3:ListBucket``) is judged instead, by ETag and length as a shared listing is (a key it does
+not show is absent). When the listing is refused too, the write is returned unverified or
+raised, per ``VerifyPolicy.unreadable`` (``unverified.py``).
 """
 
 from __future__ import annotations
@@ -38,16 +44,21 @@ from .._stats import Stats
 from .judgment import differing, expected_of, judge, public_fields
 from .listing import Listed, ListingCoalescer
 from .policy import VerifyPolicy
+from .refusal import Refused, read_refusal
 from .reupload import ConditionalWrites, KeyTaken
+from .unverified import Unverified
 
-__all__ = ["VERIFIED_OPERATIONS", "Verifier"]
+__all__ = ["READ_BACK_PARAMS", "VERIFIED_OPERATIONS", "Verifier"]
 
 logger = logging.getLogger("resilient_s3")
 
 #: The writes that are read back. UploadPart is not: its object appears at completion.
 VERIFIED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
 _CONDITIONAL = frozenset({"PutObject", "CompleteMultipartUpload"})
-_PASSED_ON = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+#: A write's parameters its read-backs need too (an SSE-C object is read with its key).
+READ_BACK_PARAMS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+#: What a listing shows of an object, so all a listing can confirm.
+_LISTED = ("ETag", "ContentLength")
 
 #: ``send(operation, params, fresh_until)``: the facade's send step (one retried request; a 404
 #: retried until ``fresh_until``; a GetObject body resumable).
@@ -66,12 +77,15 @@ class Verifier:
         stats: Stats,
         writes: ConditionalWrites,
         send: Send,
+        unverified: Unverified,
     ) -> None:
         self.policy = policy
         self._clock = retry.clock
+        self._tables = retry.tables
         self._stats = stats
         self._send = send
         self._writes = writes
+        self._unverified = unverified
         self._listing = (
             ListingCoalescer(lambda params: send("ListObjectsV2", params, None), policy.coalesce)
             if policy.mode == "head" and policy.coalesce
@@ -111,16 +125,25 @@ class Verifier:
             expected["md5"] = _md5_of(params["Body"])
         acked = self._clock()  # the write was just acknowledged
         for reuploads in itertools.count():
-            found: Listed | dict[str, Any] | Absent
+            found: Found
             if reuploads:
                 found = self._read_back(params, response, expected)
             else:
                 found = self._first_read_back(params, response, expected)
-            if isinstance(found, Listed):
-                self._stats.add("verified_by_listing")
-                self._stats.add("verified")
+            if isinstance(found, Refused):
+                error = self._unverified.refused(
+                    self.policy, operation, bucket, key, found.reason, public_fields(expected)
+                )
+                if error is not None:
+                    raise error from found.error
                 return response
-            if isinstance(found, Absent):
+            if isinstance(found, Listed):
+                listed = {name: expected.get(name) for name in _LISTED}
+                shown = {"ETag": found.etag, "ContentLength": found.size}
+                verdict = judge(listed, shown, 0.0, reuploads, self.policy)
+                if verdict.verified:
+                    self._stats.add("verified_by_listing")
+            elif isinstance(found, Absent):
                 verdict = judge(expected, None, found.at - acked, reuploads, self.policy)
             else:
                 verdict = judge(expected, found, 0.0, reuploads, self.policy)
@@ -147,25 +170,60 @@ class Verifier:
 
     def _first_read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
-    ) -> Listed | dict[str, Any] | Absent:
+    ) -> Found:
         """A shared listing that confirms the write (``Listed``), else :meth:`_read_back`."""
+        own: list[Found] = []
 
-        def head() -> dict[str, Any] | Absent:
-            return self._read_back(params, response, expected)
+        def head() -> Found:
+            own.append(self._read_back(params, response, expected))
+            return own[-1]
 
-        if self._listing is None or any(name in params for name in _PASSED_ON):
+        if self._listing is None or any(name in params for name in READ_BACK_PARAMS):
             return head()
         found = self._listing.read_back(params["Bucket"], params["Key"], head)
-        if isinstance(found, Listed) and not _listed_as_expected(found, expected):
-            return head()  # the page shows another object: HeadObject judges it
+        if not own and isinstance(found, Listed) and not _listed_as_expected(found, expected):
+            return head()  # the shared page shows another object: HeadObject judges it
         return found
 
     def _read_back(
         self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
+    ) -> Found:
+        """What the server holds now: :meth:`_read_object`, or when the server refuses that
+        read, what one listing page shows (:meth:`_list_key`)."""
+        try:
+            return self._read_object(params, response, expected)
+        except ClientError as error:
+            why = read_refusal(error, self._tables)
+            if why is None:
+                raise
+            operation = "GetObject" if expected.get("md5") else "HeadObject"
+            return self._list_key(params, f"{operation} {why}")
+
+    def _list_key(self, params: Mapping[str, Any], why: str) -> Found:
+        """The key as one ListObjectsV2 page shows it (``Listed``, or :class:`Absent` at the
+        time the page was answered), or :class:`Refused` when the listing is refused too."""
+        query: dict[str, Any] = {"Bucket": params["Bucket"], "Prefix": params["Key"], "MaxKeys": 1}
+        if "RequestPayer" in params:
+            query["RequestPayer"] = params["RequestPayer"]
+        try:
+            page = self._send("ListObjectsV2", query, None)
+        except ClientError as error:
+            also = read_refusal(error, self._tables)
+            if also is None:
+                raise
+            return Refused(f"{why}, ListObjectsV2 {also}", error)
+        answered = self._clock()
+        for entry in page.get("Contents", []):  # the key itself sorts first under its prefix
+            if entry.get("Key") == params["Key"]:
+                return Listed(entry.get("Size"), entry.get("ETag"))
+        return Absent(answered)
+
+    def _read_object(
+        self, params: Mapping[str, Any], response: Mapping[str, Any], expected: dict[str, Any]
     ) -> dict[str, Any] | Absent:
         """What the server holds now (after waiting out stale 404s), or :class:`Absent` with
         the time the server first answered 404."""
-        query = {name: params[name] for name in _PASSED_ON if name in params}
+        query = {name: params[name] for name in READ_BACK_PARAMS if name in params}
         query.update(Bucket=params["Bucket"], Key=params["Key"])
         version = response.get("VersionId")
         if version and version != "null":
@@ -223,8 +281,11 @@ class Verifier:
         """The conditional re-upload found an object: return if it is ours (an earlier attempt
         landed after all), raise a conflict if it is someone else's."""
         found = self._read_back(params, {}, expected)
-        if isinstance(found, Absent):
+        if isinstance(found, (Absent, Refused)):
             raise exc
+        if isinstance(found, Listed):
+            expected = {name: expected.get(name) for name in _LISTED}
+            found = {"ETag": found.etag, "ContentLength": found.size}
         different = differing(expected, found)
         if different:
             self._stats.add("conflicts")
@@ -242,6 +303,10 @@ class Absent:
     """A read-back found no object; ``at``: the clock time the server first answered 404."""
 
     at: float
+
+
+#: What a read-back found: the object read, a listing's entry, no object, or nothing readable.
+Found = dict[str, Any] | Listed | Absent | Refused
 
 
 def _listed_as_expected(listed: Listed, expected: Mapping[str, Any]) -> bool:

@@ -208,7 +208,7 @@ class BatchClient:
             kwargs = {"verify_writes": verify_writes, **options}
             return self._on_cluster("copy", (), pairs, (), kwargs)
         return self._sync(
-            copy_plan(self._s3, self._shared.writes, pairs, verify_writes, Options.of(options))
+            copy_plan(self._s3, self._shared, pairs, verify_writes, Options.of(options))
         )
 
     async def copy_async(
@@ -220,7 +220,7 @@ class BatchClient:
     ) -> BatchReport:
         """:meth:`copy` on the running event loop."""
         return await self._async(
-            copy_plan(self._s3, self._shared.writes, pairs, verify_writes, Options.of(options))
+            copy_plan(self._s3, self._shared, pairs, verify_writes, Options.of(options))
         )
 
     def head(self, bucket: str, keys: Keys, **options: Unpack[BatchOptions]) -> BatchReport:
@@ -253,7 +253,7 @@ class BatchClient:
             )
         multipart = Multipart(threshold, part_size)
         return put_plan(
-            self._s3, self._shared.writes, bucket, items, verify, multipart, Options.of(options)
+            self._s3, self._shared, bucket, items, verify, multipart, Options.of(options)
         )
 
     def _download(

@@ -26,6 +26,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -127,10 +128,8 @@ def fault_proxy_client(fault_proxy: FaultProxy) -> S3Client:
 @pytest.fixture
 def s3_bucket(s3_server_client: S3Client) -> Iterator[str]:
     """The name of a new, unique bucket on ``s3_server``; emptied and deleted afterwards."""
-    name = f"test-{uuid.uuid4().hex[:20]}"
-    s3_server_client.create_bucket(Bucket=name)
-    yield name
-    _delete_bucket(s3_server_client, name)
+    with _new_bucket(s3_server_client) as name:
+        yield name
 
 
 @pytest.fixture(scope="session", params=REAL_SERVERS)
@@ -142,21 +141,12 @@ def real_s3_server(request: pytest.FixtureRequest) -> Iterator[ManagedServer]:
     fails the test, with the tail of its log.
     """
     from ._localstack import LocalStackServer
-    from ._process import ServerUnavailable
     from ._seaweedfs import SeaweedFSServer
 
     server: ManagedServer
     server = LocalStackServer() if request.param == "localstack" else SeaweedFSServer()
-    try:
-        server.start()
-    except ServerUnavailable as exc:
-        if require_real_servers():
-            pytest.fail(f"{exc} (real servers are required here)", pytrace=False)
-        pytest.skip(str(exc))
-    try:
+    with _serving(server):
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -172,10 +162,37 @@ def real_s3_server_client(real_s3_server: ManagedServer) -> Iterator[S3Client]:
 @pytest.fixture
 def real_s3_bucket(real_s3_server_client: S3Client) -> Iterator[str]:
     """The name of a new, unique bucket on ``real_s3_server``; emptied and deleted afterwards."""
-    name = f"test-{uuid.uuid4().hex[:20]}"
-    real_s3_server_client.create_bucket(Bucket=name)
-    yield name
-    _delete_bucket(real_s3_server_client, name)
+    with _new_bucket(real_s3_server_client) as name:
+        yield name
+
+
+@contextlib.contextmanager
+def _serving(server: ManagedServer) -> Iterator[ManagedServer]:
+    """``server`` started, stopped on leaving. Missing prerequisites skip the test, or fail it
+    when :func:`require_real_servers`; a server that fails to start fails it."""
+    from ._process import ServerUnavailable
+
+    try:
+        server.start()
+    except ServerUnavailable as exc:
+        if require_real_servers():
+            pytest.fail(f"{exc} (real servers are required here)", pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _new_bucket(s3: S3Client, prefix: str = "test") -> Iterator[str]:
+    """A new, unique bucket on ``s3``'s server; emptied and deleted on leaving."""
+    name = f"{prefix}-{uuid.uuid4().hex[:20]}"
+    s3.create_bucket(Bucket=name)
+    try:
+        yield name
+    finally:
+        _delete_bucket(s3, name)
 
 
 def _delete_bucket(s3: S3Client, name: str) -> None:

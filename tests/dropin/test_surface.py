@@ -145,9 +145,10 @@ def test_errors_read_as_boto3s(fault_proxy: Any, s3_bucket: str, made_by: str) -
         with pytest.raises(bce.ClientError) as found:
             getattr(rs3, name)(**params)
         assert str(found.value) == str(expected.value)
-        meta, plain_meta = found.value.response["ResponseMetadata"], expected.value.response[
-            "ResponseMetadata"
-        ]
+        meta, plain_meta = (
+            found.value.response["ResponseMetadata"],
+            expected.value.response["ResponseMetadata"],
+        )
         assert sorted(meta) == sorted(plain_meta)
         assert meta["RetryAttempts"] == plain_meta["RetryAttempts"] == 0
 

@@ -67,4 +67,4 @@ def test_transient_errors_left_when_attempts_run_out(fake_time: FakeTime) -> Non
     answer = delete_objects(send, params("x"), policy)
     assert len(sent) == policy.server.max_attempts
     assert answer["Errors"][0]["Code"] == "InternalError"
-    assert answer["Deleted"] == []
+    assert "Deleted" not in answer  # boto3's answer has no key when nothing was deleted

@@ -134,6 +134,25 @@ def test_a_lost_write_shows_its_reupload(
     assert s3.stats.reuploads == 1 == otel.total("resilient_s3.reuploads")
 
 
+def test_a_write_that_may_not_be_read_back_is_marked_unverified(
+    otel: Otel, fault_proxy: Any, s3_bucket: str, stepped: RetryPolicy
+) -> None:
+    s3 = make(otel, fault_proxy, stepped)
+    denied = frozenset({"HeadObject", "ListObjectsV2"})
+    fault_proxy.set_faults([Fault(FaultKind.ACCESS_DENIED, operations=denied)])
+    s3.put_object(Bucket=s3_bucket, Key="unread", Body=b"x")
+
+    [put] = otel.spans("S3.PutObject")
+    attributes = dict(put.attributes or {})
+    assert attributes["resilient_s3.unverified"] is True
+    assert "resilient_s3.verified" not in attributes
+    assert otel.total("resilient_s3.unverified") == s3.stats.unverified == 1
+    [head], [listing] = otel.spans("S3.HeadObject"), otel.spans("S3.ListObjectsV2")
+    assert head.parent is not None
+    assert listing.parent is not None
+    assert head.parent.span_id == listing.parent.span_id == put.context.span_id
+
+
 @pytest.mark.parametrize(
     ("fault", "code", "kind", "gave_up"),
     [
@@ -220,7 +239,7 @@ def test_metrics_match_stats(
     assert stats.resumes
     for field in (
         "calls", "attempts", "give_ups", "budget_exhausted", "resumes", "verified",
-        "verified_by_listing", "reuploads", "conflicts",
+        "verified_by_listing", "reuploads", "conflicts", "unverified",
     ):  # fmt: skip
         assert otel.total(f"resilient_s3.{field}") == getattr(stats, field), field
     for kind, count in stats.retries.items():

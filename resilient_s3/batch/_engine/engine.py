@@ -97,7 +97,7 @@ class Engine:
         self._data: dict[str, bytes] = {}
         self._claimed: set[tuple[str, str]] = set()
         self._executor: DaemonThreadPool | None = None
-        self.verified = self.reuploads = 0
+        self.verified = self.reuploads = self.unverified = 0
         self._pending: list[Unfinished] = []
 
     def leaves(self, pending: Unfinished) -> None:
@@ -315,6 +315,7 @@ class Engine:
             throttled=context.throttled,
             verified=self.verified,
             reuploads=self.reuploads,
+            unverified=self.unverified,
             list_requests=context.list_requests,
             adaptive_rate=adaptive.rate if adaptive is not None else None,
             plane=self.plane,

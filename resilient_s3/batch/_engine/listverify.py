@@ -22,6 +22,12 @@ size, the server stored other bytes, and it is uploaded again pinned to that ver
 holds an object the condition excludes) is listed again as it was, and judged again. A
 re-upload re-joins a window; after ``max_reuploads`` the item fails with
 :class:`~resilient_s3.VerificationError`.
+
+A refused read is no verdict on a write (``_verify/refusal.py``): a listing refused (no
+``s3:ListBucket``) is checked with HeadObject, and a key whose HeadObject is refused too (no
+``s3:GetObject``, an SSE-C object read without its key) succeeds unverified (counted in the
+report's and the client's ``unverified``, one WARNING per client) or fails with
+``VerificationError`` reason ``"unreadable"``, per ``VerifyPolicy.unreadable``.
 """
 
 from __future__ import annotations
@@ -31,20 +37,25 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ..._fields import http_status
-from ..._verify.judgment import judge, normal_etag
+from ..._verify.judgment import judge, normal_etag, public_fields
 from ..._verify.listing import listing_params
 from ..._verify.policy import VerifyPolicy
-from ..._verify.reupload import ConditionalWrites, KeyTaken
+from ..._verify.refusal import Refused, read_refusal
+from ..._verify.reupload import KeyTaken
+from ..._verify.verifier import READ_BACK_PARAMS
 from .._pacing.pacer import BatchCancelled
 from .._planes.base import Plane
 from .._report.report import ItemResult
 from .engine import Engine
 from .jobs import ITEM_ERRORS, Job
+
+if TYPE_CHECKING:
+    from ..._shared import SharedParts
 
 __all__ = ["ListVerifier", "Pending", "list_range"]
 
@@ -87,15 +98,19 @@ class ListVerifier:
         engine: Engine,
         s3: Any,
         plane: Plane,
-        writes: ConditionalWrites,
+        shared: SharedParts,
         policy: VerifyPolicy,
-        conditional: bool = True,
+        operation: str = "PutObject",
     ) -> None:
-        """``conditional``: re-uploads carry the verdict's condition when the policy says so
-        (``False`` for copies)."""
+        """``operation``: the writes' (``"PutObject"``, or ``"CopyObject"``: a copy has no
+        conditional form, so its re-uploads carry no condition; puts carry the verdict's when
+        the policy says so)."""
         self.engine = engine
         self.s3 = s3
         self._plane = plane
+        self._operation = operation
+        self._unverified = shared.unverified
+        self._tables = s3.retry_policy.tables
         self._clock: Callable[[], float] = s3.retry_policy.clock
         self._policy = policy
         self.lost_write_window = policy.lost_write_window
@@ -103,8 +118,8 @@ class ListVerifier:
         self._head_s3 = s3.with_options(
             verify_writes=VerifyPolicy(mode="off", read_your_writes=0.0)
         )
-        self._writes = writes
-        self._conditional = conditional and policy.conditional_reupload
+        self._writes = shared.writes
+        self._conditional = operation != "CopyObject" and policy.conditional_reupload
         self._windows: dict[str, dict[str, Pending]] = {}
         self._memory: dict[str, int] = {}
         self._checking: dict[int, dict[str, Pending]] = {}
@@ -155,6 +170,7 @@ class ListVerifier:
 
     async def _verify(self, bucket: str, window: dict[str, Pending], token: int) -> None:
         keys = sorted(window)
+        refused = ""  # the listing's refusal, named if HeadObject is refused too
         try:
             try:
                 listed, covered = await list_range(self._page, bucket, keys)
@@ -167,12 +183,14 @@ class ListVerifier:
                     len(keys), bucket, type(error).__name__,
                 )  # fmt: skip
                 listed, covered = {}, ""
+                why = read_refusal(error, self._tables)
+                refused = f"ListObjectsV2 {why}, " if why is not None else ""
             listed_at = self._clock()
             for key in keys:
                 if covered is None or key <= covered:
                     await self._judge(window[key], listed.get(key), listed_at)
                 else:
-                    await self.engine.submit(self._head_job(window[key]))
+                    await self.engine.submit(self._head_job(window[key], refused))
         finally:
             self._checking.pop(token, None)
 
@@ -184,22 +202,48 @@ class ListVerifier:
         )
         return page
 
-    def _head_job(self, pending: Pending) -> Job:
-        result = pending.result
+    def _head_job(self, pending: Pending, refused: str = "") -> Job:
+        """HeadObject of a key no listing judged (``refused``: the listing's refusal)."""
+        result, params = pending.result, pending.params
+        passed_on = {name: params[name] for name in READ_BACK_PARAMS if name in params}
 
-        def head() -> Found | None:
+        def head() -> Found | Refused | None:
             try:
-                answer = self._head_s3.head_object(Bucket=result.bucket, Key=result.key)
+                answer = self._head_s3.head_object(
+                    Bucket=result.bucket, Key=result.key, **passed_on
+                )
             except ClientError as error:
                 if http_status(error) == 404:
                     return None
-                raise
+                why = read_refusal(error, self._tables)
+                if why is None:
+                    raise
+                return Refused(f"{refused}HeadObject {why}", error)
             return answer.get("ContentLength"), answer.get("ETag")
 
-        async def judged(found: Found | None) -> None:
-            await self._judge(pending, found, self._clock())
+        async def judged(found: Found | Refused | None) -> None:
+            if isinstance(found, Refused):
+                self._unreadable(pending, found)
+            else:
+                await self._judge(pending, found, self._clock())
 
         return Job(result.bucket, (result.key,), head, judged)
+
+    def _unreadable(self, pending: Pending, refused: Refused) -> None:
+        """No read-back of the write was allowed: it succeeds unverified, or fails, per
+        ``VerifyPolicy.unreadable`` (``_verify/unverified.py``)."""
+        result = pending.result
+        expected = {"ETag": normal_etag(result.etag), "ContentLength": result.size}
+        error = self._unverified.refused(
+            self._policy, self._operation, result.bucket, result.key, refused.reason,
+            public_fields(expected),
+        )  # fmt: skip
+        self.engine.unverified += 1
+        if error is None:
+            self.engine.succeed(result)
+        else:
+            error.__cause__ = refused.error
+            self.engine.fail(result.bucket, result.key, error)
 
     async def _judge(self, pending: Pending, found: Found | None, answered: float) -> None:
         """Act on the one verdict (``_verify/judgment.py``) on what the listing found."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..._errors import describe
 from ..._verify.policy import VerifyPolicy
-from ..._verify.reupload import ConditionalWrites
 from .._inputs.checks import body_position, check_all, check_bucket, check_dest, key_of
 from .._inputs.items import (
     PutItem,
@@ -35,6 +34,7 @@ from .runner import Plan
 
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
+    from ..._shared import SharedParts
 
 __all__ = ["copy_plan", "delete_plan", "get_plan", "head_plan", "put_plan"]
 
@@ -44,7 +44,7 @@ _DELETE_CHUNK = 1000
 
 def put_plan(
     client: ResilientS3Client,
-    writes: ConditionalWrites,
+    shared: SharedParts,
     bucket: str,
     items: Any,
     verify: VerifyArg,
@@ -69,7 +69,7 @@ def put_plan(
     def setup(
         engine: Engine, s3: ResilientS3Client, plane: Plane
     ) -> tuple[Any, Callable[[Any], Job]]:
-        verifier = ListVerifier(engine, s3, plane, writes, policy) if mode == "list" else None
+        verifier = ListVerifier(engine, s3, plane, shared, policy) if mode == "list" else None
 
         def make_job(raw: Any) -> Job:
             try:
@@ -105,7 +105,7 @@ def put_plan(
 
 def copy_plan(
     client: ResilientS3Client,
-    writes: ConditionalWrites,
+    shared: SharedParts,
     pairs: Any,
     verify: VerifyArg,
     options: Options,
@@ -118,7 +118,7 @@ def copy_plan(
         engine: Engine, s3: ResilientS3Client, plane: Plane
     ) -> tuple[Any, Callable[[Any], Job]]:
         verifier = (
-            ListVerifier(engine, s3, plane, writes, policy, conditional=False)
+            ListVerifier(engine, s3, plane, shared, policy, operation="CopyObject")
             if mode == "list"
             else None
         )

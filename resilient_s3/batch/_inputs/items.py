@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Union
 
-from ..._bodies.request import check_stream
+from ..._bodies.request import check_stream, start_position
 from ..._errors import UnreplayableBodyError, describe
 
 __all__ = [
@@ -139,7 +139,7 @@ def check_body(item: PutItem, replayable: bool, bucket: str | None = None) -> No
             f"got {type(body).__name__}"
         )
     check_stream(body, target)
-    if replayable and not _seekable(body):
+    if replayable and start_position(body) is None:  # the facade's test: one home
         raise UnreplayableBodyError(
             f"{target}: the body is a non-seekable stream, which cannot be uploaded "
             "again if verification finds the write lost; pass bytes, a path or a seekable "
@@ -162,10 +162,3 @@ def to_copy_item(raw: Any) -> CopyItem:
         "a copy item must be a CopyItem or a (src_bucket, src_key, dst_bucket, dst_key"
         f"[, extra_args]) tuple, got {raw!r:.80}"
     )
-
-
-def _seekable(body: Any) -> bool:
-    try:
-        return bool(body.seekable()) and isinstance(body.tell(), int)
-    except (AttributeError, OSError, ValueError):
-        return False

@@ -118,6 +118,9 @@ class BatchStats:
         throttled: THROTTLED answers received (SlowDown, 503, 429).
         verified: items confirmed by verification (list-based or per object).
         reuploads: items written again by list-based verification (missing or mismatched).
+        unverified: items written but not verified because the server refused every read-back
+            (listing and HeadObject: ``VerifyPolicy.unreadable``); they succeeded unverified,
+            or failed with ``VerificationError`` reason ``"unreadable"``.
         list_requests: ListObjectsV2 pages read by list-based verification.
         adaptive_rate: the adaptive rate (requests/s) when the batch ended; ``None``: it was not
             limiting.
@@ -134,6 +137,7 @@ class BatchStats:
     throttled: int = 0
     verified: int = 0
     reuploads: int = 0
+    unverified: int = 0
     list_requests: int = 0
     adaptive_rate: float | None = None
     plane: str = "botocore"
@@ -161,6 +165,7 @@ class BatchStats:
             "throttled": self.throttled,
             "verified": self.verified,
             "reuploads": self.reuploads,
+            "unverified": self.unverified,
             "list_requests": self.list_requests,
             "adaptive_rate": self.adaptive_rate,
         }
