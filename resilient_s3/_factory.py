@@ -85,7 +85,7 @@ def client(
             aws_secret_access_key=aws_secret_access_key,
             aws_session_token=aws_session_token,
             config=resilient_config(config, max_pool_connections),
-            # only when given: boto3 < 1.36.? has no such keyword, and None is its default
+            # only when given: boto3 1.36 (our floor) has no such keyword; None is its default
             **({"aws_account_id": aws_account_id} if aws_account_id is not None else {}),
         ),
         session,
