@@ -3,8 +3,10 @@
 # uv (from PyPI, installed into .venv by .ci/run): venvs and resolutions in seconds.
 UV=${UV:-$PWD/.venv/bin/uv}
 
-# The interpreter of Python $1 (3.10, 3.13...): pyenv's build if there is one, else pythonX.Y
-# on PATH. uv cannot download Pythons here, so a missing one fails the job, naming it.
+# The interpreter of Python $1 (3.10, 3.13...), the first found of: pyenv's build (this kind of
+# machine ships pyenv with 3.10 to 3.13), pythonX.Y on PATH, a build uv installed earlier, and
+# last uv's own build, downloaded (python-build-standalone; needs access beyond the package
+# registries, which this kind of machine does not have). None of them: the job fails, naming it.
 find_python() {
     local version=$1 candidate
     for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python"$version"; do
@@ -17,7 +19,15 @@ find_python() {
         command -v "python$version"
         return 0
     fi
-    echo "CI: no Python $version on this machine (pyenv install $version)" >&2
+    if "$UV" python find --managed-python "$version" 2>/dev/null; then
+        return 0
+    fi
+    if "$UV" python install -q "$version" >&2; then
+        "$UV" python find --managed-python "$version"
+        return
+    fi
+    echo "CI: no Python $version on this machine, and uv could not download one" \
+        "(pyenv install $version, or apt-get install python$version)" >&2
     return 1
 }
 
