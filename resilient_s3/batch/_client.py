@@ -8,17 +8,22 @@ share (limiters, adaptive rate, background loop) is the facade's too, shared wit
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._engine.plans import copy_plan, delete_plan, get_plan, head_plan, put_plan
 from ._engine.runner import Plan, run_plan, run_sync
-from ._inputs.items import Body, CopyItem, PutItem
+from ._inputs.items import Body, CopyItem, PutItem, check_extra
 from ._inputs.sources import listed_keys, walk_files
-from ._options import Options, VerifyArg
-from ._planes.base import Multipart
+from ._options import Options, VerifyArg, resolve_verify
+from ._planes.base import check_multipart
 from ._report.report import BatchReport
+from ._resume.state import ResumeArg, state_dir
+from ._sync.locations import sides
+from ._sync.record import SyncSettings
+from ._sync.report import SyncReport
+from ._sync.run import sync
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -72,6 +77,7 @@ class BatchClient:
         verify_writes: VerifyArg = "list",
         multipart_threshold: int = 64 * _MIB,
         part_size: int = 16 * _MIB,
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """Upload ``items`` (mapping key -> body, ``(key, body[, extra_args])`` tuples or
@@ -80,16 +86,22 @@ class BatchClient:
         ``verify_writes``: ``"list"`` (default: confirmed by ListObjectsV2 pages, missing or
         different keys uploaded again), ``"object"`` (the facade's read-back after each put,
         or pass a :class:`~resilient_s3.VerifyPolicy`), ``"off"``/``False``. Bodies of
-        ``multipart_threshold`` bytes or more go up in parts of ``part_size``.
+        ``multipart_threshold`` bytes or more go up in parts of ``part_size``. ``resume``:
+        ``True`` (the default state directory) or a directory: files given by path go up in
+        journaled parts, and an upload interrupted by a crash or a cancellation is resumed by
+        the next run (docs/batch.md); ``False`` (default): nothing is written locally.
         """
         if options.get("executor") is not None:
             kwargs = dict(
                 verify_writes=verify_writes,
                 multipart_threshold=multipart_threshold,
                 part_size=part_size,
+                resume=resume,
             )
             return self._on_cluster("put", (bucket,), items, (), {**kwargs, **options})
-        plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
+        plan = self._put(
+            bucket, items, verify_writes, multipart_threshold, part_size, resume, options
+        )
         return self._sync(plan)
 
     async def put_async(
@@ -100,10 +112,13 @@ class BatchClient:
         verify_writes: VerifyArg = "list",
         multipart_threshold: int = 64 * _MIB,
         part_size: int = 16 * _MIB,
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`put` on the running event loop."""
-        plan = self._put(bucket, items, verify_writes, multipart_threshold, part_size, options)
+        plan = self._put(
+            bucket, items, verify_writes, multipart_threshold, part_size, resume, options
+        )
         return await self._async(plan)
 
     def upload_dir(
@@ -113,11 +128,13 @@ class BatchClient:
         prefix: str = "",
         *,
         verify_writes: VerifyArg = "list",
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """Upload every file under the directory ``path`` to ``prefix`` + its relative path
-        (``/``-separated), walking the tree lazily."""
-        return self.put(bucket, self._walk(path, prefix), verify_writes=verify_writes, **options)
+        (``/``-separated), walking the tree lazily (``resume``: as :meth:`put`'s)."""
+        items = self._walk(path, prefix)
+        return self.put(bucket, items, verify_writes=verify_writes, resume=resume, **options)
 
     async def upload_dir_async(
         self,
@@ -126,11 +143,13 @@ class BatchClient:
         prefix: str = "",
         *,
         verify_writes: VerifyArg = "list",
+        resume: ResumeArg = False,
         **options: Unpack[BatchOptions],
     ) -> BatchReport:
         """:meth:`upload_dir` on the running event loop."""
+        items = self._walk(path, prefix)
         return await self.put_async(
-            bucket, self._walk(path, prefix), verify_writes=verify_writes, **options
+            bucket, items, verify_writes=verify_writes, resume=resume, **options
         )
 
     # get ------------------------------------------------------------------------------------
@@ -179,6 +198,61 @@ class BatchClient:
     ) -> BatchReport:
         """:meth:`download_prefix` on the running event loop."""
         return await self._async(self._download(bucket, prefix, path, options))
+
+    # sync -----------------------------------------------------------------------------------
+
+    def sync(
+        self,
+        source: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        *,
+        delete: bool = False,
+        dry_run: bool = False,
+        resume: ResumeArg = True,
+        verify_writes: VerifyArg = "list",
+        multipart_threshold: int = 64 * _MIB,
+        part_size: int = 16 * _MIB,
+        extra_args: Mapping[str, Any] | None = None,
+        **options: Unpack[BatchOptions],
+    ) -> SyncReport:
+        """Make ``dest`` like ``source``: one a local directory, the other
+        ``"s3://bucket/prefix"``; only what is missing or different (by size and content) is
+        transferred, and no request is sent per unchanged object (docs/batch.md).
+
+        ``delete``: also delete what the source does not have, once every transfer succeeded
+        and was verified. ``dry_run``: send nothing, write nothing; the report lists what
+        would be done. ``resume``: where the sync index and the journals of large uploads
+        live (``True``: the default state directory; ``False``: nowhere, files are compared
+        by reading them). ``extra_args``: PutObject parameters for every upload
+        (``ContentType``, ``ServerSideEncryption``...). Uploads are verified as :meth:`put`'s
+        (``verify_writes``), large files go up in parts of ``part_size`` from
+        ``multipart_threshold``.
+        """
+        run = self._syncing(
+            source, dest, delete, dry_run, resume, verify_writes, multipart_threshold,
+            part_size, extra_args, options,
+        )  # fmt: skip
+        return run_sync(self._shared.batch_state(), run)
+
+    async def sync_async(
+        self,
+        source: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        *,
+        delete: bool = False,
+        dry_run: bool = False,
+        resume: ResumeArg = True,
+        verify_writes: VerifyArg = "list",
+        multipart_threshold: int = 64 * _MIB,
+        part_size: int = 16 * _MIB,
+        extra_args: Mapping[str, Any] | None = None,
+        **options: Unpack[BatchOptions],
+    ) -> SyncReport:
+        """:meth:`sync` on the running event loop."""
+        return await self._syncing(
+            source, dest, delete, dry_run, resume, verify_writes, multipart_threshold,
+            part_size, extra_args, options,
+        )  # fmt: skip
 
     # delete, copy, head ---------------------------------------------------------------------
 
@@ -245,16 +319,38 @@ class BatchClient:
         verify: VerifyArg,
         threshold: int,
         part_size: int,
+        resume: ResumeArg,
         options: Mapping[str, Any],
     ) -> Plan:
-        if part_size < 5 * _MIB or threshold < 5 * _MIB:
-            raise ValueError(
-                "multipart_threshold and part_size must be at least 5 MiB (S3's minimum)"
-            )
-        multipart = Multipart(threshold, part_size)
+        multipart = check_multipart(threshold, part_size)
         return put_plan(
-            self._s3, self._shared, bucket, items, verify, multipart, Options.of(options)
-        )
+            self._s3, self._shared, bucket, items, verify, multipart, Options.of(options),
+            state_dir(resume),
+        )  # fmt: skip
+
+    def _syncing(
+        self,
+        source: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        delete: bool,
+        dry_run: bool,
+        resume: ResumeArg,
+        verify: VerifyArg,
+        threshold: int,
+        part_size: int,
+        extra_args: Mapping[str, Any] | None,
+        options: Mapping[str, Any],
+    ) -> Coroutine[Any, Any, SyncReport]:
+        """The checked sync, ready to await (everything checked before any request)."""
+        where = sides(source, dest)
+        extra = dict(extra_args or {})
+        check_extra(extra)
+        resolve_verify(verify, self._s3.verify_policy)
+        settings = SyncSettings(
+            bool(delete), bool(dry_run), state_dir(resume), verify,
+            check_multipart(threshold, part_size), extra,
+        )  # fmt: skip
+        return sync(self._s3, self._shared, where, settings, Options.of(options))
 
     def _download(
         self, bucket: str, prefix: str, path: str | os.PathLike[str], options: Mapping[str, Any]

@@ -15,7 +15,13 @@ from .._fleet.limiter import SharedLimiter
 from .._verify.policy import VerifyPolicy
 from ._report.progress import ProgressArg
 
-__all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Options", "VerifyArg", "resolve_verify"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "BatchOptions",
+    "Options",
+    "VerifyArg",
+    "resolve_verify",
+]
 
 #: Items in flight at once by default (the facade's pool holds 64 connections).
 DEFAULT_CONCURRENCY = 32
@@ -105,6 +111,9 @@ class Options:
             raise TypeError(
                 "executor= works with the sync put, get, delete, copy and head methods only"
             )
+        chunk_size = options.get("chunk_size", 250)  # used with executor=, checked always
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
         shared = options.get("rate_limit")
         if isinstance(shared, SharedLimiter):
             options = {**options, "rate_limit": None}
@@ -117,11 +126,18 @@ class Options:
             bytes_per_second=check_limit("bytes_per_second", options.get("bytes_per_second")),
             adaptive=AdaptivePolicy() if adaptive is True else (adaptive or None),
             progress=progress,
-            keep_results=bool(options.get("keep_results", False)),
-            fail_fast=bool(options.get("fail_fast", False)),
+            keep_results=_flag("keep_results", options.get("keep_results", False)),
+            fail_fast=_flag("fail_fast", options.get("fail_fast", False)),
             cancel_grace=check_seconds("cancel_grace", options.get("cancel_grace", 5.0)),
             data_plane=plane,
         )
+
+
+def _flag(name: str, value: object) -> bool:
+    """A boolean option, refused unless it is one (``"no"`` is not ``False``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
 
 
 def resolve_verify(verify: VerifyArg, client_policy: VerifyPolicy) -> tuple[str, VerifyPolicy]:

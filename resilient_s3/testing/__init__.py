@@ -3,9 +3,9 @@
 Use :class:`S3Server` for a throwaway S3 endpoint (moto; :class:`LocalStackServer` and
 :class:`SeaweedFSServer` run those servers the same way), put a :class:`FaultProxy` in front of it
 (or of any S3 endpoint) and give the proxy :class:`Fault` values to inject resets, throttling, 5xx
-errors, lost writes, stale reads, truncated downloads, latency and stored aws-chunked framing. The
-pytest plugin (:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtures. See
-``docs/testing.md``.
+errors, lost writes, stale reads, truncated, corrupted, overlong or slow downloads, ignored
+``If-Match`` conditions, latency and stored aws-chunked framing. The pytest plugin
+(:mod:`resilient_s3.testing.pytest_plugin`) provides them as fixtures. See ``docs/testing.md``.
 """
 
 from ._endpoint import TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, ClientKwargs

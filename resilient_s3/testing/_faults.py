@@ -15,7 +15,7 @@ from enum import Enum
 
 from ._operations import OPERATION_NAMES
 
-__all__ = ["EXCLUSIVE_ORDER", "Fault", "FaultKind", "mixed_faults"]
+__all__ = ["EXCLUSIVE_ORDER", "INDEPENDENT", "Fault", "FaultKind", "mixed_faults"]
 
 
 class FaultKind(str, Enum):
@@ -55,6 +55,20 @@ class FaultKind(str, Enum):
     #: ``Fault.burst`` tokens, full at first; a throttled request takes no token. Checked before
     #: the random draw of the exclusive kinds; a request that passes may still get one of them.
     THROTTLE = "throttle"
+    #: GetObject: forward, relay status and headers as they are, and the body with one bit of its
+    #: middle byte flipped (a body corrupted in transit: only a checksum can tell).
+    BIT_FLIP = "bit_flip"
+    #: GetObject: forward, relay the body with bytes appended and ``Content-Length`` raised to
+    #: match (``Content-Range`` left as the server sent it): a body longer than the object.
+    EXTRA_BYTES = "extra_bytes"
+    #: GetObject: forward, relay status and headers at once, then the body at
+    #: ``Fault.bytes_per_second`` (16 pieces a second): a download that keeps flowing, slowly.
+    SLOW_BODY = "slow_body"
+    #: GetObject/HeadObject carrying ``If-Match``: forward it without that header, as a server or a
+    #: cache that ignores the condition does. Not exclusive (like LATENCY, its own draw); the
+    #: forwarded request's SigV4 signature no longer matches: use an upstream that does not check
+    #: signatures (moto, LocalStack).
+    IGNORE_IF_MATCH = "ignore_if_match"
 
 
 #: The order in which the exclusive kinds (all but LATENCY and THROTTLE) share out one random draw
@@ -71,7 +85,13 @@ EXCLUSIVE_ORDER: tuple[FaultKind, ...] = (
     FaultKind.DELETE_ERRORS,
     FaultKind.RESET_AFTER,
     FaultKind.TRUNCATE_BODY,
+    FaultKind.BIT_FLIP,
+    FaultKind.EXTRA_BYTES,
+    FaultKind.SLOW_BODY,
 )
+#: The kinds that draw their own number for each request they apply to, besides any other fault.
+INDEPENDENT: frozenset[FaultKind] = frozenset({FaultKind.LATENCY, FaultKind.IGNORE_IF_MATCH})
+
 
 #: The operations a kind can apply to at all; a kind not listed applies to every request.
 _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
@@ -81,6 +101,10 @@ _NATURAL_OPERATIONS: dict[FaultKind, frozenset[str]] = {
     FaultKind.CHUNKED_FRAMING: frozenset({"PutObject", "UploadPart"}),
     FaultKind.CORRUPT_WRITE: frozenset({"PutObject"}),
     FaultKind.DELETE_ERRORS: frozenset({"DeleteObjects"}),
+    FaultKind.BIT_FLIP: frozenset({"GetObject"}),
+    FaultKind.EXTRA_BYTES: frozenset({"GetObject"}),
+    FaultKind.SLOW_BODY: frozenset({"GetObject"}),
+    FaultKind.IGNORE_IF_MATCH: frozenset({"GetObject", "HeadObject"}),
 }
 
 #: The share of each kind in :func:`mixed_faults`: throttling is the most common transient failure
@@ -122,6 +146,7 @@ class Fault:
             (``> 0``), the rate at which its token bucket fills.
         burst: THROTTLE only: the bucket's size, how many requests may pass at once after a quiet
             spell (``>= 1``). ``None``: a quarter of a second's worth, at least 1.
+        bytes_per_second: SLOW_BODY only, and required there: how fast the body flows (``> 0``).
 
     Raises:
         ValueError: If a value is out of range, a set is given as a plain string, an operation name
@@ -140,6 +165,7 @@ class Fault:
     retry_after: float | None = None
     per_second: float | None = None
     burst: float | None = None
+    bytes_per_second: float | None = None
 
     def __post_init__(self) -> None:
         """Validate every field and normalise ``kind`` and ``methods``."""
@@ -178,6 +204,15 @@ class Fault:
                     f"retry_after must be a finite number >= 0, got {self.retry_after!r}"
                 )
         self._check_throttle()
+        slow = self.kind is FaultKind.SLOW_BODY
+        if self.bytes_per_second is not None and not slow:
+            raise ValueError(f"bytes_per_second applies to slow_body only, not {self.kind.value}")
+        if slow and not (
+            self.bytes_per_second is not None
+            and math.isfinite(self.bytes_per_second)
+            and self.bytes_per_second > 0
+        ):
+            raise ValueError(f"slow_body needs bytes_per_second > 0, got {self.bytes_per_second!r}")
 
     def _check_throttle(self) -> None:
         """Validate ``per_second`` and ``burst``: required / allowed for THROTTLE only."""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ._faults import EXCLUSIVE_ORDER, Fault, FaultKind
+from ._faults import EXCLUSIVE_ORDER, INDEPENDENT, Fault, FaultKind
 from ._operations import OPERATION_NAMES, RequestTarget
 from ._throttle import TokenBucket
 
@@ -33,6 +33,7 @@ def counter_keys() -> tuple[str, ...]:
     return (
         "requests",
         "forwarded",
+        "forwarded_bytes",
         "upstream_errors",
         *(kind.value for kind in FaultKind),
         "throttle_passed",
@@ -47,6 +48,7 @@ class Decision:
     Attributes:
         delay: Seconds to sleep first (the sum of the LATENCY faults that hit; usually 0).
         fault: The one exclusive fault to inject, or ``None`` to forward normally.
+        ignore_if_match: An IGNORE_IF_MATCH fault hit: forward without ``If-Match``.
         generation: The fault-set generation the decision was taken in (see
         :meth:`FaultInjector.cancel`).
     """
@@ -54,6 +56,7 @@ class Decision:
     delay: float = 0.0
     fault: Fault | None = None
     generation: int = 0
+    ignore_if_match: bool = False
 
     @property
     def kind(self) -> FaultKind | None:
@@ -102,7 +105,7 @@ class FaultInjector:
         self._written: dict[tuple[str, str], float] = {}
         self._generation = 0
         self._faults: tuple[Fault, ...] = ()
-        self._latency: tuple[int, ...] = ()
+        self._independent: tuple[int, ...] = ()
         self._exclusive: tuple[int, ...] = ()
         self._throttles: dict[int, TokenBucket] = {}
         self._used: list[int] = []
@@ -131,7 +134,7 @@ class FaultInjector:
             now = self._clock()
             self._generation += 1
             self._faults = new
-            self._latency = tuple(i for i, f in enumerate(new) if f.kind is FaultKind.LATENCY)
+            self._independent = tuple(i for i, f in enumerate(new) if f.kind in INDEPENDENT)
             self._exclusive = tuple(exclusive)
             self._throttles = {
                 i: TokenBucket(f.per_second or 0.0, f.bucket_size, now)
@@ -151,29 +154,36 @@ class FaultInjector:
         with self._lock:
             self._counters = dict.fromkeys(self._counters, 0)
 
-    def decide(self, method: str, target: RequestTarget) -> Decision:
-        """Count one request and decide what to inject into it.
+    def decide(self, method: str, target: RequestTarget, conditional: bool = False) -> Decision:
+        """Count one request and decide what to inject into it; ``conditional``: the request
+        carries ``If-Match`` (only such a request can get IGNORE_IF_MATCH).
 
-        Each LATENCY fault that applies draws its own number. Then each THROTTLE fault that
-        applies looks in its token bucket: if one finds no token (and, with a ``rate`` below 1, its
-        own draw hits; and its ``limit`` allows), the request is throttled, taking no token from
-        any bucket; else it takes a token from every bucket that has one and goes on. Then, if any
-        exclusive fault applies, one more number ``u`` is drawn and the applicable exclusive
-        faults, in :data:`EXCLUSIVE_ORDER` (list order within a kind), each own the next
-        ``rate``-wide slice of ``[0, 1)``: the fault whose slice holds ``u`` hits, unless its
-        ``limit`` is used up (then nothing hits).
+        Each LATENCY and IGNORE_IF_MATCH fault that applies draws its own number. Then each
+        THROTTLE fault that applies looks in its token bucket: if one finds no token (and, with a
+        ``rate`` below 1, its own draw hits; and its ``limit`` allows), the request is throttled,
+        taking no token from any bucket; else it takes a token from every bucket that has one and
+        goes on. Then, if any exclusive fault applies, one more number ``u`` is drawn and the
+        applicable exclusive faults, in :data:`EXCLUSIVE_ORDER` (list order within a kind), each
+        own the next ``rate``-wide slice of ``[0, 1)``: the fault whose slice holds ``u`` hits,
+        unless its ``limit`` is used up (then nothing hits).
         """
         with self._lock:
             self._counters["requests"] += 1
             self._counters[f"op:{target.operation}"] += 1
-            delay = 0.0
-            for i in self._latency:
+            delay, ignoring = 0.0, False
+            for i in self._independent:
                 fault = self._faults[i]
-                if fault.applies_to(method, target.key, target.operation) and self._draw(i):
+                latency = fault.kind is FaultKind.LATENCY
+                if (
+                    (latency or conditional)
+                    and fault.applies_to(method, target.key, target.operation)
+                    and self._draw(i)
+                ):
                     delay += fault.seconds
+                    ignoring = ignoring or not latency
             throttled = self._throttle(method, target)
             if throttled is not None:
-                return Decision(delay=delay, fault=throttled, generation=self._generation)
+                return Decision(delay, throttled, self._generation, ignoring)
             candidates = [i for i in self._exclusive if self._applies(i, method, target)]
             chosen: Fault | None = None
             if candidates:
@@ -185,7 +195,7 @@ class FaultInjector:
                             chosen = self._faults[i]
                         break
                     low = high
-            return Decision(delay=delay, fault=chosen, generation=self._generation)
+            return Decision(delay, chosen, self._generation, ignoring)
 
     def record(self, headers: Iterable[str]) -> None:
         """Record every request from now on, with those of ``headers`` it carries (a fresh
@@ -234,10 +244,11 @@ class FaultInjector:
                     self._used[i] -= 1
                     break
 
-    def count(self, key: str) -> None:
-        """Add one to a counter (``"forwarded"`` or ``"upstream_errors"``)."""
+    def count(self, key: str, amount: int = 1) -> None:
+        """Add ``amount`` to a counter (``"forwarded"``, ``"forwarded_bytes"`` or
+        ``"upstream_errors"``)."""
         with self._lock:
-            self._counters[key] += 1
+            self._counters[key] += amount
 
     def record_write(self, target: RequestTarget, status: int) -> None:
         """Remember that ``target``'s key was just written, if this was a successful write."""
@@ -283,7 +294,8 @@ class FaultInjector:
         return None
 
     def _draw(self, index: int) -> bool:
-        """Draw for an independent (LATENCY) fault and take it if it hits (lock held)."""
+        """Draw for an independent (LATENCY, IGNORE_IF_MATCH) fault and take it if it hits
+        (lock held)."""
         return self._rng.random() < self._faults[index].rate and self._take(index)
 
     def _take(self, index: int) -> bool:

@@ -110,6 +110,7 @@ class FaultProxy(StartStop):
         """A snapshot of the exact counters, all keys always present.
 
         ``"requests"``: requests received; ``"forwarded"``: requests sent to the upstream;
+        ``"forwarded_bytes"``: request body bytes sent to the upstream (as framed on the wire);
         ``"upstream_errors"``: requests answered 502 because the upstream failed; one key per
         :class:`FaultKind` value: injections of that kind (``"throttle"``: requests throttled);
         ``"throttle_passed"``: requests that a THROTTLE fault applied to and let through;

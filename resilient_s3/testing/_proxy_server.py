@@ -35,7 +35,7 @@ from ._http import (
 )
 from ._injector import Decision, FaultInjector
 from ._operations import RequestTarget, classify_request
-from ._sabotage import corrupt_upload, fail_half_the_deletes
+from ._sabotage import ALTERED_BODIES, alter_body, corrupt_upload, fail_half_the_deletes
 
 __all__ = ["ProxyHandler", "ProxyServer"]
 
@@ -83,7 +83,8 @@ class ProxyHandler(FabricatedAnswers):
     def _handle(self) -> None:
         """Classify, decide, then inject or forward one request."""
         target = classify_request(self.command, self.path, "x-amz-copy-source" in self.headers)
-        decision = self.proxy.injector.decide(self.command, target)
+        conditional = "If-Match" in self.headers
+        decision = self.proxy.injector.decide(self.command, target, conditional)
         self.proxy.injector.note(self.command, target, self.headers.items(), decision)
         kind = decision.kind
         _log.debug(
@@ -139,7 +140,7 @@ class ProxyHandler(FabricatedAnswers):
             if upload is None:
                 injector.cancel(decision)  # no checksum to frame: forwarded as is, uncounted
         try:
-            response = self._send_upstream(body, upload)
+            response = self._send_upstream(body, upload, decision.ignore_if_match)
         except (OSError, ValueError, http.client.HTTPException) as exc:
             injector.count("upstream_errors")
             _log.debug("upstream failed: %s", type(exc).__name__)
@@ -159,6 +160,9 @@ class ProxyHandler(FabricatedAnswers):
         if decision.kind is FaultKind.DELETE_ERRORS:
             self._relay_rewritten(response, decision)
             return
+        if decision.kind in ALTERED_BODIES:
+            self._relay_altered(response, decision)
+            return
         length = response.length
         truncate = decision.kind is FaultKind.TRUNCATE_BODY
         if truncate and (self.command != "GET" or not length or not 200 <= status < 300):
@@ -170,10 +174,10 @@ class ProxyHandler(FabricatedAnswers):
         injector.record_write(target, status)
 
     def _send_upstream(
-        self, body: RequestBody, upload: FramedUpload | None = None
+        self, body: RequestBody, upload: FramedUpload | None = None, no_if_match: bool = False
     ) -> http.client.HTTPResponse:
         """Send the request (or ``upload`` in its place) on the pooled upstream connection and
-        return the response head.
+        return the response head; ``no_if_match``: without its ``If-Match`` header.
 
         A reused connection that the upstream closed while idle is detected before use; if it fails
         anyway on a request without a body, the request is sent once more on a new connection.
@@ -189,7 +193,8 @@ class ProxyHandler(FabricatedAnswers):
                 conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
                 headers = self.headers.items() if upload is None else upload.headers
                 for name, value in headers:
-                    if name.lower() not in HOP_BY_HOP:
+                    lower = name.lower()
+                    if lower not in HOP_BY_HOP and not (no_if_match and lower == "if-match"):
                         conn.putheader(name, value)
                 if body.chunked:
                     conn.putheader("Transfer-Encoding", "chunked")
@@ -198,6 +203,7 @@ class ProxyHandler(FabricatedAnswers):
                     self.proxy.injector.count("forwarded")
                 for data in body.wire() if upload is None else upload.wire():
                     conn.send(data)
+                    self.proxy.injector.count("forwarded_bytes", len(data))
                 return conn.getresponse()
             except (ConnectionError, http.client.RemoteDisconnected):
                 self._drop_upstream()
@@ -258,6 +264,33 @@ class ProxyHandler(FabricatedAnswers):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _relay_altered(self, response: http.client.HTTPResponse, decision: Decision) -> None:
+        """Relay a GetObject answer with its body altered (BIT_FLIP, EXTRA_BYTES, SLOW_BODY):
+        read whole from the upstream, then sent as :func:`alter_body` says."""
+        answer = response.read()
+        fault = decision.fault
+        assert fault is not None
+        altered = None
+        if self.command == "GET" and 200 <= response.status < 300:
+            altered = alter_body(fault, answer)
+        if altered is None:
+            self.proxy.injector.cancel(decision)  # nothing to alter: relayed as is, uncounted
+        pieces, pause = altered or ([answer], 0.0)
+        self.send_response_only(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(sum(len(piece) for piece in pieces)))
+        self.end_headers()
+        try:
+            for i, piece in enumerate(pieces):
+                if i and pause:
+                    self.wfile.flush()
+                    time.sleep(pause)
+                self.wfile.write(piece)
+        except OSError:
+            self.close_connection = True  # the client went away meanwhile
 
     def _copy(self, response: http.client.HTTPResponse, size: int) -> None:
         """Copy exactly ``size`` body bytes from the upstream response to the client."""

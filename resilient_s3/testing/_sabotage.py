@@ -1,4 +1,4 @@
-"""Two faults that let the server act, but not as the client asked or was told.
+"""Faults that let the server act, but not as the client asked or was told.
 
 - CORRUPT_WRITE: a PutObject is forwarded with one byte of its body flipped (same length), and
   without the checksum headers that would let the server notice. The server stores other bytes
@@ -6,6 +6,8 @@
 - DELETE_ERRORS: a DeleteObjects is forwarded (the server deletes every key), then the first half
   of the keys in its answer (at least one) are reported as ``<Error>`` entries with the code
   ``InternalError``, as S3 does for keys it failed to delete: a client must retry them.
+- BIT_FLIP, EXTRA_BYTES, SLOW_BODY: a GetObject answer's body altered on its way to the client
+  (:func:`alter_body`): one bit flipped, bytes appended, or sent slowly in pieces.
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from ._faults import Fault, FaultKind
 from ._framing import FramedUpload
 from ._http import HOP_BY_HOP, RequestBody
 
-__all__ = ["corrupt_upload", "fail_half_the_deletes"]
+__all__ = ["ALTERED_BODIES", "alter_body", "corrupt_upload", "fail_half_the_deletes"]
+
+#: The kinds whose answer body :func:`alter_body` changes.
+ALTERED_BODIES = frozenset({FaultKind.BIT_FLIP, FaultKind.EXTRA_BYTES, FaultKind.SLOW_BODY})
+#: What EXTRA_BYTES appends to a body.
+EXTRA = b"<resilient-s3 extra bytes>"
+#: How many pieces a second SLOW_BODY sends.
+SLOW_PIECES = 16
 
 _DROPPED = frozenset({"content-md5", "x-amz-content-sha256", "x-amz-sdk-checksum-algorithm"})
 _DELETED = re.compile(rb"<Deleted>(.*?)</Deleted>", re.DOTALL)
@@ -60,3 +70,20 @@ def fail_half_the_deletes(answer: bytes) -> bytes | None:
         last = match.end()
     out.append(answer[last:])
     return b"".join(out)
+
+
+def alter_body(fault: Fault, body: bytes) -> tuple[list[bytes], float] | None:
+    """The pieces to send instead of a successful GetObject ``body`` and the pause between two
+    of them, or ``None`` when there is nothing to alter (an empty body, for BIT_FLIP and
+    SLOW_BODY)."""
+    if fault.kind is FaultKind.EXTRA_BYTES:
+        return [body, EXTRA], 0.0
+    if not body:
+        return None
+    if fault.kind is FaultKind.BIT_FLIP:
+        flipped = bytearray(body)
+        flipped[len(flipped) // 2] ^= 0x01
+        return [bytes(flipped)], 0.0
+    step = max(1, int((fault.bytes_per_second or 1) / SLOW_PIECES))
+    pieces = [body[i : i + step] for i in range(0, len(body), step)]
+    return pieces, 1 / SLOW_PIECES

@@ -16,11 +16,13 @@ _SPEC_PARAMETER: dict[FaultKind, str] = {
     FaultKind.STALE_READ: "window",
     FaultKind.SLOWDOWN: "retry_after",
     FaultKind.THROTTLE: "per_second",
+    FaultKind.SLOW_BODY: "bytes_per_second",
 }
 #: The kinds whose spec item must have that number, and its name in messages.
 _REQUIRED_PARAMETER: dict[FaultKind, str] = {
     FaultKind.LATENCY: "SECONDS",
     FaultKind.THROTTLE: "PER_SECOND",
+    FaultKind.SLOW_BODY: "BYTES_PER_SECOND",
 }
 
 
@@ -28,11 +30,12 @@ def parse_faults(spec: str) -> tuple[Fault, ...]:
     """Parse a compact fault spec such as ``"reset_before=0.02,slowdown=0.03,latency=0.1:0.05"``.
 
     The spec is a comma-separated list of ``KIND=RATE`` items, where ``KIND`` is a
-    :class:`FaultKind` value (case-insensitive) and ``RATE`` a probability in ``[0, 1]``. Four
+    :class:`FaultKind` value (case-insensitive) and ``RATE`` a probability in ``[0, 1]``. Five
     kinds take a second number, ``KIND=RATE:VALUE``:
 
     * ``latency=RATE:SECONDS`` (required): the delay;
     * ``throttle=RATE:PER_SECOND`` (required): the requests a second let through (default burst);
+    * ``slow_body=RATE:BYTES_PER_SECOND`` (required): how fast a download's body flows;
     * ``stale_read=RATE:WINDOW`` (optional, default 5): the freshness window in seconds;
     * ``slowdown=RATE:RETRY_AFTER`` (optional): adds a ``Retry-After`` header.
 
@@ -78,6 +81,8 @@ def _parse_item(item: str) -> Fault:
             return Fault(kind, rate=rate, window=extra)
         if kind is FaultKind.THROTTLE:
             return Fault(kind, rate=rate, per_second=extra)
+        if kind is FaultKind.SLOW_BODY:
+            return Fault(kind, rate=rate, bytes_per_second=extra)
         return Fault(kind, rate=rate, retry_after=extra)
     except ValueError as exc:
         raise ValueError(f"fault spec item {item!r}: {exc}") from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -32,6 +33,11 @@ def make_bodies(
     """``count`` distinct random bodies of ``size`` bytes under sequential keys."""
     rng = random.Random(seed)
     return {f"{prefix}{i:05d}": rng.randbytes(size) for i in range(count)}
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file under ``root`` (a ``.part`` file left would show)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def stored(s3: Any, bucket: str, prefix: str = "") -> dict[str, int]:

@@ -43,10 +43,32 @@ def test_list_range_stops_at_its_page_limit(s3_server_client: Any, s3_bucket: st
         s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"")
     keys = ["p/00", "p/29"]  # 30 keys apart: more pages than 2 * (2 // 2 + 1) + 2 = 6 of 2
 
-    found, covered = asyncio.run(list_range(_pages(s3_server_client), s3_bucket, keys, page=2))
+    found, covered = asyncio.run(
+        list_range(_pages(s3_server_client), s3_bucket, keys, page=2, next_page=2)
+    )
 
     assert covered == "p/11"  # 6 pages of 2 keys listed
     assert set(found) == {"p/00"}
+
+
+def test_a_range_with_other_keys_between_goes_on_in_pages_of_1000(
+    s3_server_client: Any, s3_bucket: str
+) -> None:
+    for i in range(30):
+        s3_server_client.put_object(Bucket=s3_bucket, Key=f"p/{i:02d}", Body=b"")
+    keys = ["p/00", "p/29"]  # changed files among unchanged ones, as a sync writes them
+    pages: list[dict[str, Any]] = []
+    fetch = _pages(s3_server_client)
+
+    async def counted(params: dict[str, Any]) -> Mapping[str, Any]:
+        pages.append(params)
+        return await fetch(params)
+
+    found, covered = asyncio.run(list_range(counted, s3_bucket, keys, page=2))
+
+    assert covered is None
+    assert set(found) == {"p/00", "p/29"}
+    assert [p["MaxKeys"] for p in pages] == [2, 1000]  # not a HeadObject per key left
 
 
 def test_a_window_is_listed_as_ranges_of_250_neighbours_one_page_each(
@@ -142,3 +164,38 @@ def test_a_mismatch_beyond_the_reupload_limit_fails_the_item(
     assert found is not None
     assert found["ContentLength"] == 7
     assert report.succeeded == 30
+
+
+def test_a_directory_bucket_is_verified_with_head_object(fault_proxy: Any) -> None:
+    # S3 Express One Zone directory buckets (--x-s3) list neither in key order nor from
+    # StartAfter (AWS's ListObjectsV2 documentation): a page cannot confirm a key range there.
+    from botocore.config import Config
+
+    bucket = "dirbkt--use1-az4--x-s3"
+    s3_config: Any = {"addressing_style": "path", "disable_s3_express_session_auth": True}
+    config = Config(s3=s3_config)
+    s3 = resilient_s3.client("s3", config=config, **fault_proxy.client_kwargs())
+    s3.create_bucket(Bucket=bucket)
+    fault_proxy.reset_counters()
+
+    reports = [
+        s3.batch.put(bucket, make_bodies(20, f"{plane}/", size=5), data_plane=plane)
+        for plane in ("botocore", "crt")
+    ]
+
+    for report in reports:
+        assert report.ok, report.summary()
+        assert report.stats.verified == 20
+        assert report.stats.list_requests == 0  # was one ListObjectsV2 with StartAfter
+    assert fault_proxy.counters["op:ListObjectsV2"] == 0
+    assert fault_proxy.counters["op:HeadObject"] == 40
+
+
+def test_the_facade_reads_back_a_directory_bucket_with_head_object() -> None:
+    from resilient_s3._verify.listing import ListingCoalescer
+
+    def list_page(params: dict[str, Any]) -> Mapping[str, Any]:
+        raise AssertionError("no listing of a directory bucket")
+
+    coalescer = ListingCoalescer(list_page, least=1)
+    assert coalescer.read_back("dir--use1-az4--x-s3", "k", lambda: "head") == "head"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
-import multiprocessing
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -177,43 +176,6 @@ def test_without_the_native_transport_a_batch_runs_on_botocore_with_one_log_line
     assert first.stats.plane == second.stats.plane == "botocore"
     lines = [r.getMessage() for r in caplog.records if "data plane" in r.getMessage()]
     assert lines == [f"s3.batch: the botocore data plane runs: {reason}"]
-
-
-def _batch_in_child(s3: Any, bucket: str, answers: Any) -> None:
-    """In a forked child: a batch through the parent's client; what it ran on, and the log."""
-    lines: list[str] = []
-    handler = logging.Handler()
-    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger("resilient_s3")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    report = s3.batch.put(bucket, {f"child/{i}": b"x" for i in range(20)})
-    answers.put((report.ok, report.stats.plane, [line for line in lines if "plane" in line]))
-
-
-@pytest.mark.native
-@pytest.mark.skipif(
-    "fork" not in multiprocessing.get_all_start_methods(), reason="this platform cannot fork"
-)
-def test_a_forked_child_runs_its_batches_on_botocore_and_never_hangs(
-    rs3: Any, s3_bucket: str
-) -> None:
-    # awscrt's event loop threads are not in the child: a native request there never completed
-    assert rs3.batch.put(s3_bucket, {"parent/0": b"1"}).stats.plane == "crt"
-    context = multiprocessing.get_context("fork")
-    answers = context.Queue()
-    child = context.Process(target=_batch_in_child, args=(rs3, s3_bucket, answers))
-    child.start()
-    child.join(60)
-    hung = child.is_alive()
-    if hung:
-        child.kill()
-    assert not hung, "the batch in the forked child hung"
-    ok, plane, lines = answers.get(timeout=5)
-    assert (ok, plane) == (True, "botocore")
-    (line,) = lines
-    assert "this process was forked from process" in line
-    assert rs3.batch.put(s3_bucket, {"parent/1": b"1"}).stats.plane == "crt"  # the parent's own
 
 
 @pytest.mark.parametrize(("value", "off"), [("true", True), ("TRUE", True), ("false", False)])

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+import resilient_s3
 from resilient_s3 import VerifyPolicy
 from resilient_s3.batch import AdaptivePolicy
 from resilient_s3.batch._options import Options, resolve_verify
@@ -71,3 +72,39 @@ def test_resolve_verify() -> None:
     assert resolve_verify(VerifyPolicy(mode="off"), client)[0] == "off"
     with pytest.raises(ValueError, match="verify_writes must be"):
         resolve_verify("always", client)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "named"),
+    [
+        ({"keep_results": "no"}, TypeError, "keep_results"),  # was taken as True
+        ({"fail_fast": 1}, TypeError, "fail_fast"),
+        ({"chunk_size": 0}, ValueError, "chunk_size"),  # was accepted without executor=
+        ({"chunk_size": "10"}, ValueError, "chunk_size"),
+    ],
+)
+def test_flags_and_chunk_size_are_checked(
+    options: dict[str, Any], error: type[Exception], named: str
+) -> None:
+    with pytest.raises(error, match=named):
+        Options.of(options)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "part_size", "error", "named"),
+    [
+        (64 * 1024 * 1024, "5MB", TypeError, "part_size"),  # was TypeError about '<'
+        ("64MB", 16 * 1024 * 1024, TypeError, "multipart_threshold"),
+        (64 * 1024 * 1024, 1024, ValueError, "part_size"),
+        (True, 16 * 1024 * 1024, TypeError, "multipart_threshold"),
+    ],
+)
+def test_multipart_sizes_are_checked_naming_the_option(
+    threshold: Any, part_size: Any, error: type[Exception], named: str
+) -> None:
+    s3 = resilient_s3.client(
+        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1",
+        aws_access_key_id="k", aws_secret_access_key="s",
+    )  # fmt: skip
+    with pytest.raises(error, match=named):
+        s3.batch.put("bucket", {"k": b"x"}, multipart_threshold=threshold, part_size=part_size)

@@ -202,6 +202,8 @@ def test_a_listing_that_confirms_resets_the_misses() -> None:
         (["a", "ab"], {"Prefix": "a", "MaxKeys": 8}),  # the smallest key is the prefix
         (["x/\ue000"], {"Prefix": "x/\ue000", "MaxKeys": 4}),
         (["x/\ue000", "x/\ue001"], {"Prefix": "x/", "StartAfter": "x/\ud7ff", "MaxKeys": 8}),
+        # no control character (servers echo StartAfter in XML): after the key's stem
+        (["o/a ", "o/b"], {"Prefix": "o/", "StartAfter": "o/a", "MaxKeys": 8}),
         (
             [f"k{i:04}" for i in range(400)],
             {"Prefix": "k0", "StartAfter": "k0000"[:-1] + "/", "MaxKeys": 1000},

@@ -8,9 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 import resilient_s3
-from resilient_s3 import ErrorKind, RetryPolicy, VerificationError, VerifyPolicy
+from resilient_s3 import ErrorKind, RetryPolicy, VerificationError, VerifyPolicy, classify
+from resilient_s3._verify.reupload import ConditionalWrites, KeyTaken
 from resilient_s3.testing import Fault, FaultKind, mixed_faults
 
 from ..conftest import FakeTime
@@ -394,3 +396,26 @@ def test_a_listed_write_of_another_size_is_judged_by_head(fault_proxy: Any, s3_b
     assert {i for i, r in results.items() if r != "ok"} == framed
     assert set(results[i] for i in framed) == {"mismatch"}
     assert s3.stats.verified_by_listing > 0
+
+
+def test_a_conflicting_conditional_write_is_not_a_taken_key() -> None:
+    """409 ConditionalRequestConflict is transient (AWS: retry it): it is a SERVER error, and a
+    conditional re-upload that still meets it raises it instead of reading "the key is taken";
+    412 is the answer that means it."""
+    def answer(status: int, code: str) -> ClientError:
+        response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return ClientError(response, "PutObject")
+
+    conflict, taken = answer(409, "ConditionalRequestConflict"), answer(412, "PreconditionFailed")
+
+    def refused(error: ClientError) -> Any:
+        def write(_extra: Any) -> None:
+            raise error
+
+        return ConditionalWrites().reupload(write, {}, {"IfNoneMatch": "*"})
+
+    assert classify(conflict) is ErrorKind.SERVER  # retried by the write's own retries
+    with pytest.raises(ClientError) as raised:
+        refused(conflict)  # was KeyTaken
+    assert raised.value is conflict
+    assert isinstance(refused(taken), KeyTaken)

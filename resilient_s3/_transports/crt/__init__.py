@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import functools
 
-from .support import disabled_reason, forked_reason
+from .support import disabled_reason
 
 __all__ = ["crt_unavailable"]
 
 
 def crt_unavailable() -> str | None:
     """Why the native transport cannot run in this process (``BOTO_DISABLE_CRT=true``; awscrt
-    not installed, failing to import, or lacking something the transport uses; this process a
-    forked child of one that ran it: ``support.py``), or ``None``."""
-    return disabled_reason() or _installed() or forked_reason()
+    not installed, failing to import, or lacking something the transport uses: ``support.py``),
+    or ``None``."""
+    return disabled_reason() or _installed()
 
 
 @functools.cache

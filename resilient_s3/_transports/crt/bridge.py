@@ -13,7 +13,17 @@ Nothing else crosses threads. While requests run (:class:`Flights`, one per batc
   silent request fails between ``read_timeout`` and ``1.125 * read_timeout`` after its last
   news;
 - **cancelling** the awaiting task cancels the CRT request at once (its late completion is
-  ignored), so a cancelled batch leaves nothing running.
+  ignored), so a cancelled batch leaves nothing running;
+- the **certificate** of an https endpoint is checked before its first request (``tls.py``,
+  once per endpoint and process): one that does not verify fails the requests to it at once
+  with botocore's ``SSLError``, none sent (the CRT would report it only after s2n's blinding
+  delay).
+
+Every request is the CRT's ``DEFAULT`` meta request, one plain HTTP request (but a multipart
+upload's ``PUT_OBJECT``), whose answer the CRT hands over only once it has arrived whole,
+headers and body together: a body that keeps flowing is news only when complete. Downloads
+size their requests for that (``download.py``), and a request may be given its own allowance
+of silence (``silence``; ``None``: none, the caller bounds it).
 
 The body of an answer goes to ``sink`` (a callable run on the CRT thread), or is collected.
 """
@@ -32,7 +42,16 @@ from awscrt import s3 as crt_s3
 from awscrt.http import HttpRequest
 from botocore.exceptions import ReadTimeoutError
 
+from .s3client import NativeClient
+
 __all__ = ["Answer", "Failed", "Flights"]
+
+
+class _Default:
+    """The type of :data:`_DEFAULT`: "the batch's ``read_timeout``" (``None`` means none)."""
+
+
+_DEFAULT = _Default()
 
 
 @dataclass
@@ -61,19 +80,21 @@ class Failed(Exception):
 class _Exchange:
     """The callbacks of one request; they run on CRT threads."""
 
-    __slots__ = ("answer", "flights", "future", "last", "settled", "sink")
+    __slots__ = ("allowance", "answer", "flights", "future", "last", "settled", "sink")
 
     def __init__(
         self,
         flights: Flights,
         future: asyncio.Future[Answer],
         sink: Callable[[bytes, int], None] | None,
-        answer: Answer | None = None,
+        answer: Answer | None,
+        allowance: float | None,
     ) -> None:
         self.flights = flights
         self.future: asyncio.Future[Answer] | None = future
         self.answer = Answer() if answer is None else answer
         self.sink = sink
+        self.allowance = allowance  # seconds of silence before it times out (None: never)
         self.last = time.monotonic()
         self.settled = False  # the CRT has finished with the request
 
@@ -133,7 +154,7 @@ class Flights:
 
     async def send(
         self,
-        client: crt_s3.S3Client,
+        client: NativeClient,
         request: HttpRequest,
         operation: str,
         *,
@@ -141,19 +162,25 @@ class Flights:
         answer: Answer | None = None,
         progress: bool = False,
         request_type: crt_s3.S3RequestType | None = None,
+        silence: float | _Default | None = _DEFAULT,
         **options: Any,
     ) -> Answer:
         """Send ``request`` and wait for its answer; raises :class:`Failed` (translate it with
         ``outcome.translate``), or ``ReadTimeoutError`` after ``read_timeout`` s of silence.
         ``progress``: count upload progress as news (a large body; each callback costs the
         GIL). ``answer``: the :class:`Answer` to fill (the caller keeps what came, headers
-        included, even when the request fails: a download resumes from it). ``request_type``:
-        the CRT's meta request type, when not the operation's (``PUT_OBJECT``: a multipart
-        upload)."""
+        included, even when the request fails). ``request_type``: the CRT's meta request type,
+        when not ``DEFAULT``, one plain request (``PUT_OBJECT``: a multipart upload).
+        ``silence``: this request's allowance instead of ``read_timeout`` (``None``: never
+        timed out here)."""
+        checked = client.guard(str(request.headers.get("Host") or ""))
+        if checked is not None:
+            await checked  # a certificate that does not verify: SSLError, nothing sent
         future: asyncio.Future[Answer] = self._loop.create_future()
-        exchange = _Exchange(self, future, sink, answer)
+        allowance = self._timeout if isinstance(silence, _Default) else silence
+        exchange = _Exchange(self, future, sink, answer, allowance)
         crt_request = client.make_request(
-            type=request_type or _TYPES.get(operation, crt_s3.S3RequestType.DEFAULT),
+            type=crt_s3.S3RequestType.DEFAULT if request_type is None else request_type,
             request=request,
             operation_name=operation,
             on_headers=exchange.on_headers,
@@ -196,8 +223,13 @@ class Flights:
         """Fail the requests silent for ``read_timeout`` with ``ReadTimeoutError``."""
         now = time.monotonic()
         for exchange, crt_request in list(self._open.items()):
-            future = exchange.future
-            if future is None or future.done() or now - exchange.last < self._timeout:
+            future, allowance = exchange.future, exchange.allowance
+            if (
+                future is None
+                or future.done()
+                or allowance is None
+                or now - exchange.last < allowance
+            ):
                 continue
             crt_request.cancel()
             error = ReadTimeoutError(endpoint_url=self._endpoint, error="no data for read_timeout")
@@ -205,8 +237,3 @@ class Flights:
         self._sweeper = None
         if self._open:
             self._sweeper = self._loop.call_later(self._timeout / 8, self._sweep)
-
-
-#: GetObject as the CRT's GET_OBJECT (ranged parts for a large object); PutObject stays a plain
-#: request: bodies from the multipart threshold are sent as PUT_OBJECT (upload.py).
-_TYPES = {"GetObject": crt_s3.S3RequestType.GET_OBJECT}

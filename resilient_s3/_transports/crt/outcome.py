@@ -10,8 +10,11 @@ plane, so the existing :func:`~resilient_s3.classify` tables sort it into the sa
 - a network failure is sorted by the CRT error name: the tables below say whether the request
   can have reached the server (connect, DNS, TLS handshake: it cannot) and whether it is a
   certificate problem (never retried, as on the botocore plane);
+- a request body the CRT found shorter or longer than its length is botocore's
+  ``HTTPClientError`` (retried: the next attempt measures it again);
 - a checksum mismatch on a download is botocore's ``FlexibleChecksumError``;
-- anything else stays an ``AwsCrtError`` (not retried: unknown errors are permanent).
+- anything else stays an ``AwsCrtError`` (not retried: unknown errors are permanent), itself:
+  never the bridge's private ``Failed`` wrapper.
 
 The CRT error is kept as ``__cause__``. Messages carry the CRT's name and text, never a URL.
 """
@@ -34,6 +37,7 @@ __all__ = [
     "AFTER_SEND_ERRORS",
     "BEFORE_SEND_ERRORS",
     "BODILESS_ANSWERS",
+    "BODY_ERRORS",
     "CERTIFICATE_ERRORS",
     "TIMEOUT_ERRORS",
     "botocore_parse",
@@ -48,6 +52,7 @@ BEFORE_SEND_ERRORS: frozenset[str] = frozenset(
         "AWS_IO_SOCKET_NETWORK_DOWN",
         "AWS_IO_SOCKET_CONNECT_ABORTED",
         "AWS_IO_DNS_QUERY_FAILED",
+        "AWS_IO_DNS_INVALID_NAME",
         "AWS_IO_DNS_NO_ADDRESS_FOR_HOST",
         "AWS_IO_DNS_QUERY_AGAIN",
         "AWS_IO_DNS_HOST_REMOVED_FROM_CACHE",
@@ -97,6 +102,12 @@ AFTER_SEND_ERRORS: frozenset[str] = frozenset(
         "AWS_ERROR_S3_MISSING_ETAG",
         "AWS_ERROR_S3_OBJECT_MODIFIED",
     }
+)
+#: CRT errors of a request body that was not what was measured (a file that shrank or grew
+#: after its length was taken): botocore's ``HTTPClientError``, retried as botocore retries it
+#: (each attempt measures the body again).
+BODY_ERRORS: frozenset[str] = frozenset(
+    {"AWS_ERROR_HTTP_OUTGOING_STREAM_LENGTH_INCORRECT", "AWS_ERROR_HTTP_INVALID_BODY_STREAM"}
 )
 #: CRT errors of an answer that did not come in time (read timeouts).
 TIMEOUT_ERRORS: frozenset[str] = frozenset(
@@ -160,6 +171,8 @@ def translate(
         translated = bce.ReadTimeoutError(endpoint_url=endpoint, error=name)
     elif name in AFTER_SEND_ERRORS:
         translated = bce.ConnectionClosedError(endpoint_url=endpoint, error=name)
+    elif name in BODY_ERRORS:
+        translated = bce.HTTPClientError(error=name)
     elif name in _CHECKSUM_ERRORS:
         translated = bce.FlexibleChecksumError(error_msg=f"{operation}: {name}")
     else:

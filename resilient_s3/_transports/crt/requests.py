@@ -7,8 +7,9 @@
 - **What**: the operation's parameters go through botocore's ``before-parameter-build`` handlers
   (SSE-C key digests, ``CopySource`` quoting, metadata checks...) on the client's own event
   system, then botocore's REST-XML serializer: headers, query string, body and the key's
-  percent-encoding are botocore's. Only ``Host`` and ``Content-Length`` are added here; checksums
-  (CRC32 by default) are the CRT's (``checksum_config``), signing too.
+  percent-encoding are botocore's, the caller's ``ContentMD5`` included. Only ``Host`` and
+  ``Content-Length`` are added here; checksums (CRC32 by default) are ``checksums.py``'s, and
+  signing is the CRT's.
 
 A built request carries nothing secret until the CRT signs it, on its own threads.
 """
@@ -16,6 +17,7 @@ A built request carries nothing secret until the CRT signs it, on its own thread
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,15 +26,22 @@ from urllib.parse import urlsplit
 
 from awscrt.http import HttpHeaders, HttpRequest
 from botocore.client import BaseClient
+from botocore.handlers import validate_bucket_name
 from botocore.serialize import create_serializer
 from botocore.utils import percent_encode, percent_encode_sequence
 
+from ..._errors import describe
 from ..._internals import resolve_endpoint
 
 __all__ = ["BucketEndpoint", "RequestBuilder"]
 
 #: Headers botocore's serializer may set that the CRT sets itself (or that must not be sent).
-_DROPPED = frozenset({"content-md5", "expect", "transfer-encoding", "user-agent"})
+#: ``Content-MD5`` (a caller's ``ContentMD5``) is sent, as botocore sends it.
+_DROPPED = frozenset({"expect", "transfer-encoding", "user-agent"})
+#: An HTTP header name (RFC 9110's token: the CRT refuses any other, ``x-amz-meta-a b``), and
+#: what its value may not hold (a line break that is not a continuation, or NUL).
+_LEGAL_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ILLEGAL_VALUE = re.compile(r"\n(?![ \t])|\r(?![ \t\n])|\x00")
 #: Parameters of the fast path, and the operations (with their methods) it serves.
 _PLAIN = frozenset({"Bucket", "Key"})
 _PLAIN_OPERATIONS = {"PutObject": "PUT", "GetObject": "GET", "HeadObject": "HEAD"}
@@ -59,10 +68,12 @@ class RequestBuilder:
         self._lock = threading.Lock()
 
     def endpoint(self, bucket: str) -> BucketEndpoint:
-        """The bucket's endpoint, resolved by botocore's rules once."""
+        """The bucket's endpoint, resolved by botocore's rules once; a bucket name botocore
+        refuses (``"bkt/evil"``) raises its ``ParamValidationError`` before any request."""
         found = self._endpoints.get(bucket)
         if found is not None:
             return found
+        validate_bucket_name({"Bucket": bucket})  # botocore's check (a handler the fast path skips)
         url, region = resolve_endpoint(self._inner, "HeadObject", {"Bucket": bucket, "Key": "k"})
         parts = urlsplit(url)
         found = BucketEndpoint(parts.netloc, parts.path.rstrip("/"), region)
@@ -101,7 +112,9 @@ class RequestBuilder:
         headers = [("Host", endpoint.host), ("Content-Length", str(length))]
         for name, value in serialized["headers"].items():
             if name.lower() not in _DROPPED and name.lower() != "content-length":
-                headers.append((name, value if isinstance(value, str) else value.decode()))
+                text = value if isinstance(value, str) else value.decode()
+                _check_header(operation, params, name, text)
+                headers.append((name, text))
         stream = body
         if stream is None and not length and serialized.get("body"):
             data = serialized["body"]
@@ -109,3 +122,15 @@ class RequestBuilder:
             stream, headers[1] = io.BytesIO(data), ("Content-Length", str(len(data)))
         request = HttpRequest(model.http["method"], path, HttpHeaders(headers), stream)
         return request, endpoint
+
+
+def _check_header(operation: str, params: Mapping[str, Any], name: str, value: str) -> None:
+    """Refuse, before any request, a header the CRT would fail the request for, nothing sent
+    (http.client refuses the same values when botocore sends; it lets a space in a name
+    through); the message names the object and the header, never its value (it may be a
+    key)."""
+    if _LEGAL_NAME.fullmatch(name) and not _ILLEGAL_VALUE.search(value):
+        return
+    what = "name" if not _LEGAL_NAME.fullmatch(name) else "value (a line break or NUL)"
+    target = describe(params.get("Bucket"), params.get("Key"))
+    raise ValueError(f"{operation} {target}: invalid header {what}: {name!r}; no request was sent")

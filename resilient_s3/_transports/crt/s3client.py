@@ -21,6 +21,15 @@ What carries over from the boto3 client (its ``meta`` and ``Config``):
 Settings it cannot honour (an HTTP proxy, a TLS client certificate, a signature other than SigV4)
 make the batch run on the botocore plane instead (:func:`unsupported`).
 
+**One per process** (:class:`NativeClient`): awscrt's native resources (its event-loop threads,
+the connections, the client) do not survive ``fork()`` (the child has only the thread that
+forked: a request waits forever). A :class:`NativeClient` notices it is in another process
+(``os.getpid()``) and builds its ``S3Client`` again there, on a client bootstrap (event-loop
+group and DNS resolver) of that process, never awscrt's static default (the parent's, dead in
+the child). The parent's objects are kept, never released in the child (releasing them would
+wait on the parent's threads). So a module-level client, a gunicorn or Celery prefork worker or
+a ``multiprocessing`` pool with the fork start method work as the botocore plane does.
+
 CRT retries are off (``S3RetryMode.NONE``): resilient_s3's classified retries are the only ones.
 Nothing secret is kept on :class:`CrtSettings` (credentials are fetched by the delegate at signing
 time), and its repr shows the endpoint, region and TLS mode only.
@@ -28,6 +37,9 @@ time), and its repr shows the endpoint, region and TLS mode only.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +53,9 @@ from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
 from ..._internals import credentials, proxied, tls_verify
-from .support import note_started
+from .tls import CertificateCheck
 
-__all__ = ["CrtSettings", "build_crt_client", "settings_of", "unsupported"]
+__all__ = ["CrtSettings", "NativeClient", "build_crt_client", "settings_of", "unsupported"]
 
 _DEFAULT_READ_TIMEOUT = 60.0
 _DEFAULT_CONNECT_TIMEOUT = 60.0
@@ -61,15 +73,15 @@ class CrtSettings:
     read_timeout: float
     connections: int
     signed: bool
+    #: boto3's ``response_checksum_validation`` is not ``"when_required"``: downloads ask for
+    #: the object's checksum (``x-amz-checksum-mode: ENABLED``), as botocore does by default.
+    checksum_mode: bool = True
 
     def with_connections(self, connections: int) -> CrtSettings:
         """The same settings with at least ``connections`` connections."""
         if connections <= self.connections:
             return self
-        return CrtSettings(
-            self.region, self.tls, self.verify, self.connect_timeout, self.read_timeout,
-            connections, self.signed,
-        )  # fmt: skip
+        return dataclasses.replace(self, connections=connections)
 
 
 def settings_of(inner: BaseClient) -> CrtSettings:
@@ -85,6 +97,7 @@ def settings_of(inner: BaseClient) -> CrtSettings:
         read_timeout=float(config.read_timeout or _DEFAULT_READ_TIMEOUT),
         connections=int(config.max_pool_connections or 10),
         signed=config.signature_version is not UNSIGNED,
+        checksum_mode=getattr(config, "response_checksum_validation", None) != "when_required",
     )
 
 
@@ -121,9 +134,111 @@ class _Credentials:
         return "<boto3 client credentials>"
 
 
-def build_crt_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Client:
+class NativeClient:
+    """The awscrt S3 client of one boto3 client's settings in this process (built on first
+    use, and again in a new process: see the module docstring), and the certificate checks of
+    its endpoints (``tls.py``). Its :meth:`make_request` is the ``S3Client``'s."""
+
+    def __init__(self, inner: BaseClient, settings: CrtSettings) -> None:
+        self.settings = settings
+        self._inner = weakref.ref(inner)  # the client's batch state holds this: no cycle
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._client: crt_s3.S3Client | None = None
+        self._certificates = self._new_checks()
+        _LIVE.add(self)
+
+    def make_request(self, **options: Any) -> crt_s3.S3Request:
+        """``S3Client.make_request`` of this process's client."""
+        return self.current().make_request(**options)
+
+    def guard(self, host: str) -> Any:
+        """The certificate check of ``host`` for a request (``CertificateCheck.guard``)."""
+        self.current()
+        return self._certificates.guard(host)
+
+    def current(self) -> crt_s3.S3Client:
+        """This process's ``S3Client``, built if this process has none yet."""
+        client, pid = self._client, os.getpid()
+        if client is not None and self._pid == pid:
+            return client
+        with self._lock:
+            if self._client is None or self._pid != pid:
+                inner = self._inner()
+                if inner is None:
+                    raise RuntimeError("the boto3 client of this native client is gone")
+                if self._client is not None:  # the parent's: never released in this process
+                    _INHERITED.append(self._client)
+                self._client = _build(inner, self.settings, _bootstrap())
+                self._pid = pid
+            return self._client
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Release this process's ``S3Client`` (a later request builds another): the CRT shuts
+        it down once its requests are over; wait at most ``timeout`` s for that (``0``: do not
+        wait: a client closed at interpreter exit, or by Ctrl-C, with requests hanging must not
+        hold the process)."""
+        with self._lock:
+            client, self._client = self._client, None
+            ours = self._pid == os.getpid()
+        if client is None or not ours:
+            return  # none, or a parent's: never released in this process
+        shutdown = client.shutdown_event
+        del client  # the last reference: the CRT shuts it down, then sets the event
+        if timeout > 0:
+            shutdown.wait(timeout)
+
+    def _new_checks(self) -> CertificateCheck:
+        settings = self.settings
+        return CertificateCheck(settings.tls, settings.verify, settings.connect_timeout)
+
+    def _forked(self) -> None:
+        """In a new child (one thread): no lock held, no check waiting on a parent's thread."""
+        self._lock = threading.Lock()
+        self._certificates = self._new_checks()
+
+
+def build_crt_client(inner: BaseClient, settings: CrtSettings) -> NativeClient:
+    """The native client for ``inner``'s endpoint, credentials and settings (built on first
+    use)."""
+    return NativeClient(inner, settings)
+
+
+#: Every native client alive in this process; the objects a parent built, kept in its children.
+_LIVE: weakref.WeakSet[NativeClient] = weakref.WeakSet()
+_INHERITED: list[object] = []
+#: The client bootstrap (event-loop group, DNS resolver) of each process that had one.
+_BOOTSTRAPS: dict[int, crt_io.ClientBootstrap] = {}
+_BOOTSTRAP_LOCK = threading.Lock()
+
+
+def _bootstrap() -> crt_io.ClientBootstrap:
+    """This process's client bootstrap (awscrt's static default would be the parent's in a
+    forked child, with no thread left to run it)."""
+    pid = os.getpid()
+    with _BOOTSTRAP_LOCK:
+        found = _BOOTSTRAPS.get(pid)
+        if found is None:
+            group = crt_io.EventLoopGroup()
+            found = crt_io.ClientBootstrap(group, crt_io.DefaultHostResolver(group))
+            _BOOTSTRAPS[pid] = found
+        return found
+
+
+def _after_fork_in_child() -> None:
+    global _BOOTSTRAP_LOCK
+    _BOOTSTRAP_LOCK = threading.Lock()
+    for native in list(_LIVE):
+        native._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _build(
+    inner: BaseClient, settings: CrtSettings, bootstrap: crt_io.ClientBootstrap
+) -> crt_s3.S3Client:
     """A CRT S3 client for ``inner``'s endpoint, credentials and settings, retries off."""
-    note_started()  # awscrt's event loops run in this process from now on (not in a fork)
     signing = None
     found = credentials(inner) if settings.signed else None
     if found is not None:
@@ -147,6 +262,7 @@ def build_crt_client(inner: BaseClient, settings: CrtSettings) -> crt_s3.S3Clien
         tls_options = crt_io.ClientTlsContext(context).new_connection_options()
     mode = crt_s3.S3RequestTlsMode.ENABLED if settings.tls else crt_s3.S3RequestTlsMode.DISABLED
     return crt_s3.S3Client(
+        bootstrap=bootstrap,
         region=settings.region,
         tls_mode=mode,
         signing_config=signing,

@@ -9,12 +9,6 @@ enum member and keyword argument the transport hands to awscrt (:data:`NEEDED`,
 :data:`KEYWORDS`), and names the first that is not there. The batch then runs on the threaded
 plane, with one INFO line per client saying why (``batch/_planes/native.py``).
 
-awscrt is not fork-safe: the threads of its event loops, which every CRT S3 client runs on, do
-not exist in a child made by ``fork``, and a request there would never complete. So the process
-that builds the first CRT S3 client is noted (:func:`note_started`), and in a forked child of it
-:func:`forked_reason` says why the native transport cannot run there (the batch runs on botocore,
-whose own use of awscrt, signing and checksums, works after a fork).
-
 ``BOTO_DISABLE_CRT=true``, botocore's switch (boto3's CRT transfer manager honours it too), turns
 the native transport off as well (:func:`disabled_reason`): with it, nothing in the process uses
 awscrt's S3 client.
@@ -36,9 +30,7 @@ __all__ = [
     "KEYWORDS",
     "NEEDED",
     "disabled_reason",
-    "forked_reason",
     "missing",
-    "note_started",
 ]
 
 INSTALL_HINT = "pip install 'resilient-s3[crt]' for the native transport"
@@ -49,6 +41,7 @@ INSTALL_HINT = "pip install 'resilient-s3[crt]' for the native transport"
 NEEDED: Mapping[str, tuple[str, ...]] = {
     "awscrt.s3": (
         "S3Client",
+        "S3Request",
         "S3RequestType.DEFAULT",
         "S3RequestType.GET_OBJECT",
         "S3RequestType.PUT_OBJECT",
@@ -74,13 +67,20 @@ NEEDED: Mapping[str, tuple[str, ...]] = {
         "AwsSigningConfig",
     ),
     "awscrt.http": ("HttpHeaders", "HttpRequest"),
-    "awscrt.io": ("TlsContextOptions", "ClientTlsContext"),
+    "awscrt.io": (
+        "ClientBootstrap",
+        "ClientTlsContext",
+        "DefaultHostResolver",
+        "EventLoopGroup",
+        "TlsContextOptions",
+    ),
     "awscrt.exceptions": ("AwsCrtError",),
 }
 
 #: Per callable (module, then its dotted name), the keyword arguments the transport passes.
 KEYWORDS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("awscrt.s3", "S3Client"): (
+        "bootstrap",
         "region",
         "tls_mode",
         "signing_config",
@@ -97,6 +97,7 @@ KEYWORDS: Mapping[tuple[str, str], tuple[str, ...]] = {
         "on_body",
         "on_done",
         "on_progress",
+        "signing_config",
         "checksum_config",
         "part_size",
         "multipart_upload_threshold",
@@ -145,30 +146,6 @@ def disabled_reason() -> str | None:
     if os.environ.get("BOTO_DISABLE_CRT", "false").lower() == "true":
         return "BOTO_DISABLE_CRT=true (botocore's switch, which boto3's CRT transfers honour too)"
     return None
-
-
-#: The process that built the first CRT S3 client (``None``: none yet).
-_started_in: int | None = None
-
-
-def note_started() -> None:
-    """Note that this process runs awscrt's event loops (a CRT S3 client is being built)."""
-    global _started_in
-    if _started_in is None:
-        _started_in = os.getpid()
-
-
-def forked_reason() -> str | None:
-    """Why the native transport cannot run in this process because it was forked from one
-    that ran it, or ``None``."""
-    started = _started_in
-    if started is None or started == os.getpid():
-        return None
-    return (
-        f"this process was forked from process {started}, which ran awscrt's event loops; "
-        "they do not survive a fork (start workers with 'spawn' or 'forkserver' to keep the "
-        "native transport)"
-    )
 
 
 def _lookup(module: ModuleType, dotted: str) -> Any:

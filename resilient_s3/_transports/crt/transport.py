@@ -46,12 +46,12 @@ from botocore.exceptions import ClientError
 
 from ..._bodies.request import body_size
 from .bridge import Answer, Failed, Flights
-from .checksums import CHECKSUM_VALUES, checksum_headers
+from .checksums import WHOLE_BODY_VALUES, checksum_headers
 from .headers import fields_of
 from .listpage import parse_list_page
 from .outcome import botocore_parse, translate
 from .requests import RequestBuilder
-from .s3client import CrtSettings
+from .s3client import CrtSettings, NativeClient
 
 __all__ = ["CrtTransport", "RequestHooks", "multipart_serves"]
 
@@ -78,10 +78,11 @@ class RequestHooks(Protocol):
 
 def multipart_serves(params: Mapping[str, Any]) -> bool:
     """Whether the CRT's multipart upload can send a PutObject with ``params`` (a whole-object
-    checksum value, or an algorithm the CRT lacks, needs botocore's multipart steps)."""
+    checksum value or ``ContentMD5``, or an algorithm the CRT lacks, needs botocore's multipart
+    steps)."""
     algorithm = params.get("ChecksumAlgorithm")
     known = algorithm is None or str(algorithm).upper() in _ALGORITHMS
-    return known and not CHECKSUM_VALUES & params.keys()
+    return known and not WHOLE_BODY_VALUES & params.keys()
 
 
 class CrtTransport:
@@ -94,7 +95,7 @@ class CrtTransport:
     def __init__(
         self,
         inner: BaseClient,
-        crt: crt_s3.S3Client,
+        crt: NativeClient,
         settings: CrtSettings,
         hooks: RequestHooks,
     ) -> None:
@@ -171,8 +172,8 @@ class CrtTransport:
                 meta = translated.response.get("ResponseMetadata", {})
                 code = str(translated.response.get("Error", {}).get("Code", ""))
                 self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
-            if translated is error:
-                raise
+            if translated is error:  # unknown, or raised by our own callback: as it is
+                raise error from None  # never the private Failed wrapper
             raise translated from error
         self._hooks.answered(answer.status, "")
         return answer

@@ -28,6 +28,10 @@ A refused read is no verdict on a write (``_verify/refusal.py``): a listing refu
 ``s3:GetObject``, an SSE-C object read without its key) succeeds unverified (counted in the
 report's and the client's ``unverified``, one WARNING per client) or fails with
 ``VerificationError`` reason ``"unreadable"``, per ``VerifyPolicy.unreadable``.
+
+An S3 Express One Zone directory bucket (``--x-s3``) lists neither in key order nor from
+``StartAfter``: its writes are checked with HeadObject, one per key, and that is logged once
+per batch (``listing.lists_in_order``).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from botocore.exceptions import ClientError
 
 from ..._fields import http_status
 from ..._verify.judgment import judge, normal_etag, public_fields
-from ..._verify.listing import listing_params
+from ..._verify.listing import listing_params, lists_in_order
 from ..._verify.policy import VerifyPolicy
 from ..._verify.refusal import Refused, read_refusal
 from ..._verify.reupload import KeyTaken
@@ -124,6 +128,7 @@ class ListVerifier:
         self._memory: dict[str, int] = {}
         self._checking: dict[int, dict[str, Pending]] = {}
         self._tokens = itertools.count()
+        self._unordered_logged: set[str] = set()
         engine.leaves(self)
 
     async def written(self, pending: Pending) -> None:
@@ -172,6 +177,11 @@ class ListVerifier:
         keys = sorted(window)
         refused = ""  # the listing's refusal, named if HeadObject is refused too
         try:
+            if not lists_in_order(bucket):  # a directory bucket: HeadObject for each key
+                self._unordered(bucket)
+                for key in keys:
+                    await self.engine.submit(self._head_job(window[key]))
+                return
             try:
                 listed, covered = await list_range(self._page, bucket, keys)
             except BatchCancelled:
@@ -193,6 +203,15 @@ class ListVerifier:
                     await self.engine.submit(self._head_job(window[key], refused))
         finally:
             self._checking.pop(token, None)
+
+    def _unordered(self, bucket: str) -> None:
+        if bucket not in self._unordered_logged:
+            self._unordered_logged.add(bucket)
+            logger.info(
+                "s3://%s is an S3 Express directory bucket, whose listings have no order and no "
+                "StartAfter: its writes are verified with HeadObject, one per key",
+                bucket,
+            )
 
     async def _page(self, params: dict[str, Any]) -> Mapping[str, Any]:
         """One ListObjectsV2 page through the batch's data plane, holding a slot."""
@@ -289,12 +308,15 @@ async def list_range(
     bucket: str,
     keys: list[str],
     page: int | None = None,
+    next_page: int = _PAGE,
 ) -> tuple[dict[str, Found], str | None]:
     """List the key range of the sorted ``keys`` in pages of ``page`` keys (default: a few more
     than the keys, so that one page covers neighbours; at most 1,000) (``fetch(params)``: one
     ListObjectsV2 page), at most ``2 * (len(keys) // page + 1) + 2`` of them:
     ``(found, covered)``; ``covered`` is ``None`` when the whole range was listed, else the last
-    key listed (the page limit was hit)."""
+    key listed (the page limit was hit). A range the first page did not cover holds other keys
+    between the written ones (a sync's changed files among unchanged ones): the next pages are
+    of ``next_page`` keys (1,000), a HeadObject per key left being dearer than a longer page."""
     if page is None:
         page = min(_PAGE, len(keys) + _SLACK)
     params = listing_params(bucket, keys, page)
@@ -309,4 +331,5 @@ async def list_range(
         if not answer.get("IsTruncated") or last >= keys[-1]:
             return found, None
         params["ContinuationToken"] = answer["NextContinuationToken"]
+        params["MaxKeys"] = next_page
     return found, last

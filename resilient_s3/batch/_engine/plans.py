@@ -17,12 +17,11 @@ from ..._errors import describe
 from ..._verify.policy import VerifyPolicy
 from .._inputs.checks import body_position, check_all, check_bucket, check_dest, key_of
 from .._inputs.items import (
-    PutItem,
     to_copy_item,
     to_key,
     to_put_item,
 )
-from .._inputs.sources import chunks, source
+from .._inputs.sources import after, chunks, source
 from .._options import Options, VerifyArg, resolve_verify
 from .._planes.base import Multipart, Plane
 from .._planes.threaded import delete_chunk, local_path
@@ -31,6 +30,14 @@ from .engine import Engine
 from .jobs import BadItem, Job
 from .listverify import ListVerifier, Pending
 from .runner import Plan
+from .writes import (
+    facade_verify,
+    native_refusal,
+    put_job,
+    resumable,
+    run_call,
+    verified_by_facade,
+)
 
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
@@ -50,8 +57,10 @@ def put_plan(
     verify: VerifyArg,
     multipart: Multipart,
     options: Options,
+    resume: Path | None = None,
 ) -> Plan:
-    """put: a write per item, verified per ``verify``."""
+    """put: a write per item, verified per ``verify``; with a state directory ``resume``,
+    files by path of a multipart size go up journaled (``_resume/``)."""
     check_bucket(bucket)
     mode, policy = resolve_verify(verify, client.verify_policy)
     replayable = mode != "off"
@@ -70,6 +79,7 @@ def put_plan(
         engine: Engine, s3: ResilientS3Client, plane: Plane
     ) -> tuple[Any, Callable[[Any], Job]]:
         verifier = ListVerifier(engine, s3, plane, shared, policy) if mode == "list" else None
+        uploads = resumable(engine, s3, plane, resume)
 
         def make_job(raw: Any) -> Job:
             try:
@@ -79,27 +89,19 @@ def put_plan(
                 raise BadItem(bucket, key_of(raw), error) from error
             if not engine.claim(bucket, item.key):  # from a generator: checked as it comes
                 raise BadItem(bucket, item.key, ValueError(_duplicate(bucket, item.key)))
-            call = plane.put(bucket, item, position, multipart)
-            if verifier is None:
-                done = _counted(engine) if mode == "object" else None
-                return Job(bucket, (item.key,), call, done, plane.awaited)
+            job = put_job(engine, plane, uploads, verifier, bucket, item, position, multipart)
+            if mode == "object":
+                job.done = verified_by_facade(engine)  # verified by the facade's read-back
+            return job
 
-            async def rewrite(extra: Mapping[str, Any]) -> ItemResult:
-                again = PutItem(item.key, item.body, {**item.extra_args, **extra})
-                return await _run(engine, plane, plane.put(bucket, again, position, multipart))
-
-            memory = len(item.body) if isinstance(item.body, (bytes, bytearray, str)) else 0
-
-            async def written(result: ItemResult) -> None:
-                await verifier.written(Pending(result, rewrite, item.extra_args, 0, memory))
-
-            return Job(bucket, (item.key,), call, written, plane.awaited)
-
-        return source(items), make_job
+        items_source = source(items)
+        if uploads is not None:
+            items_source = after(uploads.clean_up, items_source)
+        return items_source, make_job
 
     return Plan(
-        "put", options, _facade_verify(mode, policy), total, setup, bucket,
-        crt_refusal=_refusal(mode),
+        "put", options, facade_verify(mode, policy), total, setup, bucket,
+        crt_refusal=native_refusal(mode),
     )  # fmt: skip
 
 
@@ -130,11 +132,12 @@ def copy_plan(
                 raise BadItem(None, key_of(raw, 3), error) from error
             call = plane.copy(item)
             if verifier is None:
-                done = _counted(engine) if mode == "object" else None
+                done = verified_by_facade(engine) if mode == "object" else None
                 return Job(item.dst_bucket, (item.dst_key,), call, done, plane.awaited)
 
             async def again(_extra: Mapping[str, Any]) -> ItemResult:
-                return await _run(engine, plane, plane.copy(item))
+                result: ItemResult = await run_call(engine, plane, plane.copy(item))
+                return result
 
             async def written(result: ItemResult) -> None:
                 await verifier.written(Pending(result, again, {}, 0, 0))
@@ -144,7 +147,7 @@ def copy_plan(
         return source(pairs), make_job
 
     return Plan(
-        "copy", options, _facade_verify(mode, policy), total, setup, crt_refusal=_refusal(mode)
+        "copy", options, facade_verify(mode, policy), total, setup, crt_refusal=native_refusal(mode)
     )
 
 
@@ -233,34 +236,9 @@ def delete_plan(bucket: str, keys: Any, options: Options) -> Plan:
     return Plan("delete", options, VerifyPolicy(mode="off"), total, setup, bucket)
 
 
-async def _run(engine: Engine, plane: Plane, call: Callable[[], Any]) -> ItemResult:
-    """One call of ``plane`` (a re-upload), on the loop or in a worker thread, as its jobs."""
-    result: ItemResult = await (call() if plane.awaited else engine.run_in_worker(call))
-    return result
-
-
 def _duplicate(bucket: str, key: str) -> str:
     return (
         f"put {describe(bucket, key)}: the key appears more than once in the batch (while "
         "its earlier item is still being written or verified); concurrent uploads of one key "
         "leave whichever lands last, so pass each key once"
     )
-
-
-def _counted(engine: Engine) -> Callable[[ItemResult], Any]:
-    async def verified(result: ItemResult) -> None:
-        engine.verified += 1
-        engine.succeed(result)
-
-    return verified
-
-
-def _refusal(mode: str) -> str | None:
-    """Why the CRT plane cannot serve a write batch verified in ``mode``, or ``None``."""
-    if mode == "object":
-        return "verify_writes='object' is the facade's read-back after each write (use 'list')"
-    return None
-
-
-def _facade_verify(mode: str, policy: VerifyPolicy) -> VerifyPolicy:
-    return policy if mode == "object" else VerifyPolicy(mode="off")

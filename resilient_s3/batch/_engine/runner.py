@@ -17,7 +17,7 @@ import functools
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._retry.policy import RetryEvent
 from ..._verify.policy import VerifyPolicy
@@ -30,7 +30,7 @@ from .._planes.native import native_plane, wants_native
 from .._planes.pool import with_pool
 from .._planes.threaded import BotocorePlane
 from .._report.progress import Progress
-from .._report.report import BatchReport, attach_report
+from .._report.report import BatchReport, Summarized, attach_report
 from .engine import Engine
 from .jobs import Job
 from .state import ClientState
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "run_plan", "run_sync"]
 
 Source = Iterator[Any] | AsyncIterator[Any]
+#: What a sync method returns: a batch's report (or a sync's).
+R = TypeVar("R", bound=Summarized)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ async def run_plan(s3: ResilientS3Client, shared: SharedParts, plan: Plan) -> Ba
     return report
 
 
-def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) -> BatchReport:
+def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, R]) -> R:
     """Run ``coroutine`` on the client's background loop and wait for it (see the module
     docstring for Ctrl-C)."""
     background = state.background()
@@ -130,7 +132,7 @@ def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) ->
     done = threading.Event()
     holder: dict[str, Any] = {}
 
-    async def guarded() -> BatchReport:
+    async def guarded() -> R:
         try:
             return await coroutine
         except asyncio.CancelledError as cancelled:
@@ -153,7 +155,7 @@ def run_sync(state: ClientState, coroutine: Coroutine[Any, Any, BatchReport]) ->
         if report is not None:
             attach_report(interrupt, report)
         raise
-    task: asyncio.Task[BatchReport] = holder["task"]
+    task: asyncio.Task[R] = holder["task"]
     if task.cancelled():
         raise asyncio.CancelledError("the batch was cancelled on its background loop")
     error = task.exception()

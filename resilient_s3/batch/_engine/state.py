@@ -109,6 +109,11 @@ class ClientState:
             return first
 
     def close(self) -> None:
-        """Stop the background loop (the client is closed or gone)."""
+        """Stop the background loop and release the CRT clients, waiting for nothing (the
+        client is closed or gone; at interpreter exit too)."""
         if self._background is not None:
             self._background.stop()
+        with self._lock:
+            natives, self._crt = list(self._crt.values()), {}
+        for native in natives:
+            native.close()

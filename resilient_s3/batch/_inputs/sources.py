@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from .items import PutItem, raw_items
 if TYPE_CHECKING:
     from ..._client import ResilientS3Client
 
-__all__ = ["chunks", "listed_keys", "source", "walk_files"]
+__all__ = ["after", "chunks", "listed_keys", "source", "walk_files"]
 
 
 def source(items: Any) -> Iterator[Any] | AsyncIterator[Any]:
@@ -27,6 +27,23 @@ def source(items: Any) -> Iterator[Any] | AsyncIterator[Any]:
         iterator: AsyncIterator[Any] = items.__aiter__()
         return iterator
     return raw_items(items)
+
+
+def after(
+    first: Callable[[], Awaitable[Any]], iterator: Iterator[Any] | AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    """The items of ``iterator``, once ``first()`` is done (a batch's cleanup before its items)."""
+
+    async def items() -> AsyncIterator[Any]:
+        await first()
+        if isinstance(iterator, Iterator):
+            for item in iterator:
+                yield item
+        else:
+            async for item in iterator:
+                yield item
+
+    return items()
 
 
 def chunks(

@@ -107,6 +107,15 @@ class NativePlane:
     def list_page(self, params: dict[str, Any]) -> Callable[[], Awaitable[dict[str, Any]]]:
         return functools.partial(self._list_page, params)
 
+    def call(
+        self, operation: str, params: dict[str, Any]
+    ) -> Callable[[], Awaitable[dict[str, Any]]]:
+        send = functools.partial(self._transport.send, operation, params)
+        key = params.get("Key")
+        return functools.partial(
+            self._retrier.acall, operation, str(params["Bucket"]), key, send
+        )
+
     # -- one item ------------------------------------------------------------------------------
 
     async def _put(
@@ -140,7 +149,10 @@ class NativePlane:
     async def _get(self, bucket: str, key: str, target: Path | None) -> ItemResult:
         from ..._transports.crt.download import Download
 
-        download = Download(bucket, key, target, self._stats)
+        settings = self._transport.settings
+        download = Download(
+            bucket, key, target, self._stats, settings.read_timeout, settings.checksum_mode
+        )
         try:
             await self._retrier.acall(
                 "GetObject", bucket, key,

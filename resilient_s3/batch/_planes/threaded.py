@@ -4,22 +4,27 @@ maybe verified).
 Each function makes the calls for one item (one chunk of keys for delete) and returns what the
 report needs. Errors are raised as the facade raised them. A body of ``multipart_threshold``
 bytes or more is uploaded in parts; a multipart upload the batch started is aborted if any step
-fails or the batch is cancelled between two parts.
+fails or the batch is cancelled between two parts. A ``ContentMD5`` given with such a body is
+checked against the bytes sent before the upload completes (S3 takes no MD5 of a multipart
+object's whole body).
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import io
 import logging
 import os
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..._bodies.partfile import PartFile
 from ..._bodies.request import body_size
 from .._inputs.items import CopyItem, PutItem
 from .._pacing.pacer import BatchCancelled
@@ -37,6 +42,7 @@ __all__ = [
     "get_one",
     "head_one",
     "local_path",
+    "multipart_params",
     "put_one",
 ]
 
@@ -57,8 +63,10 @@ def put_one(
             return _put_file(s3, bucket, item.key, file, 0, extra, multipart)
     if isinstance(body, str):
         body = body.encode()
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        size = memoryview(body).nbytes
+    if isinstance(body, memoryview):  # botocore takes bytes and bytearray, not memoryview
+        body = body.tobytes()
+    if isinstance(body, (bytes, bytearray)):
+        size = len(body)
         if size >= multipart.threshold:
             return _put_file(s3, bucket, item.key, io.BytesIO(body), 0, extra, multipart)
         response = s3.put_object(Bucket=bucket, Key=item.key, Body=body, **extra)
@@ -97,14 +105,12 @@ def _multipart(
     extra: dict[str, Any],
     multipart: Multipart,
 ) -> dict[str, Any]:
-    create = {k: v for k, v in extra.items() if k not in _PUT_ONLY}
-    complete = {k: v for k, v in extra.items() if k in _COMPLETE_ONLY}
-    part_extra = {k: v for k, v in extra.items() if k in ("ChecksumAlgorithm", "RequestPayer")}
-    part_extra.update({k: v for k, v in extra.items() if k.startswith("SSECustomer")})
+    create, complete, part_extra = multipart_params(extra)
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]
     context = current_context()
     if context is not None:
         context.upload_started(bucket, key, upload_id)
+    md5 = hashlib.md5(usedforsecurity=False) if "ContentMD5" in extra else None
     try:
         parts = []
         for number, offset in enumerate(range(0, size, multipart.part_size), 1):
@@ -112,6 +118,8 @@ def _multipart(
                 raise BatchCancelled
             file.seek(start + offset)
             data = file.read(min(multipart.part_size, size - offset))
+            if md5 is not None:
+                md5.update(data)
             answer = s3.upload_part(
                 Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
                 **part_extra,
@@ -119,6 +127,8 @@ def _multipart(
             part = {"ETag": answer["ETag"], "PartNumber": number}
             part.update({k: v for k, v in answer.items() if k.startswith("Checksum")})
             parts.append(part)
+        if md5 is not None:
+            _check_md5(md5, extra["ContentMD5"])
         response: dict[str, Any] = s3.complete_multipart_upload(
             Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
             **complete,
@@ -132,6 +142,32 @@ def _multipart(
     return response
 
 
+def _check_md5(md5: Any, given: str) -> None:
+    """A multipart upload cannot send the caller's ``ContentMD5`` (S3 takes none for the whole
+    object): the bytes sent are checked against it before the upload completes, and a mismatch
+    is the ``BadDigest`` S3 answers a PutObject with."""
+    if base64.b64encode(md5.digest()).decode() != given:
+        message = "The Content-MD5 you specified did not match what was sent (checked locally)"
+        response: Any = {
+            "Error": {"Code": "BadDigest", "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        raise ClientError(response, "PutObject")
+
+
+def multipart_params(
+    extra: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A put's ``extra_args`` split for the multipart steps: CreateMultipartUpload's, the
+    Complete's (``IfMatch``/``IfNoneMatch``), and each UploadPart's (SSE-C, checksum
+    algorithm, requester pays)."""
+    create = {k: v for k, v in extra.items() if k not in _PUT_ONLY}
+    complete = {k: v for k, v in extra.items() if k in _COMPLETE_ONLY}
+    part_extra = {k: v for k, v in extra.items() if k in ("ChecksumAlgorithm", "RequestPayer")}
+    part_extra.update({k: v for k, v in extra.items() if k.startswith("SSECustomer")})
+    return create, complete, part_extra
+
+
 def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
     try:
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
@@ -140,7 +176,7 @@ def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
 
 
 def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
-    """Download ``key``: into ``target`` (via a temporary file renamed at the end), or into
+    """Download ``key``: into ``target`` (via its ``.part`` file, renamed at the end), or into
     memory (``ItemResult.data``) when ``target`` is ``None``."""
     response = s3.get_object(Bucket=bucket, Key=key)
     body = response["Body"]
@@ -151,15 +187,14 @@ def get_one(s3: Any, bucket: str, key: str, target: Path | None) -> ItemResult:
             context.pace_bytes(size)
         if target is None:
             return ItemResult.of(bucket, key, size, response, data=body.read())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        partial, offset = PartFile(target), 0
         try:
-            with open(partial, "wb") as file:
-                for chunk in body.iter_chunks(_CHUNK):
-                    file.write(chunk)
-            os.replace(partial, target)
+            for chunk in body.iter_chunks(_CHUNK):
+                partial.write_at(chunk, offset)
+                offset += len(chunk)
+            partial.commit()
         except BaseException:
-            partial.unlink(missing_ok=True)
+            partial.discard()
             raise
         return ItemResult.of(bucket, key, size, response)
     finally:
@@ -231,3 +266,6 @@ class BotocorePlane:
 
     def list_page(self, params: dict[str, Any]) -> Callable[[], Any]:
         return functools.partial(self.s3.list_objects_v2, **params)
+
+    def call(self, operation: str, params: dict[str, Any]) -> Callable[[], Any]:
+        return functools.partial(getattr(self.s3, xform_name(operation)), **params)

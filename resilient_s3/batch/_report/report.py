@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from botocore.exceptions import FlexibleChecksumError
 
 from ..._errors import ObjectChangedError, ResilientS3Error, VerificationError, describe
 from ..._fields import error_label
@@ -24,12 +26,18 @@ __all__ = [
     "BatchStats",
     "ItemFailure",
     "ItemResult",
+    "Summarized",
     "attach_report",
 ]
 
 #: Failures after this many lose their traceback: a traceback keeps its frames, and the frames
 #: keep their locals (request bodies among them), so 100,000 failures would keep 100,000 bodies.
 KEPT_TRACEBACKS = 1000
+
+
+#: Errors about what a request found, raised outside a retried call (reading its body, checking
+#: it): the request was made.
+_FOUND_BY_A_REQUEST = (VerificationError, ObjectChangedError, FlexibleChecksumError)
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,9 @@ class ItemFailure:
     def of(cls, operation: str, bucket: str | None, key: str, error: BaseException) -> ItemFailure:
         """The failure of ``key`` with ``error``, classified, attempts read from the error."""
         attempts = getattr(error, "resilient_s3_attempts", None)
-        if attempts is None:  # not from a retried call: a local error, unless it is one of
-            # resilient_s3's own errors about what requests found (VerificationError...)
-            attempts = 1 if isinstance(error, (VerificationError, ObjectChangedError)) else 0
+        if attempts is None:  # not from a retried call: a local error, unless it is an error
+            # about what a request found (VerificationError..., a body's checksum mismatch)
+            attempts = 1 if isinstance(error, _FOUND_BY_A_REQUEST) else 0
         return cls(key, classify(error), error, int(attempts), bucket, operation)
 
     def __str__(self) -> str:
@@ -237,8 +245,17 @@ class BatchError(ResilientS3Error):
         self.failures = report.failed
 
 
-def attach_report(error: BaseException, report: BatchReport) -> None:
-    """Give ``error`` (a cancellation, Ctrl-C, or a bug) the report, and a note saying so."""
+class Summarized(Protocol):
+    """A report: a :class:`BatchReport`, or a sync's report."""
+
+    def summary(self) -> str:
+        """One line."""
+        ...
+
+
+def attach_report(error: BaseException, report: Summarized) -> None:
+    """Give ``error`` (a cancellation, Ctrl-C, or a bug) the report, and a note saying so (a
+    report attached before is replaced: a sync attaches its own over its batch's)."""
     try:
         error.resilient_s3_report = report  # type: ignore[attr-defined]
     except AttributeError:
