@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -119,33 +120,62 @@ def test_the_installed_awscrt_has_everything() -> None:
     assert missing() is None
 
 
-def _awscrt_names_used() -> set[tuple[str, str]]:
-    """(awscrt module, dotted name) of every awscrt name the native transport's modules use."""
-    used: set[tuple[str, str]] = set()
+@dataclass
+class _Uses:
+    """What the native transport's modules use of awscrt, read from their source."""
+
+    #: (awscrt module, dotted name) of every awscrt name read
+    names: set[tuple[str, str]] = field(default_factory=set)
+    #: (awscrt module, dotted callable) -> keyword arguments passed to it where called by name
+    keywords: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    #: every string constant (``S3ChecksumAlgorithm[name]`` looks an enum member up by its name)
+    strings: set[str] = field(default_factory=set)
+
+
+def _chain(node: ast.expr, aliases: dict[str, str]) -> tuple[str, str] | None:
+    """``crt_s3.S3Client.make_request`` -> ("awscrt.s3", "S3Client.make_request")."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id in aliases and parts:
+        return aliases[node.id], ".".join(parts)
+    return None
+
+
+def _awscrt_uses() -> _Uses:
+    uses = _Uses()
     for path in CRT_DIR.glob("*.py"):
         tree = ast.parse(path.read_text())
         aliases: dict[str, str] = {}
+        imported: dict[str, tuple[str, str]] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("awscrt"):
                 for alias in node.names:
                     if node.module == "awscrt":  # from awscrt import s3 as crt_s3
                         aliases[alias.asname or alias.name] = f"awscrt.{alias.name}"
                     else:  # from awscrt.http import HttpRequest
-                        used.add((str(node.module), alias.name))
+                        imported[alias.asname or alias.name] = (str(node.module), alias.name)
+                        uses.names.add((str(node.module), alias.name))
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):  # inner chains too: a prefix of a listed name
-                chain: list[str] = []
-                value: ast.expr = node
-                while isinstance(value, ast.Attribute):
-                    chain.insert(0, value.attr)
-                    value = value.value
-                if isinstance(value, ast.Name) and value.id in aliases:
-                    used.add((aliases[value.id], ".".join(chain)))
-    return used
+                found = _chain(node, aliases)
+                if found is not None:
+                    uses.names.add(found)
+            elif isinstance(node, ast.Call):
+                func = node.func
+                found = imported.get(func.id) if isinstance(func, ast.Name) else None
+                found = found or _chain(func, aliases)
+                if found is not None:
+                    passed = {k.arg for k in node.keywords if k.arg is not None}
+                    uses.keywords.setdefault(found, set()).update(passed)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                uses.strings.add(node.value)
+    return uses
 
 
 def test_every_awscrt_name_the_transport_uses_is_checked() -> None:
-    used = _awscrt_names_used()
+    used = _awscrt_uses().names
     assert ("awscrt.s3", "S3RetryMode.NONE") in used  # the scan sees through the aliases
     unchecked = {
         (module, name)
@@ -156,6 +186,34 @@ def test_every_awscrt_name_the_transport_uses_is_checked() -> None:
         and not name.endswith(".__version__")
     }
     assert not unchecked, f"add these to support.NEEDED: {sorted(unchecked)}"
+
+
+def test_every_name_checked_is_used() -> None:
+    # a name checked but no longer used would send an awscrt without it to botocore for nothing
+    uses = _awscrt_uses()
+    unused = {
+        (module, name)
+        for module, names in NEEDED.items()
+        for name in names
+        if (module, name) not in uses.names
+        and not (  # an enum member looked up by its name: S3ChecksumAlgorithm["CRC32"]
+            (module, name.partition(".")[0]) in uses.names
+            and name.partition(".")[2] in uses.strings
+        )
+    }
+    assert not unused, f"remove these from support.NEEDED: {sorted(unused)}"
+
+
+def test_every_keyword_argument_passed_by_name_is_checked() -> None:
+    passed = _awscrt_uses().keywords
+    assert ("awscrt.s3", "S3Client") in passed  # the scan sees the calls
+    unchecked = {
+        (callable_, keyword)
+        for callable_, keywords in passed.items()
+        for keyword in keywords
+        if keyword not in KEYWORDS.get(callable_, ())
+    }
+    assert not unchecked, f"add these to support.KEYWORDS: {sorted(unchecked)}"
 
 
 def test_without_the_native_transport_a_batch_runs_on_botocore_with_one_log_line(

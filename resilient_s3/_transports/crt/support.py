@@ -43,7 +43,6 @@ NEEDED: Mapping[str, tuple[str, ...]] = {
         "S3Client",
         "S3Request",
         "S3RequestType.DEFAULT",
-        "S3RequestType.GET_OBJECT",
         "S3RequestType.PUT_OBJECT",
         "S3RequestTlsMode.ENABLED",
         "S3RequestTlsMode.DISABLED",
@@ -56,7 +55,6 @@ NEEDED: Mapping[str, tuple[str, ...]] = {
         "S3ChecksumAlgorithm.SHA1",
         "S3ChecksumAlgorithm.SHA256",
         "S3ChecksumLocation.HEADER",
-        "S3ChecksumValidationMode.REQUEST_ONLY",
         "S3ResponseError",
         "create_default_s3_signing_config",
     ),
@@ -103,13 +101,10 @@ KEYWORDS: Mapping[tuple[str, str], tuple[str, ...]] = {
         "multipart_upload_threshold",
         "send_filepath",
     ),
-    ("awscrt.s3", "S3ChecksumConfig"): (
-        "algorithm",
-        "location",
-        "validate_response",
-        "response_validation_mode",
-    ),
+    ("awscrt.s3", "S3ChecksumConfig"): ("algorithm", "location"),
     ("awscrt.s3", "S3RetryConfig"): ("retry_mode",),
+    ("awscrt.s3", "create_default_s3_signing_config"): ("region", "credential_provider"),
+    ("awscrt.auth", "AwsSigningConfig"): ("region",),
 }
 
 
