@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -26,6 +26,8 @@ pytest_plugins = ["resilient_s3.testing.pytest_plugin"]
 #: Why the tests that need the native transport are skipped here, or ``None``: it can run.
 _WHY_NOT = crt_unavailable()
 NO_NATIVE = None if _WHY_NOT is None else f"needs the native transport ([crt] extra): {_WHY_NOT}"
+#: The batch's planes this install runs, for a test that goes through each in turn.
+PLANES: tuple[Literal["botocore", "crt"], ...] = ("botocore",) if NO_NATIVE else ("botocore", "crt")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,20 +7,17 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import boto3
 
 import resilient_s3
 from resilient_s3 import RetryPolicy
-from resilient_s3._transports.crt import crt_unavailable
 from resilient_s3.testing._process import ManagedServer
 
+from ..conftest import PLANES
+
 DATA = bytes(range(256)) * 40
-#: The batch's planes here: the native one only where it can run (the [crt] extra).
-PLANES: tuple[Literal["botocore", "crt"], ...] = (
-    ("botocore", "crt") if crt_unavailable() is None else ("botocore",)
-)
 
 
 class SeekReturnsNone:
