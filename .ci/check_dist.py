@@ -4,7 +4,8 @@
 - both carry the LICENSE, and the metadata says ``License-Expression: Apache-2.0``;
 - the version is ``resilient_s3.__version__``; the classifiers name ``Typing :: Typed`` and every
   Python version the test jobs run; project URLs are there;
-- awscrt is required only through the ``[crt]`` extra, mypy-boto3-s3 only through ``[types]``;
+- awscrt is required only through the ``[crt]`` extra, the type stubs (mypy-boto3-s3,
+  types-aiobotocore-s3, types-aiobotocore) only through ``[types]``;
 - the sdist carries the tests, docs and CHANGELOG a packager runs and reads.
 
     python .ci/check_dist.py DIST
@@ -20,7 +21,12 @@ from email.parser import Parser
 from pathlib import Path
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-EXTRA_ONLY = {"awscrt": "crt", "mypy-boto3-s3": "types"}
+EXTRA_ONLY = {
+    "awscrt": "crt",
+    "mypy-boto3-s3": "types",
+    "types-aiobotocore-s3": "types",
+    "types-aiobotocore": "types",
+}
 
 
 def source_version(root: Path) -> str:

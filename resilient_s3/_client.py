@@ -20,7 +20,7 @@ from botocore.client import BaseClient
 from ._bodies.transfer import TRANSFER_METHODS, transfer_method
 from ._checks import check_policy
 from ._config import pool_size
-from ._core import Core
+from ._core import Core, CoreBase
 from ._internals import retarget_paginator, retarget_waiter
 from ._retry.policy import RetryPolicy
 from ._retry.timeouts import cap_attempt_timeouts
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-__all__ = ["ResilientS3Client"]
+__all__ = ["DoorState", "ResilientS3Client", "door_parts"]
 
 _NO_RECIPE = (
     "a resilient_s3 client made by wrap() cannot be pickled: its boto3 client holds "
@@ -52,45 +52,40 @@ _NO_RECIPE = (
 )
 
 
-class ResilientS3Client(_Base):
-    """A boto3 S3 client whose calls are retried by kind, whose writes are verified and whose
-    reads resume.
+def door_parts(
+    inner: BaseClient,
+    retry: RetryPolicy | None,
+    verify_writes: VerifyPolicy | bool | None,
+    telemetry: TelemetryPolicy | bool | None,
+    rebuild: Rebuild | None,
+    recipe: Any,
+    shared: SharedParts | None,
+) -> tuple[RetryPolicy, VerifyPolicy, SharedParts]:
+    """What a front door over ``inner`` (sync or asyncio) starts from: its policies, checked,
+    and the parts it shares (``shared``, or new ones with the client's telemetry); ``inner``'s
+    CA bundle checked and its attempts' timeouts capped by the deadline."""
+    if inner.meta.service_model.service_name != "s3":
+        raise ValueError(
+            f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
+        )
+    policy = check_policy("retry", retry, RetryPolicy) if retry is not None else RetryPolicy()
+    verify_policy = VerifyPolicy.coerce(verify_writes)
+    if shared is None:
+        meta = inner.meta
+        reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
+        shared = SharedParts(policy, verify_policy, rebuild, reporter, recipe)
+    check_ca_bundle(inner)
+    cap_attempt_timeouts(inner)
+    return policy, verify_policy, shared
 
-    Build one with :func:`client` or :func:`wrap`. Use it exactly like the boto3 client; the
-    additions are ``stats``, ``retry_policy``, ``verify_policy``, ``telemetry_policy``,
-    ``with_options``, ``batch`` and ``inner``. A ``with`` block closes the inner client.
 
-    A front door over the core (``_core.py``), where each call goes through its steps (prepare,
-    send, after-steps) on the botocore transport.
-    """
+class DoorState:
+    """What both front doors (this sync one, and ``aio``'s) show of their state; each sets
+    ``_inner``, ``_shared`` and ``_core``."""
 
-    def __init__(
-        self,
-        inner: BaseClient,
-        retry: RetryPolicy | None = None,
-        verify_writes: VerifyPolicy | bool | None = None,
-        *,
-        telemetry: TelemetryPolicy | bool | None = None,
-        _rebuild: Rebuild | None = None,
-        _recipe: Any = None,
-        _shared: SharedParts | None = None,
-    ) -> None:
-        if inner.meta.service_model.service_name != "s3":
-            raise ValueError(
-                f"resilient_s3 wraps S3 clients only, got {inner.meta.service_model.service_name!r}"
-            )
-        policy = check_policy("retry", retry, RetryPolicy) if retry is not None else RetryPolicy()
-        verify_policy = VerifyPolicy.coerce(verify_writes)
-        if _shared is None:
-            meta = inner.meta
-            reporter = start(TelemetryPolicy.coerce(telemetry), meta.region_name, meta.endpoint_url)
-            _shared = SharedParts(policy, verify_policy, _rebuild, reporter, _recipe)
-        check_ca_bundle(inner)
-        cap_attempt_timeouts(inner)
-        self._inner = inner
-        self._shared = _shared
-        self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
-        self._core = Core(BotocoreTransport(inner), _shared, policy, verify_policy)
+    _inner: BaseClient
+    _shared: SharedParts
+    _core: CoreBase
 
     @property
     def stats(self) -> StatsSnapshot:
@@ -114,13 +109,6 @@ class ResilientS3Client(_Base):
         telemetry = self._shared.telemetry
         return telemetry.policy if telemetry is not None else None
 
-    @functools.cached_property
-    def batch(self) -> BatchClient:
-        """Concurrent, rate-limited, verified operations over many objects (docs/batch.md)."""
-        from .batch._client import BatchClient  # imported on first use: asyncio and aiolimiter
-
-        return BatchClient(self, self._shared)
-
     @property
     def rate_limit(self) -> Any:
         """The :class:`~resilient_s3.SharedLimiter` given to :func:`~resilient_s3.client` as
@@ -130,8 +118,47 @@ class ResilientS3Client(_Base):
 
     @property
     def inner(self) -> BaseClient:
-        """The wrapped boto3 client (calls made on it directly are not retried)."""
+        """The wrapped boto3 client (blocking; calls made on it directly are not retried)."""
         return self._inner
+
+
+class ResilientS3Client(DoorState, _Base):
+    """A boto3 S3 client whose calls are retried by kind, whose writes are verified and whose
+    reads resume.
+
+    Build one with :func:`client` or :func:`wrap`. Use it exactly like the boto3 client; the
+    additions are ``stats``, ``retry_policy``, ``verify_policy``, ``telemetry_policy``,
+    ``with_options``, ``batch`` and ``inner``. A ``with`` block closes the inner client.
+
+    A front door over the core (``_core.py``), where each call goes through its steps (prepare,
+    send, after-steps) on the botocore transport.
+    """
+
+    def __init__(
+        self,
+        inner: BaseClient,
+        retry: RetryPolicy | None = None,
+        verify_writes: VerifyPolicy | bool | None = None,
+        *,
+        telemetry: TelemetryPolicy | bool | None = None,
+        _rebuild: Rebuild | None = None,
+        _recipe: Any = None,
+        _shared: SharedParts | None = None,
+    ) -> None:
+        policy, verify_policy, _shared = door_parts(
+            inner, retry, verify_writes, telemetry, _rebuild, _recipe, _shared
+        )
+        self._inner = inner
+        self._shared = _shared
+        self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
+        self._core: Core = Core(BotocoreTransport(inner), _shared, policy, verify_policy)
+
+    @functools.cached_property
+    def batch(self) -> BatchClient:
+        """Concurrent, rate-limited, verified operations over many objects (docs/batch.md)."""
+        from .batch._client import BatchClient  # imported on first use: asyncio and aiolimiter
+
+        return BatchClient(self, self._shared)
 
     def with_options(
         self,

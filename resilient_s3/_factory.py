@@ -15,13 +15,14 @@ from ._config import disable_botocore_retries, note_small_pool, resilient_config
 from ._fleet.rate_hooks import install_rate_limit
 from ._fleet.recipe import ClientRecipe, register_original
 from ._retry.policy import RetryPolicy
+from ._shared import Rebuild
 from ._telemetry import TelemetryPolicy
 from ._verify.policy import VerifyPolicy
 
 if TYPE_CHECKING:
     from ._fleet.limiter import SharedLimiter
 
-__all__ = ["build_client", "client", "wrap"]
+__all__ = ["build_client", "build_inner", "client", "recipe_of", "wrap"]
 
 
 def client(
@@ -64,37 +65,39 @@ def client(
     The client pickles as these arguments and is built again where it is unpickled (explicit
     keys travel with it; the default credential chain is resolved again there).
     """
-    if isinstance(verify, VerifyPolicy):
+    recipe = recipe_of(dict(locals()))
+    facade = build_client(recipe, session, retry, verify_writes)
+    register_original(recipe.token, facade)
+    return facade
+
+
+def recipe_of(arguments: dict[str, Any]) -> ClientRecipe:
+    """The recipe of a client from :func:`client`'s ``arguments`` (every parameter by name),
+    checked: a front door's (sync or asyncio) boto3 client is built from it."""
+    if isinstance(arguments["verify"], VerifyPolicy):
         raise TypeError(
             "verify= is TLS certificate verification, as in boto3 (False, None or a CA bundle "
             "path); pass the VerifyPolicy as verify_writes="
         )
+    service_name = arguments["service_name"]
     if service_name != "s3":
         raise ValueError(f"resilient_s3.client() makes S3 clients only, got {service_name!r}")
+    telemetry, rate_limit = arguments["telemetry"], arguments["rate_limit"]
     options: dict[str, Any] = {"telemetry": telemetry} if telemetry is not None else {}
     if rate_limit is not None:
         options["rate_limit"] = rate_limit
-    recipe = ClientRecipe.of(
-        dict(
-            region_name=region_name,
-            api_version=api_version,
-            use_ssl=use_ssl,
-            verify=verify,
-            endpoint_url=endpoint_url,
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-            config=resilient_config(config, max_pool_connections),
-            # only when given: boto3 1.36 (our floor) has no such keyword; None is its default
-            **({"aws_account_id": aws_account_id} if aws_account_id is not None else {}),
-        ),
-        session,
-        options,
-        build_client,
-    )
-    facade = build_client(recipe, session, retry, verify_writes)
-    register_original(recipe.token, facade)
-    return facade
+    kwargs = {name: arguments[name] for name in _BOTO3_KEYWORDS}
+    if kwargs["aws_account_id"] is None:  # boto3 1.36 (our floor) has no such keyword
+        del kwargs["aws_account_id"]
+    kwargs["config"] = resilient_config(arguments["config"], arguments["max_pool_connections"])
+    return ClientRecipe.of(kwargs, arguments["session"], options, build_client)
+
+
+#: ``boto3.client``'s keywords (``service_name`` aside), passed on as they are.
+_BOTO3_KEYWORDS = (
+    "region_name", "api_version", "use_ssl", "verify", "endpoint_url", "aws_access_key_id",
+    "aws_secret_access_key", "aws_session_token", "config", "aws_account_id",
+)  # fmt: skip
 
 
 def build_client(
@@ -105,6 +108,23 @@ def build_client(
 ) -> ResilientS3Client:
     """A facade over ``session.client("s3", **recipe.kwargs)`` (boto3's default session when
     ``session`` is None) that pickles as ``recipe``."""
+    inner, rebuild = build_inner(recipe, session, retry)
+    return ResilientS3Client(
+        inner,
+        retry,
+        verify_writes,
+        telemetry=recipe.options.get("telemetry"),
+        _rebuild=rebuild,
+        _recipe=recipe,
+    )
+
+
+def build_inner(
+    recipe: ClientRecipe, session: boto3.Session | None, retry: RetryPolicy | None
+) -> tuple[BaseClient, Rebuild]:
+    """The one inner boto3 client of a front door, ``session.client("s3", **recipe.kwargs)``
+    (boto3's default session when ``session`` is None; botocore's retries off, as the recipe's
+    ``Config`` says), and how to build it again with another ``Config``."""
     if session is None:
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
@@ -128,15 +148,7 @@ def build_client(
         merged = kwargs["config"].merge(overrides)
         return made(session.client("s3", **{**kwargs, "config": merged}))
 
-    inner = made(session.client("s3", **kwargs))
-    return ResilientS3Client(
-        inner,
-        retry,
-        verify_writes,
-        telemetry=recipe.options.get("telemetry"),
-        _rebuild=rebuild,
-        _recipe=recipe,
-    )
+    return made(session.client("s3", **kwargs)), rebuild
 
 
 def wrap(

@@ -19,17 +19,25 @@ What is read, and why:
 - botocore's table of request checksum classes (``httpchecksum._CHECKSUM_CLS``), so a native
   upload's checksum is computed by the same classes as botocore's;
 - a paginator's and a waiter's request method (``_method``, ``_operation_method``), swapped for
-  the facade's retried one.
+  the facade's retried one;
+- for the asyncio door, a paginator's page iterator class: :class:`AsyncPageIterator` runs
+  botocore's paging (its private helpers: starting and resume tokens, ``MaxItems`` truncation,
+  the next token) with each page's request awaited, as aiobotocore's ``AioPageIterator`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+import jmespath  # type: ignore[import-untyped]  # botocore's dependency
 from botocore.client import BaseClient
+from botocore.exceptions import PaginationError
+from botocore.paginate import PageIterator
 
 __all__ = [
+    "AsyncPageIterator",
+    "async_paginator",
     "can_resolve_endpoints",
     "checksum_class",
     "credentials",
@@ -131,3 +139,104 @@ def retarget_waiter(waiter: Any, method: Callable[..., Any]) -> Any:
 
     waiter._operation_method = NormalizedOperationMethod(method)
     return waiter
+
+
+if TYPE_CHECKING:
+    _PageIterator = PageIterator[Any]  # generic in botocore-stubs only
+else:
+    _PageIterator = PageIterator
+
+
+def async_paginator(paginator: Any, method_for: Callable[[str], Callable[..., Any]]) -> Any:
+    """Make ``paginator.paginate()`` return :class:`AsyncPageIterator` s that await
+    ``method_for(operation_name)(**params)`` for each page; returns it."""
+    paginator._method = method_for(paginator._model.name)
+    paginator.PAGE_ITERATOR_CLS = AsyncPageIterator
+    return paginator
+
+
+class AsyncPageIterator(_PageIterator):
+    """botocore's page iterator with each page awaited: ``async for page in ...``,
+    ``await build_full_result()``, ``async for item in search(expression)``. The paging is
+    botocore's own (``PageIterator.__iter__``'s steps, its helpers called as it calls them)."""
+
+    _replay: list[Any] | None = None
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._pages()
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._replay is None:
+            raise TypeError("an asyncio paginator's pages are awaited: use 'async for'")
+        return iter(self._replay)  # build_full_result() going over the pages it fetched
+
+    async def _pages(self) -> AsyncIterator[Any]:
+        it: Any = self  # botocore's page iterator: its private helpers and state
+        current_kwargs = it._op_kwargs
+        previous_next_token = None
+        next_token: dict[str, Any] = {key: None for key in it._input_token}
+        if it._starting_token is not None:
+            next_token = it._parse_starting_token()[0]
+        total_items = 0
+        first_request = True
+        primary_result_key = it.result_keys[0]
+        starting_truncation = 0
+        it._inject_starting_params(current_kwargs)
+        while True:
+            method: Callable[..., Awaitable[Any]] = it._method
+            response = await method(**current_kwargs)
+            parsed = it._extract_parsed_response(response)
+            if first_request:
+                if it._starting_token is not None:
+                    starting_truncation = it._handle_first_request(
+                        parsed, primary_result_key, starting_truncation
+                    )
+                first_request = False
+                it._record_non_aggregate_key_values(parsed)
+            else:
+                starting_truncation = 0
+            current_response = primary_result_key.search(parsed) or []
+            truncate_amount = 0
+            if it._max_items is not None:
+                truncate_amount = total_items + len(current_response) - it._max_items
+            if truncate_amount > 0:
+                it._truncate_response(
+                    parsed, primary_result_key, truncate_amount, starting_truncation, next_token
+                )
+                yield response
+                return
+            yield response
+            total_items += len(current_response)
+            next_token = it._get_next_token(parsed)
+            if all(token is None for token in next_token.values()):
+                return
+            if it._max_items is not None and total_items == it._max_items:
+                self.resume_token = next_token  # on a page boundary
+                return
+            if previous_next_token is not None and previous_next_token == next_token:
+                raise PaginationError(
+                    message=f"The same next token was received twice: {next_token}"
+                )
+            it._inject_token_into_kwargs(current_kwargs, next_token)
+            previous_next_token = next_token
+
+    async def build_full_result(self) -> dict[str, Any]:  # type: ignore[override]
+        """Every page merged into one answer, as botocore's ``build_full_result``."""
+        self._replay = [page async for page in self]
+        try:
+            full: dict[str, Any] = PageIterator.build_full_result(self)
+            return full
+        finally:
+            self._replay = None
+
+    async def search(self, expression: str) -> AsyncIterator[Any]:  # type: ignore[override]
+        """The JMESPath ``expression`` applied to each page, lists flattened, as botocore's
+        ``search``."""
+        compiled = jmespath.compile(expression)
+        async for page in self:
+            results = compiled.search(page)
+            if isinstance(results, list):
+                for result in results:
+                    yield result
+            else:
+                yield results

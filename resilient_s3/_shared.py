@@ -2,7 +2,8 @@
 
 Counters, retry budget, recent writes, what was learnt of the server's conditional writes, and
 telemetry; the recipe of the inner boto3 client and
-its bigger-pool copies; and the state of the client's batches, made on first use (the batch
+its bigger-pool copies; the asyncio door's worker threads (one pool per size, made on first
+use); and the state of the client's batches, made on first use (the batch
 package is imported then, not before).
 """
 
@@ -23,6 +24,7 @@ from ._verify.policy import VerifyPolicy
 from ._verify.recent import RecentWrites
 from ._verify.reupload import ConditionalWrites
 from ._verify.unverified import Unverified
+from ._workers import DaemonThreadPool
 
 if TYPE_CHECKING:
     from ._telemetry.telemetry import Telemetry
@@ -61,6 +63,7 @@ class SharedParts:
         #: What pickling ships (``_fleet/recipe.py``); ``None`` for a client from wrap().
         self.recipe = recipe
         self._pools: dict[int, BaseClient] = {}
+        self._workers: dict[int, DaemonThreadPool] = {}
         self._batch_state: ClientState | None = None
         self._lock = threading.Lock()
 
@@ -77,6 +80,15 @@ class SharedParts:
                 inner = self._pools[size] = self.rebuild(Config(max_pool_connections=size))
             return inner
 
+    def workers(self, size: int) -> DaemonThreadPool:
+        """The worker threads (at most ``size``) where the asyncio door runs botocore, once per
+        size; daemon threads, so nothing waits for them at exit (``_workers.py``)."""
+        with self._lock:
+            pool = self._workers.get(size)
+            if pool is None:
+                pool = self._workers[size] = DaemonThreadPool(size, "resilient-s3-aio")
+            return pool
+
     def batch_state(self) -> ClientState:
         """The state the batches of these clients share, made on first use."""
         with self._lock:
@@ -88,11 +100,15 @@ class SharedParts:
             return self._batch_state
 
     def close(self) -> None:
-        """Close the bigger-pool copies and stop the batches' background loop."""
+        """Close the bigger-pool copies, let the worker threads go (each ends after the work it
+        has in hand) and stop the batches' background loop."""
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
+            workers, self._workers = list(self._workers.values()), {}
             state = self._batch_state
         for inner in pools:
             inner.close()
+        for worker in workers:
+            worker.shutdown(wait=False, cancel_futures=True)
         if state is not None:
             state.close()

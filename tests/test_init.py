@@ -1,4 +1,4 @@
-"""The public surface: three public modules, each ``__all__`` complete and minimal, one home per
+"""The public surface: four public modules, each ``__all__`` complete and minimal, one home per
 name, and every private module declaring its own ``__all__``."""
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ import sys
 from types import ModuleType
 
 import resilient_s3
+import resilient_s3.aio
 import resilient_s3.batch
 import resilient_s3.testing
 from resilient_s3._transports.crt import crt_unavailable
 
-PUBLIC = (resilient_s3, resilient_s3.batch, resilient_s3.testing)
+PUBLIC = (resilient_s3, resilient_s3.aio, resilient_s3.batch, resilient_s3.testing)
+#: Names of the asyncio door's twins of the sync door's: another thing each, with the same name
+#: (``resilient_s3.aio.client`` makes an asyncio client as ``resilient_s3.client`` a sync one).
+TWINS = frozenset({("resilient_s3.aio", "client")})
 
 
 def defined_here(module: ModuleType) -> set[str]:
@@ -50,8 +54,13 @@ def test_one_home_per_public_name() -> None:
     seen: dict[str, str] = {}
     for module in PUBLIC:
         for name in module.__all__:
-            assert name not in seen or name == "__version__", (name, seen.get(name))
-            seen[name] = module.__name__
+            twin = (module.__name__, name) in TWINS
+            assert name not in seen or name == "__version__" or twin, (name, seen.get(name))
+            seen.setdefault(name, module.__name__)
+    assert (resilient_s3.aio.client.__module__, resilient_s3.client.__module__) == (
+        "resilient_s3.aio",
+        "resilient_s3",
+    )
 
 
 def test_about_a_dozen_names_at_the_top() -> None:
@@ -71,6 +80,12 @@ def test_private_modules_declare_all() -> None:
                 raise
             continue
         assert isinstance(getattr(module, "__all__", None), list), info.name
+
+
+def test_the_asyncio_client_takes_exactly_the_sync_clients_arguments() -> None:
+    sync, aio = inspect.signature(resilient_s3.client), inspect.signature(resilient_s3.aio.client)
+    assert list(aio.parameters.values()) == list(sync.parameters.values())
+    assert aio.return_annotation is resilient_s3.aio.AsyncResilientS3Client
 
 
 def test_importing_the_package_imports_no_batch_machinery() -> None:

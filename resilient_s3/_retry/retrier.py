@@ -34,7 +34,7 @@ from .policy import RetryEvent, RetryPolicy
 from .strategies import CallState, refusal, strategies
 from .timeouts import attempt_time_left
 
-__all__ = ["Retrier"]
+__all__ = ["Retrier", "async_sleep"]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -105,17 +105,29 @@ class Retrier:
         key: str | None,
         fn: Callable[[], Awaitable[T]],
         fresh_until: float | None = None,
+        *,
+        rewind: Callable[[], None] | None = None,
+        counted: bool = True,
     ) -> T:
-        """Await ``fn()`` with retries (each attempt builds its request, body included, anew);
-        see the module docstring."""
+        """Await ``fn()`` with retries; see the module docstring. ``rewind``, ``counted`` and
+        ``fresh_until`` as in :meth:`call` (a transport that builds each attempt's request
+        anew, body included, needs no ``rewind``); each attempt's timeouts in a worker thread
+        are capped by the deadline as in :meth:`call`."""
         state = CallState(operation, bucket, key, self.policy.clock(), fresh_until=fresh_until)
-        self.stats.add("calls")
+        if counted:
+            self.stats.add("calls")
 
         async def attempt(state: CallState) -> T:
-            self.stats.add("attempts")
+            if state.kinds and rewind is not None:
+                rewind()
+            if counted:
+                self.stats.add("attempts")
             began = self.policy.clock()
+            deadline = self.policy.deadline
+            left = None if deadline is None else deadline - (began - state.started)
             try:
-                return await fn()
+                with attempt_time_left(left):  # a context variable: worker threads get a copy
+                    return await fn()
             except Exception as exc:  # classified for the strategies, then re-raised as is
                 self._attempt_failed(state, exc, began)
                 raise
@@ -137,7 +149,8 @@ class Retrier:
             except Exception as exc:
                 self._failed(exc, state)
                 raise
-        self.budget.refund(state.tokens)
+        if counted or state.tokens:
+            self.budget.refund(state.tokens)
         return result
 
     def _async(self) -> tenacity.AsyncRetrying:
@@ -145,7 +158,7 @@ class Retrier:
         if self._async_retrying is None:
             self._async_retrying = tenacity.AsyncRetrying(
                 **strategies(self.policy, self.budget, self.stats),
-                sleep=_async_sleep(self.policy.sleep),
+                sleep=async_sleep(self.policy.sleep),
                 before_sleep=self._before_sleep,
                 reraise=True,
             )
@@ -222,7 +235,9 @@ def _error_name(error: BaseException | None) -> str:
     return "-" if error is None else error_label(error)
 
 
-def _async_sleep(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+def async_sleep(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+    """The awaited form of a policy's ``sleep``: ``asyncio.sleep`` for ``time.sleep``; an
+    injected one called as it is (tests record and return at once), then the loop yielded to."""
     if sleep is time.sleep:
         return asyncio.sleep
 

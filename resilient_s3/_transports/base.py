@@ -10,6 +10,8 @@ every transport.
 
 - :class:`~resilient_s3._transports.botocore.BotocoreTransport`: the boto3 client's own method,
   blocking (:class:`Transport`); every operation, every ``Config`` botocore honours;
+- :class:`~resilient_s3._transports.botocore.AsyncBotocoreTransport`: the same method run in a
+  bounded pool of worker threads, awaited (:class:`AsyncTransport`; the asyncio front door);
 - :class:`~resilient_s3._transports.crt.transport.CrtTransport`: awscrt's S3 client, awaited on
   an event loop (:class:`AsyncTransport`); object operations, requests built by botocore's
   serializer and endpoint rules (the ``[crt]`` extra).
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-__all__ = ["AsyncTransport", "Transport"]
+__all__ = ["AsyncBody", "AsyncTransport", "Transport"]
 
 
 class Transport(Protocol):
@@ -33,8 +35,21 @@ class Transport(Protocol):
         ...
 
 
+class AsyncBody(Protocol):
+    """A response body read without blocking the event loop: what an :class:`AsyncTransport`'s
+    GetObject answer holds as its ``Body`` (the asyncio door makes it resumable on top)."""
+
+    async def read(self, amt: int | None = None) -> bytes:
+        """At most ``amt`` bytes (all that is left when ``None``); ``b""`` at the end."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection (unread bytes are dropped)."""
+        ...
+
+
 class AsyncTransport(Protocol):
-    """An awaited transport."""
+    """An awaited transport. A GetObject answer's ``Body`` is an :class:`AsyncBody`."""
 
     name: str
 

@@ -17,6 +17,10 @@ stale reads and conflicts are judged exactly as without coalescing. A bucket who
 missing most of their keys (keys scattered among many others), or that refuses ListObjectsV2
 (no ``s3:ListBucket`` permission), is read back with HeadObject only from then on.
 
+:class:`ListingCoalescer` does this for threads (the sync door), :class:`AsyncListingCoalescer`
+for the tasks of one event loop (the asyncio door); they share the bookkeeping (``_Coalescing``:
+which buckets are queued, listing or given up, and what a page confirms).
+
 An S3 Express One Zone *directory bucket* (a name ending in ``--x-s3``) lists neither in key
 order nor from ``StartAfter`` (AWS's ListObjectsV2 documentation), so a page cannot be read as
 a key range there: its writes are read back with HeadObject only (:func:`lists_in_order`).
@@ -24,10 +28,11 @@ a key range there: its writes are read back with HeadObject only (:func:`lists_i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,7 +40,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .._retry.classify import ErrorKind, classify
 
-__all__ = ["Listed", "ListingCoalescer", "listing_params", "lists_in_order"]
+__all__ = [
+    "AsyncListingCoalescer",
+    "Listed",
+    "ListingCoalescer",
+    "listing_params",
+    "lists_in_order",
+]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -65,70 +76,54 @@ class _Ticket:
         self.done = False
 
 
-class ListingCoalescer:
-    """Shares ListObjectsV2 pages between concurrent read-backs (see the module docstring).
+class _Coalescing:
+    """The state both coalescers keep, and what a listing page confirms."""
 
-    ``list_page(params)`` sends one ListObjectsV2 request (retried by the facade); ``least``
-    read-backs of a bucket in flight at once make them share listings (``0``: never).
-    """
-
-    def __init__(
-        self, list_page: Callable[[dict[str, Any]], Mapping[str, Any]], least: int
-    ) -> None:
-        self._list_page = list_page
+    def __init__(self, least: int) -> None:
         self._least = least
-        self._cond = threading.Condition()
         self._inflight: dict[str, int] = {}
         self._queues: dict[str, list[_Ticket]] = {}
         self._listing: set[str] = set()
         self._misses: dict[str, int] = {}
         self._off: set[str] = set()
 
-    def read_back(self, bucket: str, key: str, head: Callable[[], T]) -> Listed | T:
-        """What a shared listing shows for ``key``, or ``head()`` when no listing shows it."""
-        if self._least <= 0 or bucket in self._off or not lists_in_order(bucket):
-            return head()
-        with self._cond:
-            self._inflight[bucket] = self._inflight.get(bucket, 0) + 1
-        try:
-            listed = self._shared_answer(bucket, key)
-            return listed if listed is not None else head()
-        finally:
-            with self._cond:
-                self._inflight[bucket] -= 1
-                if not self._inflight[bucket]:
-                    del self._inflight[bucket]
+    def _alone(self, bucket: str) -> bool:
+        """Whether a read-back of ``bucket`` goes alone: coalescing off, or for this bucket
+        (given up on, or a directory bucket)."""
+        return self._least <= 0 or bucket in self._off or not lists_in_order(bucket)
 
-    def _shared_answer(self, bucket: str, key: str) -> Listed | None:
-        ticket = _Ticket(key)
-        with self._cond:
-            if bucket not in self._listing and self._inflight[bucket] < self._least:
-                return None  # few read-backs at once: a HeadObject, no waiting
-            self._queues.setdefault(bucket, []).append(ticket)
-            while not ticket.done and bucket in self._listing:
-                self._cond.wait()
-            if ticket.done:
-                return ticket.answer
-            batch = self._queues.pop(bucket)
-            self._listing.add(bucket)
-        answers: dict[str, Listed] = {}
-        try:
-            answers = self._list(bucket, sorted({t.key for t in batch}))
-        except (BotoCoreError, ClientError) as error:  # it only confirms: HeadObject decides
-            self._listing_failed(bucket, error)
-        finally:
-            with self._cond:
-                if bucket in self._off:  # those queued meanwhile read back with HeadObject
-                    batch.extend(self._queues.pop(bucket, []))
-                for queued in batch:
-                    queued.answer, queued.done = answers.get(queued.key), True
-                self._listing.discard(bucket)
-                self._cond.notify_all()
-        return ticket.answer
+    def _enter(self, bucket: str) -> None:
+        self._inflight[bucket] = self._inflight.get(bucket, 0) + 1
 
-    def _list(self, bucket: str, keys: list[str]) -> dict[str, Listed]:
+    def _leave(self, bucket: str) -> None:
+        self._inflight[bucket] -= 1
+        if not self._inflight[bucket]:
+            del self._inflight[bucket]
+
+    def _few(self, bucket: str) -> bool:
+        """Few read-backs of ``bucket`` at once and no listing running: a HeadObject, no wait."""
+        return bucket not in self._listing and self._inflight[bucket] < self._least
+
+    def _lead(self, bucket: str) -> list[_Ticket]:
+        """Take ``bucket``'s queue: the caller lists for it."""
+        batch = self._queues.pop(bucket)
+        self._listing.add(bucket)
+        return batch
+
+    def _answer(self, bucket: str, batch: list[_Ticket], answers: dict[str, Listed]) -> None:
+        """A listing ended: every ticket of ``batch`` gets what it showed (``None``: nothing)."""
+        if bucket in self._off:  # those queued meanwhile read back with HeadObject
+            batch.extend(self._queues.pop(bucket, []))
+        for queued in batch:
+            queued.answer, queued.done = answers.get(queued.key), True
+        self._listing.discard(bucket)
+
+    def _confirmed(
+        self, bucket: str, keys: list[str], answer: Mapping[str, Any]
+    ) -> dict[str, Listed]:
+        """What a page listing ``keys`` shows of them; a bucket whose listings keep missing
+        most of their keys stops coalescing."""
         wanted = set(keys)
-        answer = self._list_page(listing_params(bucket, keys))
         found = {
             entry["Key"]: Listed(entry.get("Size"), entry.get("ETag"))
             for entry in answer.get("Contents", [])
@@ -154,6 +149,109 @@ class ListingCoalescer:
             )  # fmt: skip
         else:
             logger.debug("s3://%s: a shared listing failed (%s)", bucket, type(error).__name__)
+
+
+class ListingCoalescer(_Coalescing):
+    """Shares ListObjectsV2 pages between concurrent read-backs of threads (see the module
+    docstring).
+
+    ``list_page(params)`` sends one ListObjectsV2 request (retried by the facade); ``least``
+    read-backs of a bucket in flight at once make them share listings (``0``: never).
+    """
+
+    def __init__(
+        self, list_page: Callable[[dict[str, Any]], Mapping[str, Any]], least: int
+    ) -> None:
+        super().__init__(least)
+        self._list_page = list_page
+        self._cond = threading.Condition()
+
+    def read_back(self, bucket: str, key: str, head: Callable[[], T]) -> Listed | T:
+        """What a shared listing shows for ``key``, or ``head()`` when no listing shows it."""
+        if self._alone(bucket):
+            return head()
+        with self._cond:
+            self._enter(bucket)
+        try:
+            listed = self._shared_answer(bucket, key)
+            return listed if listed is not None else head()
+        finally:
+            with self._cond:
+                self._leave(bucket)
+
+    def _shared_answer(self, bucket: str, key: str) -> Listed | None:
+        ticket = _Ticket(key)
+        with self._cond:
+            if self._few(bucket):
+                return None
+            self._queues.setdefault(bucket, []).append(ticket)
+            while not ticket.done and bucket in self._listing:
+                self._cond.wait()
+            if ticket.done:
+                return ticket.answer
+            batch = self._lead(bucket)
+        answers: dict[str, Listed] = {}
+        try:
+            answers = self._list(bucket, sorted({t.key for t in batch}))
+        except (BotoCoreError, ClientError) as error:  # it only confirms: HeadObject decides
+            self._listing_failed(bucket, error)
+        finally:
+            with self._cond:
+                self._answer(bucket, batch, answers)
+                self._cond.notify_all()
+        return ticket.answer
+
+    def _list(self, bucket: str, keys: list[str]) -> dict[str, Listed]:
+        return self._confirmed(bucket, keys, self._list_page(listing_params(bucket, keys)))
+
+
+class AsyncListingCoalescer(_Coalescing):
+    """:class:`ListingCoalescer` for the tasks of one event loop: ``list_page`` is awaited,
+    waiting is on the loop (a listing's end wakes the tasks queued behind it)."""
+
+    def __init__(
+        self, list_page: Callable[[dict[str, Any]], Awaitable[Mapping[str, Any]]], least: int
+    ) -> None:
+        super().__init__(least)
+        self._list_page = list_page
+        self._ended: dict[str, asyncio.Event] = {}
+
+    async def read_back(
+        self, bucket: str, key: str, head: Callable[[], Awaitable[T]]
+    ) -> Listed | T:
+        """What a shared listing shows for ``key``, or ``await head()`` when none shows it."""
+        if self._alone(bucket):
+            return await head()
+        self._enter(bucket)
+        try:
+            listed = await self._shared_answer(bucket, key)
+            return listed if listed is not None else await head()
+        finally:
+            self._leave(bucket)
+
+    async def _shared_answer(self, bucket: str, key: str) -> Listed | None:
+        if self._few(bucket):
+            return None
+        ticket = _Ticket(key)
+        self._queues.setdefault(bucket, []).append(ticket)
+        while not ticket.done and bucket in self._listing:
+            await self._ended.setdefault(bucket, asyncio.Event()).wait()
+        if ticket.done:
+            return ticket.answer
+        batch = self._lead(bucket)
+        answers: dict[str, Listed] = {}
+        try:
+            keys = sorted({t.key for t in batch})
+            page = await self._list_page(listing_params(bucket, keys))
+            answers = self._confirmed(bucket, keys, page)
+        except (BotoCoreError, ClientError) as error:  # it only confirms: HeadObject decides
+            self._listing_failed(bucket, error)
+        finally:  # cancelled too: the queued tasks read back on their own
+            self._answer(bucket, batch, answers)
+            ended = self._ended.pop(bucket, None)
+            if ended is not None:
+                ended.set()
+        return ticket.answer
 
 
 def lists_in_order(bucket: str) -> bool:

@@ -245,6 +245,22 @@ def test_read_mode_repairs_a_server_that_stored_other_bytes(
     assert "if-none-match" not in again.headers
 
 
+def test_read_mode_hashes_a_file_body_from_its_start(
+    fault_proxy: Any, s3_bucket: str, stepped_policy: RetryPolicy
+) -> None:
+    """A file body has been read to its end by the write: its MD5 is of the bytes from where it
+    started (here, the middle of the file), not of what is left after it (nothing)."""
+    import io
+
+    s3 = make(fault_proxy, stepped_policy, VerifyPolicy(mode="read"))
+    data = os.urandom(4096)
+    body = io.BytesIO(data)
+    body.seek(1000)
+    s3.put_object(Bucket=s3_bucket, Key="file", Body=body)
+    assert (s3.stats.reuploads, s3.stats.verified) == (0, 1)
+    assert fault_proxy.counters["op:PutObject"] == 1
+
+
 def test_bytes_stored_wrong_every_time_fail_as_a_mismatch(
     fault_proxy: Any, s3_bucket: str, stepped_policy: RetryPolicy
 ) -> None:

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from ..._workers import DaemonThreadPool
 from .._options import Options
 from .._pacing.context import RequestContext
 from .._pacing.pacer import BatchCancelled
@@ -45,7 +46,6 @@ from .._report.report import (
     attach_report,
 )
 from .jobs import BadItem, Job
-from .workers import DaemonThreadPool
 
 __all__ = ["Engine", "Unfinished"]
 

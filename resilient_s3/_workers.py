@@ -1,4 +1,7 @@
-"""The batch's worker threads: a small executor whose threads are daemons.
+"""Worker threads for blocking work: a small executor whose threads are daemons.
+
+Used by the batch's threaded plane and by the asyncio front door (``resilient_s3.aio``), whose
+botocore calls and body reads run here so that they never block the event loop.
 
 ``concurrent.futures.ThreadPoolExecutor`` joins its threads when the interpreter exits (an exit
 hook of ``concurrent.futures.thread``), even after ``shutdown(wait=False)``. A batch abandons the
@@ -7,10 +10,15 @@ executor a request hanging on a silent endpoint kept the process alive for its w
 timeout after Ctrl-C. These threads are daemons and nothing joins them at exit, so an abandoned
 request ends with the process. Work is handed over through one queue; a thread is started only
 when no idle one is waiting, up to ``max_workers`` (as ThreadPoolExecutor does).
+
+Fork-safe: a child process made by ``fork()`` inherits the pool's queue and counters but none
+of its threads; the first ``submit`` in the child starts the pool afresh (new queue, lock and
+threads), so work never waits for a thread that does not exist there.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -38,14 +46,21 @@ class DaemonThreadPool(Executor):
         self._prefix = thread_name_prefix
         self._initializer = initializer
         self._initargs = initargs
+        self._closed = False
+        self._start_afresh()
+
+    def _start_afresh(self) -> None:
+        """The pool's state, new: at construction, and in a child process after ``fork()``."""
+        self._pid = os.getpid()
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._closed = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
+        if self._pid != os.getpid():  # forked: the parent's threads are not here
+            self._start_afresh()
         with self._lock:
             if self._closed:
                 raise RuntimeError("cannot schedule new work after shutdown")
