@@ -29,7 +29,7 @@ from ._stats import StatsSnapshot
 from ._telemetry import TelemetryPolicy
 from ._verify.policy import VerifyPolicy
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # A library logs, an application decides where logs go: without this handler Python's "last
 # resort" would print our WARNINGs on stderr in applications that configured no logging.

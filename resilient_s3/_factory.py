@@ -87,6 +87,8 @@ def recipe_of(arguments: dict[str, Any]) -> ClientRecipe:
     if rate_limit is not None:
         options["rate_limit"] = rate_limit
     kwargs = {name: arguments[name] for name in _BOTO3_KEYWORDS}
+    if kwargs["aws_account_id"] is None:  # boto3 1.36 (our floor) has no such keyword
+        del kwargs["aws_account_id"]
     kwargs["config"] = resilient_config(arguments["config"], arguments["max_pool_connections"])
     return ClientRecipe.of(kwargs, arguments["session"], options, build_client)
 

@@ -1,15 +1,56 @@
-"""Shared test helpers: an injected clock/sleep/random so retry tests never sleep for real."""
+"""Shared test helpers: an injected clock/sleep/random so retry tests never sleep for real, and
+the gate of the tests that need the native transport.
+
+A test marked ``native``, or parametrized with ``plane="crt"``, needs awscrt (the ``[crt]``
+extra) at a version the native transport can run on. Without it the test is skipped with the
+reason, so the suite passes on the plain install; a module that imports the native transport's
+awscrt modules skips itself whole before that import (``if NO_NATIVE: pytest.skip(...)``).
+``RESILIENT_S3_REQUIRE_NATIVE=1`` (set by ``.ci/run`` where ``[crt]`` is installed) turns a
+missing native transport into an error instead.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
+from resilient_s3._transports.crt import crt_unavailable
+
 # The fixtures of resilient_s3.testing (opt-in, as for any user: docs/testing.md).
 pytest_plugins = ["resilient_s3.testing.pytest_plugin"]
+
+#: Why the tests that need the native transport are skipped here, or ``None``: it can run.
+_WHY_NOT = crt_unavailable()
+NO_NATIVE = None if _WHY_NOT is None else f"needs the native transport ([crt] extra): {_WHY_NOT}"
+#: The batch's planes this install runs, for a test that goes through each in turn.
+PLANES: tuple[Literal["botocore", "crt"], ...] = ("botocore",) if NO_NATIVE else ("botocore", "crt")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    reason = crt_unavailable()
+    if reason is not None and os.environ.get("RESILIENT_S3_REQUIRE_NATIVE") == "1":
+        raise pytest.UsageError(f"RESILIENT_S3_REQUIRE_NATIVE=1, but {reason}")
+
+
+def needs_native(item: pytest.Item) -> bool:
+    """Whether ``item`` needs the native transport: marked ``native``, or run with
+    ``plane="crt"``."""
+    callspec = getattr(item, "callspec", None)
+    plane = callspec.params.get("plane") if callspec is not None else None
+    return item.get_closest_marker("native") is not None or plane == "crt"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if NO_NATIVE is None:
+        return
+    skip = pytest.mark.skip(reason=NO_NATIVE)
+    for item in items:
+        if needs_native(item):
+            item.add_marker(skip)
 
 
 @dataclass

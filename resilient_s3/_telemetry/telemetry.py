@@ -8,7 +8,6 @@ start`, which returns ``None`` where the API is not installed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -35,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Telemetry"]
 
-_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+# Metric attributes go to the SDK as plain dicts, never changed once made: opentelemetry-sdk
+# 1.30 (on Python 3.10) deep-copies them to export JSON, and a MappingProxyType cannot be copied.
+_NO_ATTRIBUTES: Mapping[str, Any] = {}
 #: stats counts that mark the current call's span: name -> (event name or None, attribute).
 _MARKS: Mapping[str, tuple[str | None, str | None]] = {
     "reuploads": ("resilient_s3.reupload", None),
@@ -168,5 +169,5 @@ class Telemetry:
     def _method(self, operation: str) -> Mapping[str, Any]:
         attributes = self._by_method.get(operation)
         if attributes is None:
-            attributes = self._by_method[operation] = MappingProxyType({METHOD: operation})
+            attributes = self._by_method[operation] = {METHOD: operation}
         return attributes

@@ -77,9 +77,10 @@ def seaweedfs() -> Iterator[SeaweedFSServer]:
         server.stop()
 
 
-@pytest.fixture(params=["moto", "seaweedfs"])
+@pytest.fixture(params=["moto", pytest.param("seaweedfs", marks=pytest.mark.real_server)])
 def place(request: pytest.FixtureRequest, s3_server: Any) -> Iterator[Place]:
-    """A new bucket on moto, then on SeaweedFS, behind a fresh fault proxy (seed 0)."""
+    """A new bucket on moto, then on SeaweedFS (a real server: marked ``real_server``), behind a
+    fresh fault proxy (seed 0)."""
     server = s3_server if request.param == "moto" else request.getfixturevalue("seaweedfs")
     direct = boto3.client("s3", **server.client_kwargs())
     bucket = f"place-{random.getrandbits(40):010x}"

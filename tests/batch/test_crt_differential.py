@@ -25,9 +25,17 @@ from botocore.config import Config
 
 import resilient_s3
 from resilient_s3 import Backoff, ErrorKind, RetryPolicy
-from resilient_s3._transports.crt.download import GET_PART_SIZE
 from resilient_s3.batch import BatchReport
 from resilient_s3.testing import Fault, FaultKind, FaultProxy, S3Server
+
+from ..conftest import NO_NATIVE
+
+if NO_NATIVE is not None:  # before the native transport's awscrt modules are imported
+    pytest.skip(NO_NATIVE, allow_module_level=True)
+
+from resilient_s3._transports.crt.download import GET_PART_SIZE
+
+pytestmark = pytest.mark.native
 
 KiB = 1024
 BUCKET = "differential"

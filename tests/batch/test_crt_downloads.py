@@ -13,10 +13,17 @@ import pytest
 
 import resilient_s3
 from resilient_s3 import RetryPolicy
-from resilient_s3._transports.crt.download import GET_PART_SIZE
 from resilient_s3.testing import Fault, FaultKind
 
+from ..conftest import NO_NATIVE
 from .conftest import Place, files_under
+
+if NO_NATIVE is not None:  # before the native transport's awscrt modules are imported
+    pytest.skip(NO_NATIVE, allow_module_level=True)
+
+from resilient_s3._transports.crt.download import GET_PART_SIZE
+
+pytestmark = pytest.mark.native
 
 SIZE = 2 * GET_PART_SIZE + 7
 

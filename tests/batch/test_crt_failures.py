@@ -8,12 +8,21 @@ import io
 from typing import Any
 
 import pytest
-from awscrt.exceptions import AwsCrtError
 from botocore.exceptions import ParamValidationError
 
 from resilient_s3 import ErrorKind
-from resilient_s3._transports.crt import outcome
 from resilient_s3.testing import FaultProxy
+
+from ..conftest import NO_NATIVE
+
+if NO_NATIVE is not None:  # before the native transport's awscrt modules are imported
+    pytest.skip(NO_NATIVE, allow_module_level=True)
+
+from awscrt.exceptions import AwsCrtError
+
+from resilient_s3._transports.crt import outcome
+
+pytestmark = pytest.mark.native
 
 
 def test_a_header_that_cannot_be_sent_fails_before_any_request(

@@ -17,7 +17,10 @@ import resilient_s3
 from . import forked_work
 from .conftest import make_bodies
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no fork() on Windows")
+pytestmark = [
+    pytest.mark.native,
+    pytest.mark.skipif(sys.platform == "win32", reason="no fork() on Windows"),
+]
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
+import pytest
+
 import resilient_s3
 from resilient_s3._transports.crt.listpage import parse_list_page
 
@@ -59,16 +61,19 @@ def _verified_put(kwargs: dict[str, Any], bucket: str) -> None:
         assert dict(got.data) == bodies
 
 
+@pytest.mark.native
 def test_odd_keys_are_verified_by_a_crt_listing(s3_server: Any, s3_bucket: str) -> None:
     _verified_put(dict(s3_server.client_kwargs()), s3_bucket)
 
 
+@pytest.mark.native
 def test_odd_keys_are_verified_by_a_crt_listing_on_a_real_server(
     real_s3_server: Any, real_s3_bucket: str
 ) -> None:
     _verified_put(dict(real_s3_server.client_kwargs()), real_s3_bucket)
 
 
+@pytest.mark.native
 def test_a_window_listed_over_several_pages_follows_the_continuation_token(
     s3_server: Any, s3_bucket: str
 ) -> None:

@@ -13,10 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from resilient_s3 import RetryPolicy
 from resilient_s3.testing import Fault, FaultKind
 
 from .conftest import Place
+
+pytestmark = pytest.mark.native
 
 MIB = 1024 * 1024
 PARTS = {"multipart_threshold": 5 * MIB, "part_size": 5 * MIB}

@@ -16,10 +16,17 @@ from botocore.config import Config
 
 import resilient_s3
 from resilient_s3 import Backoff, ErrorKind, ObjectChangedError, RetryPolicy
-from resilient_s3._transports.crt.download import GET_PART_SIZE
 from resilient_s3.testing import Fault, FaultKind, FaultProxy
 
+from ..conftest import NO_NATIVE
 from .conftest import Place, files_under
+
+if NO_NATIVE is not None:  # before the native transport's awscrt modules are imported
+    pytest.skip(NO_NATIVE, allow_module_level=True)
+
+from resilient_s3._transports.crt.download import GET_PART_SIZE
+
+pytestmark = pytest.mark.native
 
 #: At least three parts: the first part, then more (the last a half part).
 SIZE = 2 * GET_PART_SIZE + GET_PART_SIZE // 2

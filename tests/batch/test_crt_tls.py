@@ -27,6 +27,7 @@ def tls_server() -> Iterator[S3Server]:
         yield server
 
 
+@pytest.mark.native
 def test_ten_items_to_an_untrusted_endpoint_fail_at_once(tls_server: S3Server) -> None:
     config = Config(connect_timeout=5, read_timeout=5)
     s3 = resilient_s3.client("s3", config=config, **tls_server.client_kwargs())
@@ -43,6 +44,7 @@ def test_ten_items_to_an_untrusted_endpoint_fail_at_once(tls_server: S3Server) -
     assert took < 5  # no blinding delay, no timeout
 
 
+@pytest.mark.native
 def test_a_trusted_endpoint_works_and_is_checked_once(tls_server: S3Server) -> None:
     kwargs: dict[str, Any] = {**tls_server.client_kwargs(), "verify": tls_server.ca_bundle}
     s3 = resilient_s3.client("s3", retry=RetryPolicy(deadline=30), **kwargs)

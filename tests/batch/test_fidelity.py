@@ -58,6 +58,7 @@ def _compare(s3: Any, bucket: str, name: str, extra: dict[str, Any]) -> None:
     assert crt == boto
 
 
+@pytest.mark.native
 @pytest.mark.parametrize(("name", "extra"), CASES, ids=[c[0] for c in CASES])
 def test_extra_args_reach_moto_as_botocore_sends_them(
     rs3: Any, s3_bucket: str, name: str, extra: dict[str, Any]
@@ -65,6 +66,7 @@ def test_extra_args_reach_moto_as_botocore_sends_them(
     _compare(rs3, s3_bucket, name, extra)
 
 
+@pytest.mark.native
 def test_extra_args_reach_a_real_server_as_botocore_sends_them(
     real_s3_server: ManagedServer, real_s3_bucket: str
 ) -> None:
@@ -73,6 +75,7 @@ def test_extra_args_reach_a_real_server_as_botocore_sends_them(
             _compare(s3, real_s3_bucket, name, extra)
 
 
+@pytest.mark.native
 def test_copy_extra_args_reach_the_server_as_botocore_sends_them(rs3: Any, s3_bucket: str) -> None:
     assert rs3.batch.put(s3_bucket, {"src": b"source"}).ok
     extra = {"MetadataDirective": "REPLACE", "Metadata": {"copied": "yes"},

@@ -62,6 +62,7 @@ def test_each_plane_puts_gets_heads_copies_and_deletes_under_mixed_faults(
     assert stored(s3_server_client, s3_bucket) == {}
 
 
+@pytest.mark.native
 def test_a_get_reset_mid_body_is_retried_and_the_bytes_are_whole(
     rs3: Any, fault_proxy: Any, s3_bucket: str
 ) -> None:
@@ -79,6 +80,7 @@ def test_a_get_reset_mid_body_is_retried_and_the_bytes_are_whole(
     assert got.stats.retries["network_after_send"] == fault_proxy.counters["truncate_body"]
 
 
+@pytest.mark.native
 def test_a_get_reset_mid_body_into_files_leaves_no_partial_file(
     rs3: Any, fault_proxy: Any, s3_bucket: str, tmp_path: Path
 ) -> None:
@@ -97,6 +99,7 @@ def test_a_get_reset_mid_body_into_files_leaves_no_partial_file(
     assert files == bodies  # no .part file left behind
 
 
+@pytest.mark.native
 def test_a_put_reset_after_the_server_stored_it_is_sent_again_and_verified(
     rs3: Any, fault_proxy: Any, s3_server_client: Any, s3_bucket: str
 ) -> None:
@@ -112,6 +115,7 @@ def test_a_put_reset_after_the_server_stored_it_is_sent_again_and_verified(
     assert stored(s3_server_client, s3_bucket, "reset/") == dict.fromkeys(bodies, 1024)
 
 
+@pytest.mark.native
 def test_a_silent_answer_times_out_after_read_timeout_and_is_sent_again(
     fault_proxy: Any, quick_policy: RetryPolicy, s3_bucket: str
 ) -> None:
@@ -131,6 +135,7 @@ def test_a_silent_answer_times_out_after_read_timeout_and_is_sent_again(
     assert 1.0 <= took < 3.5  # timed out after 1-1.125 s, not after the 4 s of silence
 
 
+@pytest.mark.native
 def test_a_slowdown_storm_is_retried_as_throttling_and_slows_the_adaptive_rate(
     rs3: Any, fault_proxy: Any, s3_bucket: str
 ) -> None:
@@ -148,6 +153,7 @@ def test_a_slowdown_storm_is_retried_as_throttling_and_slows_the_adaptive_rate(
     assert put.stats.adaptive_rate is not None  # the storm made the adaptive rate limit
 
 
+@pytest.mark.native
 def test_permanent_errors_fail_at_once_with_botocores_exceptions(
     rs3: Any, fault_proxy: Any, s3_bucket: str
 ) -> None:
@@ -166,6 +172,7 @@ def test_permanent_errors_fail_at_once_with_botocores_exceptions(
     assert absent.kind is ErrorKind.NOT_FOUND
 
 
+@pytest.mark.native
 def test_refreshable_credentials_are_asked_at_each_signing(
     fault_proxy: Any, s3_bucket: str
 ) -> None:
@@ -189,6 +196,7 @@ def test_refreshable_credentials_are_asked_at_each_signing(
     assert len(refreshes) - before >= 40
 
 
+@pytest.mark.native
 def test_https_with_a_ca_bundle(real_s3_server: ManagedServer, tmp_path: Path) -> None:
     if real_s3_server.name != "localstack":
         pytest.skip("LocalStack serves https")
@@ -220,6 +228,7 @@ def test_https_with_a_ca_bundle(real_s3_server: ManagedServer, tmp_path: Path) -
     s3.delete_bucket(Bucket="tls-bundle")
 
 
+@pytest.mark.native
 def test_keys_that_change_mid_batch_are_used_from_then_on(
     real_s3_server: ManagedServer, real_s3_bucket: str
 ) -> None:
@@ -278,6 +287,7 @@ def _client_with(refresh: Any, kwargs: dict[str, Any]) -> Any:
     return resilient_s3.client("s3", session=boto3.Session(botocore_session=core), **kwargs)
 
 
+@pytest.mark.native
 def test_a_client_behind_an_http_proxy_runs_on_the_botocore_plane(
     fault_proxy: Any, s3_bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -15,6 +15,8 @@ import resilient_s3
 from resilient_s3 import RetryPolicy
 from resilient_s3.testing._process import ManagedServer
 
+from ..conftest import PLANES
+
 DATA = bytes(range(256)) * 40
 
 
@@ -57,13 +59,13 @@ def test_a_body_whose_seek_returns_none_is_sent_from_where_it_stands(
             body = _body(start)
             ours = s3.put_object(Bucket=dropin_bucket, Key=f"ours-{start}", Body=body)
             assert _kept(ours) == _kept(theirs)
-        for plane in ("botocore", "crt"):
+        for plane in PLANES:
             key = f"batch-{plane}"
             report = s3.batch.put(dropin_bucket, [(key, _body(100))], data_plane=plane)
             assert report.ok, report.failed
     for key in ("plain", "ours-0"):
         assert dropin_admin.get_object(Bucket=dropin_bucket, Key=key)["Body"].read() == DATA
-    for key in ("ours-100", "batch-botocore", "batch-crt"):
+    for key in ("ours-100", *(f"batch-{plane}" for plane in PLANES)):
         assert dropin_admin.get_object(Bucket=dropin_bucket, Key=key)["Body"].read() == DATA[100:]
 
 

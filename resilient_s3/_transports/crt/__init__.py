@@ -5,17 +5,22 @@ Importing this package does not import awscrt: :func:`crt_unavailable` says whet
 
 from __future__ import annotations
 
+import functools
+
+from .support import disabled_reason
+
 __all__ = ["crt_unavailable"]
 
 
 def crt_unavailable() -> str | None:
-    """Why the native transport cannot run in this process (awscrt missing or too old), or
-    ``None``."""
-    try:
-        import awscrt
-        import awscrt.s3
-    except ImportError as error:
-        return f"awscrt is not importable ({error})"
-    if not hasattr(awscrt.s3, "S3RetryMode"):  # its retries cannot be switched off before 0.38
-        return f"awscrt {awscrt.__version__} cannot switch its own retries off (0.38 can)"
-    return None
+    """Why the native transport cannot run in this process (``BOTO_DISABLE_CRT=true``; awscrt
+    not installed, failing to import, or lacking something the transport uses: ``support.py``),
+    or ``None``."""
+    return disabled_reason() or _installed()
+
+
+@functools.cache
+def _installed() -> str | None:
+    from .support import missing
+
+    return missing()
