@@ -53,9 +53,28 @@ T = TypeVar("T")
 #: (XML answers parsed by botocore's own parser, its ``before-parse`` handlers first; a
 #: listing's keys, url-encoded at botocore's request, decoded by botocore's ``after-call``
 #: handler with the call's context: ``crt/outcome.py``). A paginator's pages are the door's
-#: calls, so they go native too.
+#: calls, so they go native too. And the multipart steps of boto3's managed transfers
+#: (``upload_file``, ``upload_fileobj``: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+#: AbortMultipartUpload) and ListParts: their ``Callback=`` progress counts each byte once
+#: (``crt/transport.py``), a Complete answered 200 with an XML error is raised as botocore raises
+#: it. Measured on SeaweedFS (one run, two rounds): 3 x ``upload_file`` of 64 MiB in 8 MiB parts
+#: took 0.45-0.59 s of client CPU natively against 1.48-1.76 s on botocore (wall 2.6-3.0 s
+#: against 3.2-4.4 s); 30 ListObjectsV2 pages of 200 keys 0.86-0.89 s against 1.09-1.12 s (both
+#: parse the XML with botocore's parser, which is most of a page's cost).
 NATIVE_OPERATIONS = frozenset(
-    {"PutObject", "GetObject", "HeadObject", "DeleteObject", "CopyObject", "ListObjectsV2"}
+    {
+        "PutObject",
+        "GetObject",
+        "HeadObject",
+        "DeleteObject",
+        "CopyObject",
+        "ListObjectsV2",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+        "AbortMultipartUpload",
+        "ListParts",
+    }
 )
 #: Handlers that do not keep a call on botocore: botocore's, boto3's and s3transfer's own, and
 #: resilient_s3's whose work the native path does itself (``_tls.py``: the native client checks
@@ -196,9 +215,14 @@ _UNSEEN = object()
 
 def _servable(params: Mapping[str, Any]) -> bool:
     """Whether the native transport sends this request's body (none, bytes, ``str``, or a
-    seekable file: ``crt/transport.py``)."""
+    seekable file: ``crt/transport.py``; s3transfer's parts, ``ReadFileChunk``, seek and tell
+    without ``seekable()``)."""
     body = params.get("Body")
     if body is None or isinstance(body, _BODIES):
         return True
+    if not hasattr(body, "read"):
+        return False
     seekable = getattr(body, "seekable", None)
-    return callable(seekable) and bool(seekable()) and hasattr(body, "read")
+    if seekable is None:
+        return hasattr(body, "seek") and hasattr(body, "tell")
+    return callable(seekable) and bool(seekable())

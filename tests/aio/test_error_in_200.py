@@ -36,7 +36,9 @@ _CUT = b'<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult><ETag>"ab'
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("copy_object", {"Bucket": "bkt", "Key": "k", "CopySource": "bkt/src"}),
     ("list_objects_v2", {"Bucket": "bkt"}),
-]
+    ("complete_multipart_upload", {"Bucket": "bkt", "Key": "k", "UploadId": "u",
+                                   "MultipartUpload": {"Parts": [{"PartNumber": 1, "ETag": "e"}]}}),
+]  # fmt: skip
 
 
 class _Answer200(http.server.BaseHTTPRequestHandler):

@@ -11,8 +11,14 @@ its retries off.
 
 Bodies: bytes, a path (read by the CRT itself, ``send_filepath``) or a seekable file object at
 its start (the caller makes a body replayable: ``_bodies/request.py``). The request checksum is
-botocore's (``checksums.py``). A PutObject body of ``multipart.threshold`` bytes or more goes
-up as the CRT's own multipart upload (``PUT_OBJECT`` with that ``part_size``): the CRT creates
+botocore's (``checksums.py``). s3transfer's parts (``ReadFileChunk``, of ``upload_file`` and
+``upload_fileobj``) count what is read from them as progress (``Callback=``) only while
+transferring: as its ``request-created`` handlers do around botocore's signing, the count is
+off while the body is measured and its checksum read, and on for the CRT's reads, so each byte
+sent counts once (a retry's rewind takes back what the failed attempt read, as on botocore).
+
+A PutObject body of ``multipart.threshold`` bytes or more (the batch's) goes up as the CRT's
+own multipart upload (``PUT_OBJECT`` with that ``part_size``): the CRT creates
 the upload, sends the parts in parallel and completes it; with its retries off, a part that
 fails fails the whole attempt and the CRT aborts the upload itself (checked against moto and
 SeaweedFS, as on cancellation), so the next attempt sends the whole object again: the multipart
@@ -61,6 +67,9 @@ __all__ = ["CrtTransport", "RequestHooks", "multipart_serves"]
 _PROGRESS_FROM = 1024 * 1024
 #: Operations whose answer is all in headers (read by ``headers.py``, ~20x faster than botocore).
 _HEADER_ANSWERS = frozenset({"PutObject", "HeadObject", "GetObject", "DeleteObject", "UploadPart"})
+#: Operations whose body's progress s3transfer counts (its ``request-created`` handlers, which
+#: botocore runs around signing, turn the counting off and on again; ``_signal``).
+_SIGNALLED = frozenset({"PutObject", "UploadPart"})
 _ALGORITHMS = {
     name: crt_s3.S3ChecksumAlgorithm[name]
     for name in ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
@@ -262,6 +271,9 @@ class CrtTransport:
             return None, 0, [], {}
         if isinstance(body, str):
             body = body.encode()
+        signalled = operation in _SIGNALLED
+        if signalled:
+            _signal(body, "signal_not_transferring")
         stream, length, path = _open_body(body)
         extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
         checksums: list[tuple[str, str]] = []
@@ -269,6 +281,8 @@ class CrtTransport:
             checksums = checksum_headers(params, body, self._checksums)
             if stream is not None:
                 stream.seek(0)
+        if signalled:
+            _signal(body, "signal_transferring")  # what the CRT reads from here on is sent
         return stream, length, checksums, extra
 
     async def _send_body(
@@ -314,6 +328,14 @@ class CrtTransport:
         for _ in range(steps):
             self._hooks.answered(answer.status, "")
         return answer
+
+
+def _signal(body: Any, name: str) -> None:
+    """Call ``body.<name>()`` if it has it: s3transfer's ``ReadFileChunk`` counts its reads as
+    progress only between ``signal_transferring()`` and ``signal_not_transferring()``."""
+    method = getattr(body, name, None)
+    if callable(method):
+        method()
 
 
 def _reraise(translated: BaseException, failed: Failed) -> NoReturn:
