@@ -189,8 +189,23 @@ def test_resumed_download_under_truncation_is_byte_identical(
     assert body.read() == data
     assert fault_proxy.counters["truncate_body"] == 3
     assert fault_proxy.counters["op:GetObject"] == 4
+    # An object this client never saw streams through botocore, and resumes where it was cut
+    # (the resumed reads, small ranges, may go native).
+    assert rs3.stats.resumes == 3
+
+
+def test_known_small_object_cut_is_fetched_again_whole(
+    rs3: Any, fault_proxy: Any, s3_bucket: str
+) -> None:
+    """An object this client wrote is known small: it goes native where awscrt is, and the CRT
+    hands a body over whole, so a cut one fails its attempt and is fetched again."""
+    data = os.urandom(256 * 1024 + 3)
+    rs3.put_object(Bucket=s3_bucket, Key="small", Body=data)
+    fault_proxy.set_faults([only(FaultKind.TRUNCATE_BODY, "GetObject", limit=3)])
+    before = rs3.stats.paths
+    assert rs3.get_object(Bucket=s3_bucket, Key="small")["Body"].read() == data
     stats = rs3.stats
-    if stats.paths.get("crt"):  # the CRT hands a body over whole: a cut one fails its attempt
+    if stats.paths.get("crt", 0) > before.get("crt", 0):
         assert (stats.resumes, dict(stats.retries)) == (0, {"network_after_send": 3})
     else:
         assert stats.resumes == 3
