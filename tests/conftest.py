@@ -53,6 +53,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(params=PLANES)
+def door_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The transport the front doors' calls take in a test of the fault suite: ``"crt"``,
+    every object operation the native transport serves, every GetObject included (the tests'
+    objects are small: which GetObjects go native is tested in test_native_gets.py), or
+    ``"botocore"``, every call."""
+    from resilient_s3._transports.routing import Routing
+    from resilient_s3._transports.sizes import KnownSizes
+
+    if request.param == "crt":
+
+        def bound(self: KnownSizes, params: Any) -> str | None:
+            return None if "PartNumber" in params else ""
+
+        monkeypatch.setattr(KnownSizes, "bound", bound)
+    else:
+        monkeypatch.setattr(Routing, "reason", lambda self: "the test keeps calls on botocore")
+    return str(request.param)
+
+
 @dataclass
 class FakeTime:
     """A monotonic clock that only moves when something sleeps (or a test advances it)."""
