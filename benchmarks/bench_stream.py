@@ -108,7 +108,9 @@ READERS = ("boto3", "sync facade", "sync facade, HEAD first", "aio facade", "obs
 
 def read_in_process(kwargs: dict[str, Any], bucket: str, key: str, reader: str) -> dict[str, float]:
     argv = [sys.executable, "-c", _READER, json.dumps(kwargs), bucket, key, reader]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{reader} failed ({done.returncode}): {done.stderr[-2000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
