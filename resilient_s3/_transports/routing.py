@@ -46,7 +46,7 @@ from .._internals import (
 from .._stats import Stats
 from .sizes import KnownSizes
 
-__all__ = ["NATIVE_OPERATIONS", "Routing", "door_refusal"]
+__all__ = ["NATIVE_OPERATIONS", "Routing", "door_refusal", "handlers_refusal"]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -94,7 +94,7 @@ def door_refusal(inner: BaseClient, rate_limited: bool) -> str | None:
     return reason
 
 
-def _handlers_refusal(inner: BaseClient) -> str | None:
+def handlers_refusal(inner: BaseClient) -> str | None:
     """Why the handlers on ``inner.meta.events`` keep calls on botocore, or ``None``."""
     handlers = event_handlers(inner)
     if handlers is None:
@@ -146,7 +146,7 @@ class Routing(Generic[T]):
             return self._refusal
         version = events_version(self._inner)
         if version is not self._seen or version is None:
-            why = _handlers_refusal(self._inner)
+            why = handlers_refusal(self._inner)
             with self._lock:
                 self._seen, self._why = version, why
         why = self._why
