@@ -97,11 +97,12 @@ class NativeCalls:
         return found
 
     async def answer(
-        self, operation: str, params: Mapping[str, Any], until: float | None
+        self, operation: str, params: Mapping[str, Any], until: float | None, pin: str = ""
     ) -> tuple[dict[str, Any], bytes | None]:
-        """One attempt of ``operation``: botocore's fields, and a GetObject's body; cut at
+        """One attempt of ``operation``: botocore's fields, and a GetObject's body (pinned to
+        the ETag ``pin`` when given: ``If-Match``, as botocore sends ``IfMatch``); cut at
         ``until`` (``time.monotonic()``; ``None``: no deadline)."""
-        sent = self._send(operation, params)
+        sent = self._send(operation, params, pin)
         if until is None:
             return await sent
         try:
@@ -112,17 +113,17 @@ class NativeCalls:
             ) from None
 
     async def _send(
-        self, operation: str, params: Mapping[str, Any]
+        self, operation: str, params: Mapping[str, Any], pin: str
     ) -> tuple[dict[str, Any], bytes | None]:
         transport = self._transport()
         if operation != "GetObject":
             return await transport.send(operation, params), None
-        headers = self._get_headers(params)
+        headers = self._get_headers(params, pin)
         answer = await transport.request(operation, params, None, 0, headers)
         return self._got(transport, params, answer)
 
     def answer_blocking(
-        self, operation: str, params: Mapping[str, Any], until: float | None
+        self, operation: str, params: Mapping[str, Any], until: float | None, pin: str = ""
     ) -> tuple[dict[str, Any], bytes | None]:
         """:meth:`answer` waited for in the calling thread, no event loop (``blocking.py``)."""
         transport = self._blocking
@@ -130,33 +131,34 @@ class NativeCalls:
             return transport.parse(
                 operation, transport.send_blocking(operation, params, until)
             ), None
-        headers = self._get_headers(params)
+        headers = self._get_headers(params, pin)
         answer = transport.send_blocking(operation, params, until, headers)
         return self._got(transport, params, answer)
 
-    def pin(self, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """A GetObject's parameters as sent natively (pinned to the ETag this client saw), or
-        ``None``: its answer is no longer known to be small (see the module docstring)."""
-        pin = self._shared.sizes.bound(params)
-        if pin is None:
-            return None
-        return {**params, "IfMatch": pin} if pin else params
+    def pin(self, params: Mapping[str, Any]) -> str | None:
+        """The ETag to pin a native GetObject to (``""``: none needed), or ``None``: its
+        answer is no longer known to be small (see the module docstring)."""
+        return self._shared.sizes.bound(params)
 
     def turned_away(self, error: ClientError | None, params: Mapping[str, Any]) -> bool:
         """Whether a pinned GetObject must be read through botocore instead (``error``: the
         native answer's; ``None``: it was not sent); its size is then forgotten."""
-        if error is not None:
+        if error is not None:  # a 412 to our pin (the caller's IfMatch is never replaced)
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status != 412 or "IfMatch" in params:  # the caller's own condition failed
+            if status != 412:
                 return False
         self._shared.sizes.forget(str(params.get("Bucket")), [str(params.get("Key"))])
         self._shared.stats.path("botocore")
         return True
 
-    def _get_headers(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def _get_headers(self, params: Mapping[str, Any], pin: str) -> list[tuple[str, str]]:
+        """A GetObject's headers added to botocore's serialization: the checksum mode
+        botocore asks by default, and the pin (a header here: a request of ``Bucket`` and
+        ``Key`` only keeps the builder's fast path)."""
+        headers = [("If-Match", pin)] if pin else []
         if self.settings.checksum_mode and "ChecksumMode" not in params:
-            return [_CHECKSUM_MODE]
-        return []
+            headers.append(_CHECKSUM_MODE)
+        return headers
 
     def _got(
         self, transport: CrtTransport, params: Mapping[str, Any], answer: Answer
@@ -213,9 +215,9 @@ class AsyncNative:
             self._calls.turned_away(None, params)
             return await self._fallback.send(operation, params)
         try:
-            fields, body = await self._calls.answer(operation, pinned, attempt_until())
+            fields, body = await self._calls.answer(operation, params, attempt_until(), pinned)
         except ClientError as error:
-            if pinned is params or not self._calls.turned_away(error, params):
+            if not pinned or not self._calls.turned_away(error, params):
                 raise
             return await self._fallback.send(operation, params)
         fields["Body"] = MemoryBody(body or b"")
@@ -242,9 +244,9 @@ class BlockingNative:
             self._calls.turned_away(None, params)
             return self._fallback.send(operation, params)
         try:
-            fields, body = self._calls.answer_blocking(operation, pinned, attempt_until())
+            fields, body = self._calls.answer_blocking(operation, params, attempt_until(), pinned)
         except ClientError as error:
-            if pinned is params or not self._calls.turned_away(error, params):
+            if not pinned or not self._calls.turned_away(error, params):
                 raise
             return self._fallback.send(operation, params)
         body = body or b""
