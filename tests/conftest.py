@@ -53,7 +53,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(params=PLANES)
+#: The front doors' transports each test of the fault suite runs on: both (the whole suite), or
+#: those ``RESILIENT_S3_DOOR_TRANSPORTS`` names (comma-separated: .ci/matrix's jobs with awscrt
+#: run the native one; botocore's runs in its job without awscrt, and in the whole suite).
+DOOR_TRANSPORTS = tuple(
+    plane
+    for plane in PLANES
+    if plane in os.environ.get("RESILIENT_S3_DOOR_TRANSPORTS", ",".join(PLANES)).split(",")
+)
+
+
+@pytest.fixture(params=DOOR_TRANSPORTS)
 def door_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The transport the front doors' calls take in a test of the fault suite: ``"crt"``,
     every object operation the native transport serves, every GetObject included (the tests'
