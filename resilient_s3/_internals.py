@@ -118,11 +118,21 @@ def parse_answer(
     inner: BaseClient, operation: str, status: int, headers: Any, body: bytes
 ) -> dict[str, Any]:
     """An answer of ``operation`` (``headers``: a botocore ``HeadersDict``) parsed by ``inner``'s
-    own response parser, as botocore parses it."""
+    own response parser, as botocore's endpoint parses it: its ``before-parse`` handlers first,
+    on the client's events (S3's: a 200 answer whose body is an XML error, or cut short, is
+    made a 500; an ``Expires`` header is kept as ``ExpiresString``)."""
     response = {"headers": headers, "status_code": status, "body": body}
     model = inner.meta.service_model.operation_model(operation)
+    customized: dict[str, Any] = {}
+    inner.meta.events.emit(
+        f"before-parse.{model.service_model.service_id.hyphenize()}.{operation}",
+        operation_model=model,
+        response_dict=response,
+        customized_response_dict=customized,
+    )
     client: Any = inner
     parsed: dict[str, Any] = client._response_parser.parse(response, model.output_shape)
+    parsed.update(customized)
     return parsed
 
 

@@ -52,11 +52,13 @@ logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
 
 #: The operations the native transport serves for the front doors: the object operations of
-#: the hot path (a header-only answer each: ``crt/headers.py``) and CopyObject (an XML answer
-#: parsed by botocore's own parser). Not ListObjectsV2: botocore decodes its url-encoded keys in
-#: an ``after-call`` handler the native path does not run.
+#: the hot path (a header-only answer each: ``crt/headers.py``), CopyObject and ListObjectsV2
+#: (XML answers parsed by botocore's own parser, its ``before-parse`` handlers first; a
+#: listing's keys, url-encoded at botocore's request, decoded by botocore's ``after-call``
+#: handler with the call's context: ``crt/outcome.py``). A paginator's pages are the door's
+#: calls, so they go native too.
 NATIVE_OPERATIONS = frozenset(
-    {"PutObject", "GetObject", "HeadObject", "DeleteObject", "CopyObject"}
+    {"PutObject", "GetObject", "HeadObject", "DeleteObject", "CopyObject", "ListObjectsV2"}
 )
 #: Handlers that do not keep a call on botocore: botocore's, boto3's and s3transfer's own, and
 #: resilient_s3's whose work the native path does itself (``_tls.py``: the native client checks

@@ -31,13 +31,17 @@ def test_object_operations_go_native_the_rest_botocore(
         await s3.put_object(Bucket=s3_bucket, Key="k", Body=b"v")  # + its read-back (HEAD)
         assert await (await s3.get_object(Bucket=s3_bucket, Key="k"))["Body"].read() == b"v"
         await s3.get_object_tagging(Bucket=s3_bucket, Key="k")
+        assert [c["Key"] for c in (await s3.list_objects_v2(Bucket=s3_bucket))["Contents"]] == ["k"]
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
+        assert len([page async for page in pages]) == 1
         await s3.delete_object(Bucket=s3_bucket, Key="k")
         return s3.stats.paths
 
     client = resilient_s3.aio.client("s3", retry=quick_policy, **s3_server.client_kwargs())
-    assert run(client, main) == {"crt": 4, "botocore": 1}
+    assert run(client, main) == {"crt": 6, "botocore": 1}
     [line] = _lines(caplog)
     assert "on the native transport" in line
+    assert "ListObjectsV2" in line
 
 
 def test_a_callers_handler_keeps_every_call_on_botocore(

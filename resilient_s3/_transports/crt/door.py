@@ -128,9 +128,7 @@ class NativeCalls:
         """:meth:`answer` waited for in the calling thread, no event loop (``blocking.py``)."""
         transport = self._blocking
         if operation != "GetObject":
-            return transport.parse(
-                operation, transport.send_blocking(operation, params, until)
-            ), None
+            return transport.call_blocking(operation, params, until), None
         headers = self._get_headers(params, pin)
         answer = transport.send_blocking(operation, params, until, headers)
         return self._got(transport, params, answer)

@@ -51,7 +51,7 @@ from .bridge import Answer, Failed, Flights
 from .checksums import WHOLE_BODY_VALUES, checksum_headers
 from .headers import fields_of
 from .listpage import parse_list_page
-from .outcome import botocore_parse, translate
+from .outcome import botocore_answer, translate
 from .requests import RequestBuilder
 from .s3client import CrtSettings, NativeClient
 
@@ -123,13 +123,12 @@ class CrtTransport:
         the CRT's multipart upload."""
         params = dict(params)
         body = params.pop("Body", None)
+        context: dict[str, Any] = {}  # the call's, for botocore's handlers (``requests.py``)
         if body is None:
-            answer = await self.request(operation, params, None, 0)
+            answer = await self.request(operation, params, None, 0, context=context)
         else:
             answer = await self._send_body(operation, params, body, multipart)
-        if operation in _HEADER_ANSWERS:
-            return self.fields(operation, answer.status, answer.headers)
-        return botocore_parse(self._inner, operation, answer.status, answer.headers, answer.body)
+        return self.parse(operation, answer, context)
 
     def send_blocking(
         self,
@@ -137,15 +136,18 @@ class CrtTransport:
         params: Mapping[str, Any],
         until: float | None,
         headers: Sequence[tuple[str, str]] = (),
+        context: dict[str, Any] | None = None,
     ) -> Answer:
         """One attempt of ``operation`` waited for in the calling thread, no event loop
         (``blocking.py``; the sync door's single calls, never a multipart upload), extra
         ``headers`` added, cut at ``until`` (``time.monotonic()``); the raw answer (read it
-        with :meth:`parse`)."""
+        with :meth:`parse`, passing the same ``context``)."""
         params = dict(params)
         body = params.pop("Body", None)
         stream, length, checksums, extra = self._body_of(operation, params, body)
-        request = self._built(operation, params, stream, length, [*checksums, *headers], extra)
+        request = self._built(
+            operation, params, stream, length, [*checksums, *headers], extra, context
+        )
         try:
             return send_blocking(
                 self._crt, request, operation, self.settings.read_timeout, until, self._server,
@@ -154,11 +156,25 @@ class CrtTransport:
         except Failed as failed:
             _reraise(self._translated(failed, operation), failed)
 
-    def parse(self, operation: str, answer: Answer) -> dict[str, Any]:
-        """``answer`` read as botocore reads an answer of ``operation``."""
+    def call_blocking(
+        self, operation: str, params: Mapping[str, Any], until: float | None
+    ) -> dict[str, Any]:
+        """:meth:`send_blocking` read by :meth:`parse`: botocore's answer."""
+        context: dict[str, Any] = {}
+        answer = self.send_blocking(operation, params, until, (), context)
+        return self.parse(operation, answer, context)
+
+    def parse(
+        self, operation: str, answer: Answer, context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``answer`` read as botocore reads an answer of ``operation``; ``context``: the call's,
+        given to the request when it was built (an XML error in a 200 answer is raised:
+        ``outcome.botocore_answer``)."""
         if operation in _HEADER_ANSWERS:
             return self.fields(operation, answer.status, answer.headers)
-        return botocore_parse(self._inner, operation, answer.status, answer.headers, answer.body)
+        return botocore_answer(
+            self._inner, operation, answer.status, answer.headers, answer.body, context
+        )
 
     async def list_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """One ListObjectsV2 page read for list verification: its keys' sizes and ETags only
@@ -179,12 +195,14 @@ class CrtTransport:
         body: IO[bytes] | None,
         length: int,
         headers: Sequence[tuple[str, str]] = (),
+        context: dict[str, Any] | None = None,
         **options: Any,
     ) -> Answer:
         """One request of ``operation`` (``params`` without ``Body``: pass ``body`` and its
-        ``length``), extra ``headers`` added; ``options`` go to the CRT's ``make_request``
-        (``bridge.Flights.send``). Raises the botocore exception of a failure."""
-        request = self._built(operation, params, body, length, headers, options)
+        ``length``), extra ``headers`` added, ``context`` given to botocore's handlers;
+        ``options`` go to the CRT's ``make_request`` (``bridge.Flights.send``). Raises the
+        botocore exception of a failure."""
+        request = self._built(operation, params, body, length, headers, options, context)
         await self._hooks.before_request_async(operation, length)
         try:
             answer = await self._flights().send(
@@ -211,10 +229,11 @@ class CrtTransport:
         length: int,
         headers: Sequence[tuple[str, str]],
         options: dict[str, Any],
+        context: dict[str, Any] | None = None,
     ) -> HttpRequest:
         """The request, ``headers`` added; a signing region other than the client's goes into
         ``options``."""
-        request, endpoint = self._builder.build(operation, params, body, length)
+        request, endpoint = self._builder.build(operation, params, body, length, context)
         for name, value in headers:
             request.headers.add(name, value)
         if endpoint.region is not None and endpoint.region != self.settings.region:
