@@ -161,9 +161,10 @@ class ResilientS3Client(DoorState, _Base):
             inner,
             _shared.stats,
             botocore,
-            functools.partial(_native_transport, inner, _shared),
+            functools.partial(_native_transport, inner, _shared, botocore),
             door_refusal(inner, self.rate_limit is not None),
             "resilient_s3",
+            _shared.sizes,
             _in_batch_worker,
         )
         self._core: Core = Core(self._routing.route, _shared, policy, verify_policy)
@@ -261,11 +262,12 @@ class ResilientS3Client(DoorState, _Base):
         self._close()
 
 
-def _native_transport(inner: BaseClient, shared: SharedParts) -> Transport:
-    """The native transport of a sync client over ``inner`` (awscrt: imported on first use)."""
+def _native_transport(inner: BaseClient, shared: SharedParts, botocore: Transport) -> Transport:
+    """The native transport of a sync client over ``inner`` (awscrt: imported on first use);
+    ``botocore`` reads the GetObjects it turns away."""
     from ._transports.crt.door import BlockingNative, native_calls
 
-    return BlockingNative(native_calls(inner, shared))
+    return BlockingNative(native_calls(inner, shared), botocore)
 
 
 def _in_batch_worker() -> str | None:

@@ -62,8 +62,9 @@ class CoreBase:
         return self.shared.recent.fresh_until(params.get("Bucket"), params.get("Key"), window)
 
     def _deleted(self, bucket: str | None, response: Mapping[str, Any]) -> None:
-        deleted = (d.get("Key", "") for d in response.get("Deleted", []))
+        deleted = [d.get("Key", "") for d in response.get("Deleted", [])]
         self.shared.recent.forget(bucket or "", deleted)
+        self.shared.sizes.forget(bucket or "", deleted)
 
     def _resume_options(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The resumable body's keywords: who it is, how long a 404 is stale, its spans."""
@@ -155,6 +156,7 @@ class Core(CoreBase):
         response = self.retrier.call(
             operation, bucket, key, call, rewind=rewind, fresh_until=fresh_until
         )
+        self.shared.sizes.saw(operation, params, response)
         if operation == "GetObject":
             self._make_resumable(params, response)
         return response
@@ -289,6 +291,7 @@ class AsyncCore(CoreBase):
             fresh_until,
             rewind=rewind,
         )
+        self.shared.sizes.saw(operation, params, response)
         if operation == "GetObject":
             self._make_resumable(params, response)
         return response

@@ -20,6 +20,7 @@ from botocore.config import Config
 from ._retry.budget import RetryBudget
 from ._retry.policy import RetryPolicy
 from ._stats import Stats
+from ._transports.sizes import KnownSizes
 from ._verify.policy import VerifyPolicy
 from ._verify.recent import RecentWrites
 from ._verify.reupload import ConditionalWrites
@@ -57,6 +58,8 @@ class SharedParts:
         self.stats = Stats(telemetry)
         self.budget = RetryBudget(policy.budget)
         self.recent = RecentWrites(verify.recent_keys, policy.clock)
+        #: Objects' sizes seen: which GetObject answers may arrive whole (``_transports/sizes.py``).
+        self.sizes = KnownSizes()
         self.writes = ConditionalWrites()
         self.unverified = Unverified(self.stats)
         self.rebuild = rebuild

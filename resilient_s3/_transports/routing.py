@@ -17,7 +17,9 @@ A call goes **native** (``_transports/crt/door.py``) when all of these hold:
 - botocore is not instrumented (OpenTelemetry's botocore instrumentation: its spans are made
   around botocore's calls only);
 - the operation is one of :data:`NATIVE_OPERATIONS`, and its body one the native transport
-  sends (bytes, ``str``, a seekable file).
+  sends (bytes, ``str``, a seekable file); a GetObject only when its answer is known to be
+  small enough to arrive whole (``sizes.py``: a small ``Range``, or an object this client saw,
+  pinned to its ETag); any other streams through botocore.
 
 Otherwise botocore serves it. One DEBUG line per client (and again whenever the answer for the
 client changes) says which path object operations take and why; ``s3.stats.paths`` counts the
@@ -42,8 +44,9 @@ from .._internals import (
     tls_verify,
 )
 from .._stats import Stats
+from .sizes import KnownSizes
 
-__all__ = ["NATIVE_OPERATIONS", "Routing", "door_refusal"]
+__all__ = ["NATIVE_OPERATIONS", "Routing", "door_refusal", "handlers_refusal"]
 
 logger = logging.getLogger("resilient_s3")
 T = TypeVar("T")
@@ -112,7 +115,7 @@ def door_refusal(inner: BaseClient, rate_limited: bool) -> str | None:
     return reason
 
 
-def _handlers_refusal(inner: BaseClient) -> str | None:
+def handlers_refusal(inner: BaseClient) -> str | None:
     """Why the handlers on ``inner.meta.events`` keep calls on botocore, or ``None``."""
     handlers = event_handlers(inner)
     if handlers is None:
@@ -138,9 +141,11 @@ class Routing(Generic[T]):
         native: Callable[[], T] | None,
         refusal: str | None,
         door: str,
+        sizes: KnownSizes,
         here: Callable[[], str | None] | None = None,
     ) -> None:
         self._inner = inner
+        self._sizes = sizes
         self._stats = stats
         self._botocore = botocore
         self._make_native = native
@@ -162,7 +167,7 @@ class Routing(Generic[T]):
             return self._refusal
         version = events_version(self._inner)
         if version is not self._seen or version is None:
-            why = _handlers_refusal(self._inner)
+            why = handlers_refusal(self._inner)
             with self._lock:
                 self._seen, self._why = version, why
         why = self._why
@@ -176,6 +181,7 @@ class Routing(Generic[T]):
         if (
             operation in NATIVE_OPERATIONS
             and _servable(params)
+            and (operation != "GetObject" or self._sizes.bound(params) is not None)
             and self.reason() is None
             and (self._here is None or self._here() is None)
         ):

@@ -92,9 +92,10 @@ class AsyncResilientS3Client(DoorState, _Base):
             inner,
             shared.stats,
             self._botocore,
-            functools.partial(_native_transport, inner, shared),
+            functools.partial(_native_transport, inner, shared, self._botocore),
             door_refusal(inner, self.rate_limit is not None),
             "resilient_s3.aio",
+            shared.sizes,
         )
         self._core: AsyncCore = AsyncCore(
             self._routing.route, shared, policy, verify_policy, self._botocore.run
@@ -208,8 +209,11 @@ class AsyncResilientS3Client(DoorState, _Base):
         await self._close()
 
 
-def _native_transport(inner: BaseClient, shared: SharedParts) -> AsyncTransport:
-    """The native transport of a client over ``inner`` (awscrt: imported on first use)."""
+def _native_transport(
+    inner: BaseClient, shared: SharedParts, botocore: AsyncTransport
+) -> AsyncTransport:
+    """The native transport of a client over ``inner`` (awscrt: imported on first use);
+    ``botocore`` reads the GetObjects it turns away."""
     from .._transports.crt.door import AsyncNative, native_calls
 
-    return AsyncNative(native_calls(inner, shared))
+    return AsyncNative(native_calls(inner, shared), botocore)

@@ -21,7 +21,7 @@ import hashlib
 import io
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 import resilient_s3.aio
 from resilient_s3 import RetryPolicy
+from resilient_s3._transports.sizes import KnownSizes
 
 from .test_differential import differences
 
@@ -313,6 +314,17 @@ def sync_body_semantics(s3: Any, params: dict[str, Any]) -> dict[str, Any]:
         seen["read(7)"] = body.read(7)
     seen["tell"] = body.tell()
     return seen
+
+
+@pytest.fixture(autouse=True)
+def every_get_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every GetObject of the table is small: each goes native, unpinned (which GetObjects go
+    native, and their pins, are tested in tests/test_native_gets.py)."""
+
+    def bound(self: KnownSizes, params: Mapping[str, Any]) -> str | None:
+        return None if "PartNumber" in params else ""
+
+    monkeypatch.setattr(KnownSizes, "bound", bound)
 
 
 async def both(

@@ -11,13 +11,17 @@ threads and loops share.
 
 What a single call adds to the batch's use of the transport:
 
-- **GetObject**: the CRT hands an answer over whole (``bridge.py``), so the body arrives in
-  memory and is handed to the caller as a body that reads it (the door makes it resumable on
-  top, as botocore's). As botocore does by default (``response_checksum_validation=
-  "when_supported"``), the request asks for the object's checksum (``x-amz-checksum-mode:
-  ENABLED``) and a full-object checksum in the answer is checked against the bytes: a mismatch
-  is botocore's ``FlexibleChecksumError``, raised by the attempt (so it is retried), where
-  botocore raises it at the end of the body's read;
+- **GetObject**: the CRT hands an answer over whole (``bridge.py``), so the body arrives in memory
+  and is handed to the caller as a body that reads it (the door makes it resumable on top, as
+  botocore's). The door routes a GetObject here only when its answer is known to be small
+  (``_transports/sizes.py``): pinned (``If-Match``) to the ETag of an object this client saw, or a
+  small ``Range``. An object changed since (412 to the pin; or forgotten between the route and the
+  send) is read through botocore (``fallback``) instead, its size forgotten, and counted in
+  ``stats.paths`` as a botocore send too. As botocore does by default
+  (``response_checksum_validation="when_supported"``), the request asks for the object's checksum
+  (``x-amz-checksum-mode: ENABLED``) and a full-object checksum in the answer is checked against
+  the bytes: a mismatch is botocore's ``FlexibleChecksumError``, raised by the attempt (so it is
+  retried), where botocore raises it at the end of the body's read;
 - **the deadline**: an attempt is cut when its call's deadline comes
   (``_retry/timeouts.attempt_until``), as botocore's capped socket timeouts cut it, with
   botocore's ``ReadTimeoutError``; the CRT request is cancelled then.
@@ -30,21 +34,19 @@ import io
 import time
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.client import BaseClient
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.response import StreamingBody
 
 from ..._retry.timeouts import attempt_until
 from ..._shared import SharedParts
+from ..base import AsyncTransport, Transport
 from .bridge import Answer
 from .checksums import WholeChecksum
 from .s3client import CrtSettings, NativeClient, build_crt_client, settings_of
 from .transport import CrtTransport
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AsyncNative", "BlockingNative", "MemoryBody", "NativeCalls", "native_calls"]
 
@@ -73,10 +75,13 @@ class NativeCalls:
     """One attempt of an object operation on the native client, per event loop (see the module
     docstring); ``answer`` gives the fields and, for a GetObject, the body's bytes."""
 
-    def __init__(self, inner: BaseClient, native: NativeClient, settings: CrtSettings) -> None:
+    def __init__(
+        self, inner: BaseClient, native: NativeClient, settings: CrtSettings, shared: SharedParts
+    ) -> None:
         self._inner = inner
         self._native = native
         self.settings = settings
+        self._shared = shared
         self._transports: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CrtTransport]
         self._transports = weakref.WeakKeyDictionary()
         self._endpoint = str(inner.meta.endpoint_url or "")
@@ -92,11 +97,12 @@ class NativeCalls:
         return found
 
     async def answer(
-        self, operation: str, params: Mapping[str, Any], until: float | None
+        self, operation: str, params: Mapping[str, Any], until: float | None, pin: str = ""
     ) -> tuple[dict[str, Any], bytes | None]:
-        """One attempt of ``operation``: botocore's fields, and a GetObject's body; cut at
+        """One attempt of ``operation``: botocore's fields, and a GetObject's body (pinned to
+        the ETag ``pin`` when given: ``If-Match``, as botocore sends ``IfMatch``); cut at
         ``until`` (``time.monotonic()``; ``None``: no deadline)."""
-        sent = self._send(operation, params)
+        sent = self._send(operation, params, pin)
         if until is None:
             return await sent
         try:
@@ -107,30 +113,50 @@ class NativeCalls:
             ) from None
 
     async def _send(
-        self, operation: str, params: Mapping[str, Any]
+        self, operation: str, params: Mapping[str, Any], pin: str
     ) -> tuple[dict[str, Any], bytes | None]:
         transport = self._transport()
         if operation != "GetObject":
             return await transport.send(operation, params), None
-        headers = self._get_headers(params)
+        headers = self._get_headers(params, pin)
         answer = await transport.request(operation, params, None, 0, headers)
         return self._got(transport, params, answer)
 
     def answer_blocking(
-        self, operation: str, params: Mapping[str, Any], until: float | None
+        self, operation: str, params: Mapping[str, Any], until: float | None, pin: str = ""
     ) -> tuple[dict[str, Any], bytes | None]:
         """:meth:`answer` waited for in the calling thread, no event loop (``blocking.py``)."""
         transport = self._blocking
         if operation != "GetObject":
             return transport.call_blocking(operation, params, until), None
-        headers = self._get_headers(params)
+        headers = self._get_headers(params, pin)
         answer = transport.send_blocking(operation, params, until, headers)
         return self._got(transport, params, answer)
 
-    def _get_headers(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def pin(self, params: Mapping[str, Any]) -> str | None:
+        """The ETag to pin a native GetObject to (``""``: none needed), or ``None``: its
+        answer is no longer known to be small (see the module docstring)."""
+        return self._shared.sizes.bound(params)
+
+    def turned_away(self, error: ClientError | None, params: Mapping[str, Any]) -> bool:
+        """Whether a pinned GetObject must be read through botocore instead (``error``: the
+        native answer's; ``None``: it was not sent); its size is then forgotten."""
+        if error is not None:  # a 412 to our pin (the caller's IfMatch is never replaced)
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status != 412:
+                return False
+        self._shared.sizes.forget(str(params.get("Bucket")), [str(params.get("Key"))])
+        self._shared.stats.path("botocore")
+        return True
+
+    def _get_headers(self, params: Mapping[str, Any], pin: str) -> list[tuple[str, str]]:
+        """A GetObject's headers added to botocore's serialization: the checksum mode
+        botocore asks by default, and the pin (a header here: a request of ``Bucket`` and
+        ``Key`` only keeps the builder's fast path)."""
+        headers = [("If-Match", pin)] if pin else []
         if self.settings.checksum_mode and "ChecksumMode" not in params:
-            return [_CHECKSUM_MODE]
-        return []
+            headers.append(_CHECKSUM_MODE)
+        return headers
 
     def _got(
         self, transport: CrtTransport, params: Mapping[str, Any], answer: Answer
@@ -168,19 +194,31 @@ class MemoryBody:
 
 
 class AsyncNative:
-    """The asyncio door's native transport (an ``AsyncTransport``)."""
+    """The asyncio door's native transport (an ``AsyncTransport``); ``fallback`` reads a
+    GetObject no longer known to be small."""
 
     name = "crt"
 
-    def __init__(self, calls: NativeCalls) -> None:
+    def __init__(self, calls: NativeCalls, fallback: AsyncTransport) -> None:
         self._calls = calls
+        self._fallback = fallback
 
     async def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One attempt of ``operation`` on the running loop; a GetObject's ``Body`` is a
         :class:`MemoryBody`."""
-        fields, body = await self._calls.answer(operation, params, attempt_until())
-        if body is not None:
-            fields["Body"] = MemoryBody(body)
+        if operation != "GetObject":
+            return (await self._calls.answer(operation, params, attempt_until()))[0]
+        pinned = self._calls.pin(params)
+        if pinned is None:
+            self._calls.turned_away(None, params)
+            return await self._fallback.send(operation, params)
+        try:
+            fields, body = await self._calls.answer(operation, params, attempt_until(), pinned)
+        except ClientError as error:
+            if not pinned or not self._calls.turned_away(error, params):
+                raise
+            return await self._fallback.send(operation, params)
+        fields["Body"] = MemoryBody(body or b"")
         return fields
 
 
@@ -191,14 +229,26 @@ class BlockingNative:
 
     name = "crt"
 
-    def __init__(self, calls: NativeCalls) -> None:
+    def __init__(self, calls: NativeCalls, fallback: Transport) -> None:
         self._calls = calls
+        self._fallback = fallback
 
     def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One attempt of ``operation``; the calling thread waits for it."""
-        fields, body = self._calls.answer_blocking(operation, params, attempt_until())
-        if body is not None:
-            fields["Body"] = StreamingBody(io.BytesIO(body), len(body))
+        if operation != "GetObject":
+            return self._calls.answer_blocking(operation, params, attempt_until())[0]
+        pinned = self._calls.pin(params)
+        if pinned is None:
+            self._calls.turned_away(None, params)
+            return self._fallback.send(operation, params)
+        try:
+            fields, body = self._calls.answer_blocking(operation, params, attempt_until(), pinned)
+        except ClientError as error:
+            if not pinned or not self._calls.turned_away(error, params):
+                raise
+            return self._fallback.send(operation, params)
+        body = body or b""
+        fields["Body"] = StreamingBody(io.BytesIO(body), len(body))
         return fields
 
 
@@ -208,4 +258,4 @@ def native_calls(inner: BaseClient, shared: SharedParts) -> NativeCalls:
     settings = settings_of(inner)
     settings = settings.with_connections(max(settings.connections, MIN_CONNECTIONS))
     native = shared.native_client(settings, lambda: build_crt_client(inner, settings))
-    return NativeCalls(inner, native, settings)
+    return NativeCalls(inner, native, settings, shared)
