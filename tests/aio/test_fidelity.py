@@ -154,9 +154,9 @@ async def script(call: Call, bucket: str, versioned: bool) -> list[tuple[Any, ..
 
 async def multipart(step: Callable[..., Awaitable[Any]], bucket: str) -> None:
     """The multipart steps: Create (content headers, metadata, SSE, SSE-C, checksum algorithm),
-    UploadPart (bytes and a file, checksums, a bad Content-MD5, a missing upload), ListParts,
-    Complete (a wrong part, then right, with the parts' checksums), Abort (and of a missing
-    upload)."""
+    UploadPart (bytes and a file, checksums, a bad Content-MD5), ListParts (paged, of a missing
+    upload), Complete (a wrong part, then right, with the parts' checksums), Abort (and of a
+    missing upload)."""
     target = {"Bucket": bucket, "Key": "mp"}
     created = await step("create_multipart_upload", **target, ContentType="text/plain",
                          Metadata={"m": "1"}, ChecksumAlgorithm="CRC32")  # fmt: skip

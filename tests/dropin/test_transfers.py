@@ -142,5 +142,5 @@ def test_upload_file_progress_is_the_size_on_both_paths(
             assert stored == source.read_bytes(), name
     assert totals == {"native": size, "botocore": size}
     steps = 1 if size < BIG else 2 + -(-size // (5 * 1024 * 1024))  # Create, parts, Complete
-    assert steps + 1 == paths["botocore"]["botocore"]  # and the GetObject
+    # and the GetObject, on the same path
     assert paths == {"native": {"crt": steps + 1}, "botocore": {"botocore": steps + 1}}
