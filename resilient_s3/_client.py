@@ -11,6 +11,7 @@ poll request is retried on its own.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,9 @@ from ._shared import Rebuild, SharedParts
 from ._stats import StatsSnapshot
 from ._telemetry import TelemetryPolicy, start
 from ._tls import check_ca_bundle
+from ._transports.base import Transport
 from ._transports.botocore import BotocoreTransport
+from ._transports.routing import Routing, door_refusal
 from ._verify.policy import VerifyPolicy
 
 if TYPE_CHECKING:
@@ -131,7 +134,9 @@ class ResilientS3Client(DoorState, _Base):
     ``with_options``, ``batch`` and ``inner``. A ``with`` block closes the inner client.
 
     A front door over the core (``_core.py``), where each call goes through its steps (prepare,
-    send, after-steps) on the botocore transport.
+    send, after-steps) on the transport its route names: the object operations on awscrt's
+    native client (each request waited for in the calling thread),
+    the rest on botocore (``_transports/routing.py``).
     """
 
     def __init__(
@@ -151,7 +156,18 @@ class ResilientS3Client(DoorState, _Base):
         self._inner = inner
         self._shared = _shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
-        self._core: Core = Core(BotocoreTransport(inner), _shared, policy, verify_policy)
+        botocore = BotocoreTransport(inner)
+        self._routing: Routing[Transport] = Routing(
+            inner,
+            _shared.stats,
+            botocore,
+            functools.partial(_native_transport, inner, _shared, botocore),
+            door_refusal(inner, self.rate_limit is not None),
+            "resilient_s3",
+            _shared.sizes,
+            _in_batch_worker,
+        )
+        self._core: Core = Core(self._routing.route, _shared, policy, verify_policy)
 
     @functools.cached_property
     def batch(self) -> BatchClient:
@@ -244,3 +260,20 @@ class ResilientS3Client(DoorState, _Base):
 
     def __exit__(self, *exc_info: object) -> None:
         self._close()
+
+
+def _native_transport(inner: BaseClient, shared: SharedParts, botocore: Transport) -> Transport:
+    """The native transport of a sync client over ``inner`` (awscrt: imported on first use);
+    ``botocore`` reads the GetObjects it turns away."""
+    from ._transports.crt.door import BlockingNative, native_calls
+
+    return BlockingNative(native_calls(inner, shared), botocore)
+
+
+def _in_batch_worker() -> str | None:
+    """Why a call must stay on botocore in this thread: a batch's worker thread (its requests
+    are paced in botocore's ``before-send``: ``batch/_pacing/worker_hooks.py``), or ``None``."""
+    hooks = sys.modules.get("resilient_s3.batch._pacing.worker_hooks")
+    if hooks is not None and hooks.current_context() is not None:
+        return "a batch's worker thread (its requests are paced in botocore's before-send)"
+    return None

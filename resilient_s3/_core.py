@@ -10,9 +10,10 @@
   (``_verify/verifier.py``), a delete forgotten.
 
 With telemetry, a call and each of the verifier's read-backs is a span (docs/observability.md).
-The sync facade (``_client.py``) is a thin door over a :class:`Core` on the botocore transport;
-the asyncio door (``aio/``) over an :class:`AsyncCore`, the same steps awaited, each operation
-sent on the awaited transport its route names (today botocore's, in worker threads).
+The sync facade (``_client.py``) is a thin door over a :class:`Core`, the asyncio door (``aio/``)
+over an :class:`AsyncCore`, the same steps awaited; each sends an operation on the transport its
+route names for it (``_transports/routing.py``: the native one for the object operations it
+serves, botocore for the rest).
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from ._transports.base import AsyncTransport, Transport
 from ._verify.policy import VerifyPolicy
 from ._verify.verifier import VERIFIED_OPERATIONS, AsyncVerifier, Verifier
 
-__all__ = ["AsyncCore", "Core", "CoreBase", "Offload", "Route"]
+__all__ = ["AsyncCore", "BlockingRoute", "Core", "CoreBase", "Offload", "Route"]
 
 _READS = frozenset({"GetObject", "HeadObject"})
 _BYTES = (bytes, bytearray, memoryview, str)
 #: ``route(operation, params)``: the awaited transport that sends this operation.
 Route = Callable[[str, Mapping[str, Any]], AsyncTransport]
+#: ``route(operation, params)``: the blocking transport that sends this operation.
+BlockingRoute = Callable[[str, Mapping[str, Any]], Transport]
 #: ``await offload(fn, *args)``: blocking work (a file body read) run off the event loop.
 Offload = Callable[..., Awaitable[Any]]
 
@@ -59,8 +62,9 @@ class CoreBase:
         return self.shared.recent.fresh_until(params.get("Bucket"), params.get("Key"), window)
 
     def _deleted(self, bucket: str | None, response: Mapping[str, Any]) -> None:
-        deleted = (d.get("Key", "") for d in response.get("Deleted", []))
+        deleted = [d.get("Key", "") for d in response.get("Deleted", [])]
         self.shared.recent.forget(bucket or "", deleted)
+        self.shared.sizes.forget(bucket or "", deleted)
 
     def _resume_options(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The resumable body's keywords: who it is, how long a 404 is stale, its spans."""
@@ -74,14 +78,14 @@ class CoreBase:
 
 
 class Core(CoreBase):
-    """The calls of one front door: its transport, its policies, the parts it shares with the
-    doors ``with_options`` derives (stats, budget, recent writes, telemetry)."""
+    """The calls of one front door: the route to its transports, its policies, the parts it
+    shares with the doors ``with_options`` derives (stats, budget, recent writes, telemetry)."""
 
     def __init__(
-        self, transport: Transport, shared: SharedParts, retry: RetryPolicy, verify: VerifyPolicy
+        self, route: BlockingRoute, shared: SharedParts, retry: RetryPolicy, verify: VerifyPolicy
     ) -> None:
         super().__init__(shared, retry, verify)
-        self.transport = transport
+        self.route = route
         self.verifier = (
             Verifier(verify, retry, shared.stats, shared.writes, self._read_back, shared.unverified)
             if verify.enabled
@@ -147,11 +151,12 @@ class Core(CoreBase):
         """The send step: one request of ``operation`` (an API name, ``"PutObject"``), retried
         by kind; a 404 is retried until ``fresh_until``. A GetObject's body comes back
         resumable. The verifier's read-backs and re-uploads come straight here."""
-        call = functools.partial(self.transport.send, operation, params)
+        call = functools.partial(self.route(operation, params).send, operation, params)
         bucket, key = params.get("Bucket"), params.get("Key")
         response = self.retrier.call(
             operation, bucket, key, call, rewind=rewind, fresh_until=fresh_until
         )
+        self.shared.sizes.saw(operation, params, response)
         if operation == "GetObject":
             self._make_resumable(params, response)
         return response
@@ -169,14 +174,13 @@ class Core(CoreBase):
         )
 
     def _get_object(self, **params: Any) -> dict[str, Any]:
-        return self.transport.send("GetObject", params)
+        return self.route("GetObject", params).send("GetObject", params)
 
 
 class AsyncCore(CoreBase):
-    """:class:`Core`, awaited: the same steps, each operation sent on the transport ``route``
-    names for it (the routing seam: today every operation goes to botocore in worker threads;
-    object operations may go native later). ``offload`` runs the blocking work of preparing a
-    file body off the event loop."""
+    """:class:`Core`, awaited: the same steps, each operation sent on the awaited transport
+    ``route`` names for it. ``offload`` runs the blocking work of preparing a file body off the
+    event loop."""
 
     def __init__(
         self,
@@ -287,6 +291,7 @@ class AsyncCore(CoreBase):
             fresh_until,
             rewind=rewind,
         )
+        self.shared.sizes.saw(operation, params, response)
         if operation == "GetObject":
             self._make_resumable(params, response)
         return response

@@ -20,6 +20,8 @@ What is read, and why:
   upload's checksum is computed by the same classes as botocore's;
 - a paginator's and a waiter's request method (``_method``, ``_operation_method``), swapped for
   the facade's retried one;
+- a client's event handlers (the emitter's ``_handlers`` trie and its ``_lookup_cache``), so
+  that a call a caller's handler must see stays on botocore (``_transports/routing.py``);
 - for the asyncio door, a paginator's page iterator class: :class:`AsyncPageIterator` runs
   botocore's paging (its private helpers: starting and resume tokens, ``MaxItems`` truncation,
   the next token) with each page's request awaited, as aiobotocore's ``AioPageIterator`` does.
@@ -27,6 +29,7 @@ What is read, and why:
 
 from __future__ import annotations
 
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +41,12 @@ from botocore.paginate import PageIterator
 __all__ = [
     "AsyncPageIterator",
     "async_paginator",
+    "botocore_instrumented",
     "can_resolve_endpoints",
     "checksum_class",
     "credentials",
+    "event_handlers",
+    "events_version",
     "install_pool_classes",
     "parse_answer",
     "proxied",
@@ -112,11 +118,21 @@ def parse_answer(
     inner: BaseClient, operation: str, status: int, headers: Any, body: bytes
 ) -> dict[str, Any]:
     """An answer of ``operation`` (``headers``: a botocore ``HeadersDict``) parsed by ``inner``'s
-    own response parser, as botocore parses it."""
+    own response parser, as botocore's endpoint parses it: its ``before-parse`` handlers first,
+    on the client's events (S3's: a 200 answer whose body is an XML error, or cut short, is
+    made a 500; an ``Expires`` header is kept as ``ExpiresString``)."""
     response = {"headers": headers, "status_code": status, "body": body}
     model = inner.meta.service_model.operation_model(operation)
+    customized: dict[str, Any] = {}
+    inner.meta.events.emit(
+        f"before-parse.{model.service_model.service_id.hyphenize()}.{operation}",
+        operation_model=model,
+        response_dict=response,
+        customized_response_dict=customized,
+    )
     client: Any = inner
     parsed: dict[str, Any] = client._response_parser.parse(response, model.output_shape)
+    parsed.update(customized)
     return parsed
 
 
@@ -139,6 +155,55 @@ def retarget_waiter(waiter: Any, method: Callable[..., Any]) -> Any:
 
     waiter._operation_method = NormalizedOperationMethod(method)
     return waiter
+
+
+def events_version(inner: BaseClient) -> object:
+    """An object that is replaced whenever a handler is registered on or unregistered from
+    ``inner.meta.events`` (botocore's emitter then drops its lookup cache, ``_lookup_cache``,
+    for a new one); ``None`` when the emitter is not botocore's."""
+    events: Any = inner.meta.events
+    emitter = getattr(events, "_emitter", events)  # boto3's EventAliaser wraps the emitter
+    return getattr(emitter, "_lookup_cache", None)
+
+
+def event_handlers(inner: BaseClient) -> list[tuple[str, str]] | None:
+    """Every handler registered on ``inner.meta.events``: ``(event, "module.qualname")`` (read
+    from botocore's emitter, a prefix trie: ``_handlers._root``), or ``None`` when the emitter
+    is not botocore's."""
+    events: Any = inner.meta.events
+    emitter = getattr(events, "_emitter", events)
+    root = getattr(getattr(emitter, "_handlers", None), "_root", None)
+    if not isinstance(root, dict):
+        return None
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[dict[str, Any], str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        for section in node.get("values") or ():
+            found.extend((path, _handler_name(handler)) for handler in section)
+        for chunk, child in (node.get("children") or {}).items():
+            stack.append((child, f"{path}.{chunk}" if path else str(chunk)))
+    return found
+
+
+def _handler_name(handler: Any) -> str:
+    """``module.qualname`` of an event handler (a function, a bound method, a
+    ``functools.partial`` or a callable object)."""
+    target = getattr(handler, "func", handler)  # functools.partial
+    target = getattr(target, "__func__", target)  # a bound method
+    if not hasattr(target, "__qualname__"):
+        target = type(target)
+    return f"{getattr(target, '__module__', '?')}.{target.__qualname__}"
+
+
+def botocore_instrumented() -> bool:
+    """Whether botocore's API calls are wrapped by an instrumentation (OpenTelemetry's
+    ``BotocoreInstrumentor`` replaces ``BaseClient._make_api_call`` with a wrapt proxy; botocore's
+    own is a plain function, under ``functools.wraps``)."""
+    method = vars(BaseClient).get("_make_api_call")
+    return (
+        method is not None and type(method) is not types.FunctionType
+    )  # a proxy passes isinstance
 
 
 if TYPE_CHECKING:

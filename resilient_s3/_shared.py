@@ -1,10 +1,10 @@
 """What a facade and the facades derived from it with ``with_options`` share.
 
 Counters, retry budget, recent writes, what was learnt of the server's conditional writes, and
-telemetry; the recipe of the inner boto3 client and
-its bigger-pool copies; the asyncio door's worker threads (one pool per size, made on first
-use); and the state of the client's batches, made on first use (the batch
-package is imported then, not before).
+telemetry; the recipe of the inner boto3 client and its bigger-pool copies; the asyncio door's
+worker threads (one pool per size, made on first use); the front doors' native client; and the
+state of the client's batches, made on first use (the batch package is imported then, not
+before).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from botocore.config import Config
 from ._retry.budget import RetryBudget
 from ._retry.policy import RetryPolicy
 from ._stats import Stats
+from ._transports.sizes import KnownSizes
 from ._verify.policy import VerifyPolicy
 from ._verify.recent import RecentWrites
 from ._verify.reupload import ConditionalWrites
@@ -57,6 +58,8 @@ class SharedParts:
         self.stats = Stats(telemetry)
         self.budget = RetryBudget(policy.budget)
         self.recent = RecentWrites(verify.recent_keys, policy.clock)
+        #: Objects' sizes seen: which GetObject answers may arrive whole (``_transports/sizes.py``).
+        self.sizes = KnownSizes()
         self.writes = ConditionalWrites()
         self.unverified = Unverified(self.stats)
         self.rebuild = rebuild
@@ -65,6 +68,7 @@ class SharedParts:
         self._pools: dict[int, BaseClient] = {}
         self._workers: dict[int, DaemonThreadPool] = {}
         self._batch_state: ClientState | None = None
+        self._natives: dict[object, Any] = {}
         self._lock = threading.Lock()
 
     def pooled(self, size: int) -> BaseClient:
@@ -89,6 +93,16 @@ class SharedParts:
                 pool = self._workers[size] = DaemonThreadPool(size, "resilient-s3-aio")
             return pool
 
+    def native_client(self, settings: object, build: Callable[[], Any]) -> Any:
+        """The front doors' native (awscrt) client for ``settings`` (hashable), built by
+        ``build`` once; released by :meth:`close` (``NativeClient.close``)."""
+        with self._lock:
+            found = self._natives.get(settings)
+            if found is None:
+                found = self._natives[settings] = build()
+                weakref.finalize(self, found.close)
+            return found
+
     def batch_state(self) -> ClientState:
         """The state the batches of these clients share, made on first use."""
         with self._lock:
@@ -106,6 +120,9 @@ class SharedParts:
             pools, self._pools = list(self._pools.values()), {}
             workers, self._workers = list(self._workers.values()), {}
             state = self._batch_state
+            natives, self._natives = list(self._natives.values()), {}
+        for native in natives:
+            native.close()
         for inner in pools:
             inner.close()
         for worker in workers:

@@ -53,6 +53,9 @@ class StatsSnapshot:
         unverified: writes acknowledged but not verified because the server refused every
             read-back (403, 400, 405, 501: ``VerifyPolicy.unreadable``), returned or raised.
         verify_seconds: total time spent verifying writes (read-backs and re-uploads).
+        paths: the front doors' sends by the transport that served them (``"crt"``: awscrt's
+            native client; ``"botocore"``): each call, read-back, re-upload and resumed read
+            counts once, whatever its retries (docs/asyncio.md); batches are not counted.
     """
 
     calls: int = 0
@@ -67,6 +70,7 @@ class StatsSnapshot:
     conflicts: int = 0
     unverified: int = 0
     verify_seconds: float = 0.0
+    paths: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def as_dict(self) -> dict[str, Any]:
         """A plain ``dict`` (JSON-ready) of the counters."""
@@ -83,6 +87,7 @@ class StatsSnapshot:
             "conflicts": self.conflicts,
             "unverified": self.unverified,
             "verify_seconds": round(self.verify_seconds, 6),
+            "paths": dict(self.paths),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -99,6 +104,7 @@ class Stats:
         self._counts: Counter[str] = Counter()
         self._seconds = 0.0
         self._retries: Counter[str] = Counter()
+        self._paths: Counter[str] = Counter()
 
     def add(self, name: str, n: int = 1) -> None:
         """Add ``n`` to the counter ``name`` (a :class:`StatsSnapshot` field)."""
@@ -121,10 +127,16 @@ class Stats:
         if self.reporter is not None:
             self.reporter.retried(event)
 
+    def path(self, name: str) -> None:
+        """Count one front-door request sent by the transport ``name``."""
+        with self._lock:
+            self._paths[name] += 1
+
     def snapshot(self) -> StatsSnapshot:
         """The counters as they are now."""
         with self._lock:
             counts = dict(self._counts)
             retries = MappingProxyType(dict(self._retries))
+            paths = MappingProxyType(dict(self._paths))
             seconds = self._seconds
-        return StatsSnapshot(retries=retries, verify_seconds=seconds, **counts)
+        return StatsSnapshot(retries=retries, verify_seconds=seconds, paths=paths, **counts)

@@ -53,6 +53,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+#: The front doors' transports each test of the fault suite runs on: both (the whole suite), or
+#: those ``RESILIENT_S3_DOOR_TRANSPORTS`` names (comma-separated: .ci/matrix's jobs with awscrt
+#: run the native one; botocore's runs in its job without awscrt, and in the whole suite).
+DOOR_TRANSPORTS = tuple(
+    plane
+    for plane in PLANES
+    if plane in os.environ.get("RESILIENT_S3_DOOR_TRANSPORTS", ",".join(PLANES)).split(",")
+)
+
+
+@pytest.fixture(params=DOOR_TRANSPORTS)
+def door_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The transport the front doors' calls take in a test of the fault suite: ``"crt"``,
+    every object operation the native transport serves, every GetObject included (the tests'
+    objects are small: which GetObjects go native is tested in test_native_gets.py), or
+    ``"botocore"``, every call."""
+    from resilient_s3._transports.routing import Routing
+    from resilient_s3._transports.sizes import KnownSizes
+
+    if request.param == "crt":
+
+        def bound(self: KnownSizes, params: Any) -> str | None:
+            return None if "PartNumber" in params else ""
+
+        monkeypatch.setattr(KnownSizes, "bound", bound)
+    else:
+        monkeypatch.setattr(Routing, "reason", lambda self: "the test keeps calls on botocore")
+    return str(request.param)
+
+
 @dataclass
 class FakeTime:
     """A monotonic clock that only moves when something sleeps (or a test advances it)."""

@@ -31,7 +31,7 @@ from urllib3.util.timeout import Timeout
 
 from .._internals import install_pool_classes
 
-__all__ = ["attempt_time_left", "cap_attempt_timeouts"]
+__all__ = ["attempt_time_left", "attempt_until", "cap_attempt_timeouts"]
 
 #: ``time.monotonic()`` at which the running attempt's call reaches its deadline.
 _UNTIL: ContextVar[float | None] = ContextVar("resilient_s3_attempt_until", default=None)
@@ -50,6 +50,12 @@ def attempt_time_left(seconds: float | None) -> Iterator[None]:
         yield
     finally:
         _UNTIL.reset(token)
+
+
+def attempt_until() -> float | None:
+    """When the running attempt's call reaches its deadline (``time.monotonic()``), or ``None``
+    (for a transport that bounds its attempts itself: the native one)."""
+    return _UNTIL.get()
 
 
 class _CappedPool:

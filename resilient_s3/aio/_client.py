@@ -6,10 +6,13 @@
 bodies, stats and spans), with aiobotocore's habits (``async with``, ``await s3.put_object``,
 ``async for`` pages and body chunks, ``await waiter.wait``, ``await generate_presigned_url``).
 
-Each operation is sent on the transport the core's route names for it. Today every operation
-goes to :class:`~resilient_s3._transports.botocore.AsyncBotocoreTransport`: the inner boto3
-client's method in one of ``max_pool_connections`` worker threads (daemon threads, one pool per
-client and pool size, made on first use), so the loop never blocks.
+Each operation is sent on the transport the core's route names for it
+(``_transports/routing.py``): the object operations awscrt serves as botocore would go to the
+native transport (``_transports/crt/door.py``: awaited on the loop, no thread), everything else
+(and every call a caller's event handler or an unsupported ``Config`` keeps on botocore) to
+:class:`~resilient_s3._transports.botocore.AsyncBotocoreTransport`: the inner boto3 client's
+method in one of ``max_pool_connections`` worker threads (daemon threads, one pool per client
+and pool size, made on first use), so the loop never blocks.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .._shared import Rebuild, SharedParts
 from .._telemetry import TelemetryPolicy
 from .._transports.base import AsyncTransport
 from .._transports.botocore import AsyncBotocoreTransport
+from .._transports.routing import Routing, door_refusal
 from .._verify.policy import VerifyPolicy
 from ._waiter import AsyncWaiter
 
@@ -84,14 +88,18 @@ class AsyncResilientS3Client(DoorState, _Base):
         self._shared = shared
         self._operations: Mapping[str, str] = inner.meta.method_to_api_mapping
         self._botocore = AsyncBotocoreTransport(inner, shared.workers(pool_size(inner)))
-        self._core: AsyncCore = AsyncCore(
-            self._route, shared, policy, verify_policy, self._botocore.run
+        self._routing: Routing[AsyncTransport] = Routing(
+            inner,
+            shared.stats,
+            self._botocore,
+            functools.partial(_native_transport, inner, shared, self._botocore),
+            door_refusal(inner, self.rate_limit is not None),
+            "resilient_s3.aio",
+            shared.sizes,
         )
-
-    def _route(self, operation: str, params: Mapping[str, Any]) -> AsyncTransport:
-        """The transport that sends ``operation``: botocore in worker threads, for every
-        operation today (the native transport may take object operations later)."""
-        return self._botocore
+        self._core: AsyncCore = AsyncCore(
+            self._routing.route, shared, policy, verify_policy, self._botocore.run
+        )
 
     @functools.cached_property
     def _blocking(self) -> ResilientS3Client:
@@ -199,3 +207,13 @@ class AsyncResilientS3Client(DoorState, _Base):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._close()
+
+
+def _native_transport(
+    inner: BaseClient, shared: SharedParts, botocore: AsyncTransport
+) -> AsyncTransport:
+    """The native transport of a client over ``inner`` (awscrt: imported on first use);
+    ``botocore`` reads the GetObjects it turns away."""
+    from .._transports.crt.door import AsyncNative, native_calls
+
+    return AsyncNative(native_calls(inner, shared), botocore)

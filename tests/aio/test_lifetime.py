@@ -50,7 +50,8 @@ def test_close_releases_the_worker_threads(s3_server: Any, s3_bucket: str) -> No
         ) as s3:
             await asyncio.gather(
                 *(s3.put_object(Bucket=s3_bucket, Key=f"t/{i}", Body=b"x") for i in range(40))
-            )
+            )  # native, their read-backs too (a shared ListObjectsV2 page is native since)
+            await asyncio.gather(*(s3.head_bucket(Bucket=s3_bucket) for _ in range(40)))
             return len(_aio_threads())
 
     before = set(_aio_threads())

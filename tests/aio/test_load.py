@@ -7,6 +7,8 @@ import asyncio
 import statistics
 from typing import Any
 
+import pytest
+
 import resilient_s3
 import resilient_s3.aio
 from resilient_s3 import RetryPolicy
@@ -24,6 +26,7 @@ P90_LAG = 0.05
 MAX_LAG = 2.0
 
 
+@pytest.mark.usefixtures("door_transport")  # on both transports
 def test_seed_scenario_under_mixed_faults_loses_nothing(
     fault_proxy: Any, s3_bucket: str, s3_server_client: Any, quick_policy: RetryPolicy
 ) -> None:

@@ -243,3 +243,21 @@ def test_boto_disable_crt_turns_the_native_transport_off_as_botocore_reads_it(
     monkeypatch.setenv("BOTO_DISABLE_CRT", value)
     reason = crt_unavailable()
     assert (reason is not None and reason.startswith("BOTO_DISABLE_CRT=true")) is off
+
+
+@pytest.mark.native
+def test_a_callers_event_handlers_keep_a_batch_on_botocore(
+    rs3: Any, s3_bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As in boto3, a handler the caller registered on ``s3.meta.events`` runs for every request
+    of a batch: botocore runs the batch (the native transport runs no handler)."""
+    seen: list[str] = []
+    rs3.meta.events.register("before-call.s3", lambda model, **_: seen.append(model.name))
+    with caplog.at_level(logging.INFO, logger="resilient_s3"):
+        report = rs3.batch.put(s3_bucket, {"a": b"1", "b": b"2"}, verify_writes="off")
+    assert report.ok, report.summary()
+    assert report.stats.plane == "botocore"
+    assert seen.count("PutObject") == 2
+    assert "handlers are registered on s3.meta.events" in caplog.text
+    with pytest.raises(ValueError, match="data_plane='crt' cannot run this batch: handlers"):
+        rs3.batch.put(s3_bucket, {"c": b"3"}, data_plane="crt")

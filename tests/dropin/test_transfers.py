@@ -113,3 +113,34 @@ def test_download_and_copy_progress_adds_up_to_the_size(
         assert sum(seen) == size, name
         if name == "resilient_s3":
             assert min(seen) > 0  # resumed or retried before any byte: never taken back
+
+
+def _keep_on_botocore(**_: Any) -> None:
+    """A caller's handler: it keeps every call on botocore."""
+
+
+@pytest.mark.parametrize(("size", "config"), [(SIZE, ONE_REQUEST), (BIG, PARTS)],
+                         ids=["one-request", "parts"])  # fmt: skip
+def test_upload_file_progress_is_the_size_on_both_paths(
+    s3_server: Any, s3_bucket: str, quick_policy: RetryPolicy, tmp_path: Any,
+    size: int, config: TransferConfig,
+) -> None:  # fmt: skip
+    """s3transfer's parts (``ReadFileChunk``, callbacks off while botocore signs and checksums
+    them) count each byte once on the native path, as on botocore."""
+    pytest.importorskip("awscrt")
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(size))
+    totals, paths = {}, {}
+    for name in ("native", "botocore"):
+        with resilient_s3.client("s3", retry=quick_policy, **s3_server.client_kwargs()) as s3:
+            if name == "botocore":
+                s3.meta.events.register("before-send.s3", _keep_on_botocore)
+            seen: list[int] = []
+            s3.upload_file(str(source), s3_bucket, name, Callback=seen.append, Config=config)
+            totals[name], paths[name] = sum(seen), s3.stats.paths
+            stored = s3.get_object(Bucket=s3_bucket, Key=name)["Body"].read()
+            assert stored == source.read_bytes(), name
+    assert totals == {"native": size, "botocore": size}
+    steps = 1 if size < BIG else 2 + -(-size // (5 * 1024 * 1024))  # Create, parts, Complete
+    # and the GetObject, on the same path
+    assert paths == {"native": {"crt": steps + 1}, "botocore": {"botocore": steps + 1}}

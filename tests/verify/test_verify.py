@@ -17,6 +17,9 @@ from resilient_s3.testing import Fault, FaultKind, mixed_faults
 
 from ..conftest import FakeTime
 
+#: The fault suite runs on both transports of the front doors (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("door_transport")
+
 
 def only(kind: FaultKind, operation: str, limit: int | None = None) -> Fault:
     return Fault(kind, rate=1.0, limit=limit, operations=frozenset({operation}))

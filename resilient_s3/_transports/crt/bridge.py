@@ -44,7 +44,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from .s3client import NativeClient
 
-__all__ = ["Answer", "Failed", "Flights"]
+__all__ = ["Answer", "Collector", "Failed", "Flights"]
 
 
 class _Default:
@@ -77,26 +77,18 @@ class Failed(Exception):
         self.error, self.status, self.headers = error, status, headers
 
 
-class _Exchange:
-    """The callbacks of one request; they run on CRT threads."""
+class Collector:
+    """The callbacks that fill one request's :class:`Answer`, on CRT threads: its headers, its
+    body (to ``sink``, or kept), and when it last heard anything (``last``)."""
 
-    __slots__ = ("allowance", "answer", "flights", "future", "last", "settled", "sink")
+    __slots__ = ("answer", "last", "sink")
 
     def __init__(
-        self,
-        flights: Flights,
-        future: asyncio.Future[Answer],
-        sink: Callable[[bytes, int], None] | None,
-        answer: Answer | None,
-        allowance: float | None,
+        self, answer: Answer | None = None, sink: Callable[[bytes, int], None] | None = None
     ) -> None:
-        self.flights = flights
-        self.future: asyncio.Future[Answer] | None = future
         self.answer = Answer() if answer is None else answer
         self.sink = sink
-        self.allowance = allowance  # seconds of silence before it times out (None: never)
         self.last = time.monotonic()
-        self.settled = False  # the CRT has finished with the request
 
     def on_headers(self, status_code: int, headers: list[tuple[str, str]], **_: Any) -> None:
         self.answer.status, self.answer.headers = status_code, headers
@@ -114,11 +106,35 @@ class _Exchange:
     def on_progress(self, progress: int, **_: Any) -> None:
         self.last = time.monotonic()
 
+    def finished(self, status_code: Any) -> None:
+        """The CRT's final status, where no headers gave one."""
+        if status_code and not self.answer.status:
+            self.answer.status = int(status_code)
+
+
+class _Exchange(Collector):
+    """The callbacks of one request on a loop."""
+
+    __slots__ = ("allowance", "flights", "future", "settled")
+
+    def __init__(
+        self,
+        flights: Flights,
+        future: asyncio.Future[Answer],
+        sink: Callable[[bytes, int], None] | None,
+        answer: Answer | None,
+        allowance: float | None,
+    ) -> None:
+        super().__init__(answer, sink)
+        self.flights = flights
+        self.future: asyncio.Future[Answer] | None = future
+        self.allowance = allowance  # seconds of silence before it times out (None: never)
+        self.settled = False  # the CRT has finished with the request
+
     def on_done(
         self, error: BaseException | None = None, status_code: Any = None, **_: Any
     ) -> None:
-        if status_code and not self.answer.status:
-            self.answer.status = int(status_code)
+        self.finished(status_code)
         self.flights.post(self, error)
 
     def detach(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-__all__ = ["FieldTable", "fields_of"]
+__all__ = ["FieldTable", "fields_of", "joined"]
 
 _Convert = Callable[[str], Any]
 
@@ -59,7 +59,7 @@ class FieldTable:
 
     def parse(self, status: int, headers: Iterable[tuple[str, str]]) -> dict[str, Any]:
         """The operation's fields from ``headers``, plus ``ResponseMetadata``."""
-        lowered = {name.lower(): value for name, value in headers}
+        lowered = joined(headers)
         result: dict[str, Any] = {}
         for name, value in lowered.items():
             found = self.single.get(name)
@@ -83,6 +83,16 @@ class FieldTable:
             "RetryAttempts": 0,
         }
         return result
+
+
+def joined(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names in lower case, a repeated header's values joined by ``", "``, as botocore
+    gets them from urllib3 (moto sends two ``Server`` headers)."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        found[key] = f"{found[key]}, {value}" if key in found else value
+    return found
 
 
 _tables: dict[tuple[int, str], FieldTable] = {}

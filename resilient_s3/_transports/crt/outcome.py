@@ -6,7 +6,10 @@ plane, so the existing :func:`~resilient_s3.classify` tables sort it into the sa
 
 - an error answer (``S3ResponseError``: status, headers, XML body) is parsed by botocore's own
   response parser into the operation's ``ClientError`` subclass (``NoSuchKey``, a ``SlowDown``
-  ``ClientError`` with its ``Retry-After`` headers, a HeadObject's bare ``404``...);
+  ``ClientError`` with its ``Retry-After`` headers, a HeadObject's bare ``404``...), its
+  ``before-parse`` handlers first: an error the server answered with a 200 (the CRT reports
+  one as an ``S3ResponseError`` of status 200) is a 500, as botocore makes it;
+  :func:`botocore_answer` does the same for an answer the CRT took for a success;
 - a network failure is sorted by the CRT error name: the tables below say whether the request
   can have reached the server (connect, DNS, TLS handshake: it cannot) and whether it is a
   certificate problem (never retried, as on the botocore plane);
@@ -22,7 +25,7 @@ The CRT error is kept as ``__cause__``. Messages carry the CRT's name and text, 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from awscrt.exceptions import AwsCrtError
@@ -30,16 +33,20 @@ from awscrt.s3 import S3ResponseError
 from botocore import exceptions as bce
 from botocore.awsrequest import HeadersDict
 from botocore.client import BaseClient
+from botocore.handlers import decode_list_object_v2
 
 from ..._internals import parse_answer
+from .headers import joined
 
 __all__ = [
+    "AFTER_CALL",
     "AFTER_SEND_ERRORS",
     "BEFORE_SEND_ERRORS",
     "BODILESS_ANSWERS",
     "BODY_ERRORS",
     "CERTIFICATE_ERRORS",
     "TIMEOUT_ERRORS",
+    "botocore_answer",
     "botocore_parse",
     "translate",
 ]
@@ -125,6 +132,10 @@ BODILESS_ANSWERS: dict[str, tuple[str, int]] = {
     "AWS_ERROR_S3_INTERNAL_ERROR": ("InternalError", 500),
     "AWS_ERROR_S3_REQUEST_TIME_TOO_SKEWED": ("RequestTimeTooSkewed", 403),
 }
+#: botocore's ``after-call`` handlers of the operations whose XML answers the native transport
+#: parses, by operation: what they change in an answer (a listing's url-encoded keys decoded
+#: when botocore's own handler asked for ``encoding-type=url``, not the caller).
+AFTER_CALL: dict[str, Callable[..., None]] = {"ListObjectsV2": decode_list_object_v2}
 _CHECKSUM_ERRORS = frozenset(
     {"AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH", "AWS_ERROR_S3_RESUMED_PART_CHECKSUM_MISMATCH"}
 )
@@ -183,18 +194,56 @@ def translate(
 
 
 def botocore_parse(
-    inner: BaseClient, operation: str, status: int, headers: Sequence[tuple[str, str]], body: bytes
+    inner: BaseClient,
+    operation: str,
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An answer of ``operation`` parsed by ``inner``'s own botocore response parser."""
-    lowered = HeadersDict([(name.lower(), value) for name, value in headers])
-    return parse_answer(inner, operation, status, lowered, body)
+    """An answer of ``operation`` parsed as botocore parses it: ``inner``'s ``before-parse``
+    handlers and response parser (``_internals.parse_answer``), the ``RetryAttempts`` botocore's
+    endpoint adds (0: one attempt, retries are ours), then botocore's ``after-call`` handler of
+    the operation (:data:`AFTER_CALL`) with the call's ``context`` (what its
+    ``before-parameter-build`` handlers noted when the request was built)."""
+    lowered = HeadersDict(joined(headers))
+    parsed = parse_answer(inner, operation, status, lowered, body)
+    if isinstance(parsed.get("ResponseMetadata"), dict):
+        parsed["ResponseMetadata"]["RetryAttempts"] = 0
+    after_call = AFTER_CALL.get(operation)
+    if after_call is not None:
+        after_call(parsed=parsed, context={} if context is None else context)
+    return parsed
+
+
+def botocore_answer(
+    inner: BaseClient,
+    operation: str,
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`botocore_parse` of an answer the CRT took for a success; raised as botocore's
+    client raises it when parsing made it an error (a 200 whose body is an XML error, as
+    CompleteMultipartUpload and CopyObject may answer, or is cut short: a 500)."""
+    parsed = botocore_parse(inner, operation, status, headers, body, context)
+    if int(parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", status)) >= 300:
+        raise _error_of(inner, parsed, operation)
+    return parsed
 
 
 def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:
     name = error.operation_name or operation
     parsed = botocore_parse(inner, name, error.status_code, error.headers or (), error.body or b"")
+    translated = _error_of(inner, parsed, name)
+    translated.__cause__ = error
+    return translated
+
+
+def _error_of(inner: BaseClient, parsed: dict[str, Any], operation: str) -> BaseException:
+    """The ``ClientError`` subclass botocore raises for the error answer ``parsed``."""
     code = str(parsed.get("Error", {}).get("Code", ""))
     found: Any = inner.exceptions.from_code(code)
-    translated: BaseException = found(parsed, name)
-    translated.__cause__ = error
+    translated: BaseException = found(parsed, operation)
     return translated

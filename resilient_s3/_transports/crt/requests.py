@@ -5,11 +5,12 @@
   per bucket with the key left out (S3's rules never read ``Key``), exactly as the boto3 client
   would resolve it. The signing region the rules give (if any) overrides the client's.
 - **What**: the operation's parameters go through botocore's ``before-parameter-build`` handlers
-  (SSE-C key digests, ``CopySource`` quoting, metadata checks...) on the client's own event
-  system, then botocore's REST-XML serializer: headers, query string, body and the key's
-  percent-encoding are botocore's, the caller's ``ContentMD5`` included. Only ``Host`` and
-  ``Content-Length`` are added here; checksums (CRC32 by default) are ``checksums.py``'s, and
-  signing is the CRT's.
+  (SSE-C key digests, ``CopySource`` quoting, metadata checks, ListObjectsV2's
+  ``EncodingType=url``...) on the client's own event system, with the call's context, then
+  botocore's REST-XML serializer: headers, query string, body and the key's percent-encoding
+  are botocore's, the caller's ``ContentMD5`` included. Only ``Host`` and ``Content-Length``
+  are added here; checksums (CRC32 by default) are ``checksums.py``'s, and signing is the
+  CRT's.
 
 A built request carries nothing secret until the CRT signs it, on its own threads.
 """
@@ -87,9 +88,12 @@ class RequestBuilder:
         params: Mapping[str, Any],
         body: IO[bytes] | None = None,
         length: int = 0,
+        context: dict[str, Any] | None = None,
     ) -> tuple[HttpRequest, BucketEndpoint]:
         """The request for ``operation`` with ``params`` (``Body`` excluded: pass ``body`` and
-        its ``length``), and the bucket's endpoint."""
+        its ``length``), and the bucket's endpoint. ``context`` is the call's context for
+        botocore's handlers, which note in it what they did (``encoding_type_auto_set``: the
+        answer's keys are decoded after the call, ``outcome.botocore_answer``)."""
         endpoint = self.endpoint(str(params["Bucket"]))
         if params.keys() <= _PLAIN and operation in _PLAIN_OPERATIONS:
             # Bucket and Key only: no handler acts and the serializer adds nothing but the
@@ -101,7 +105,10 @@ class RequestBuilder:
         model = self._model.operation_model(operation)
         params = dict(params)
         self._events.emit(
-            f"before-parameter-build.s3.{operation}", params=params, model=model, context={}
+            f"before-parameter-build.s3.{operation}",
+            params=params,
+            model=model,
+            context={} if context is None else context,
         )
         serialized = self._serializer.serialize_to_request(params, model)
         path = endpoint.path + serialized["url_path"]

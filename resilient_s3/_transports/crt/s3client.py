@@ -157,6 +157,11 @@ class NativeClient:
         self.current()
         return self._certificates.guard(host)
 
+    def wait_guard(self, host: str) -> None:
+        """:meth:`guard` for a blocking caller (``CertificateCheck.wait``)."""
+        self.current()
+        self._certificates.wait(host)
+
     def current(self) -> crt_s3.S3Client:
         """This process's ``S3Client``, built if this process has none yet."""
         client, pid = self._client, os.getpid()

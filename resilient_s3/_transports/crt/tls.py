@@ -52,14 +52,7 @@ class CertificateCheck:
         ``None`` when there is nothing to wait for (checked good, or not checked)."""
         if not self._on or not host:
             return None
-        with self._lock:
-            check = self._checks.get(host)
-            if check is None:
-                check = self._checks[host] = concurrent.futures.Future()
-                threading.Thread(
-                    target=self._handshake, args=(host, check), daemon=True,
-                    name="resilient-s3-certificate-check",
-                ).start()  # fmt: skip
+        check = self._check(host)
         if check.done() and check.result() is None:
             return None
         loop = asyncio.get_running_loop()
@@ -69,6 +62,27 @@ class CertificateCheck:
         else:
             check.add_done_callback(lambda done: _settle_soon(loop, guard, host, done))
         return guard
+
+    def wait(self, host: str) -> None:
+        """:meth:`guard` for a blocking caller: raise ``SSLError`` if the certificate of
+        ``host`` does not verify (waiting for its check, bounded by the connect timeout)."""
+        if not self._on or not host:
+            return
+        finding = self._check(host).result()
+        if finding is not None:
+            raise SSLError(endpoint_url=f"https://{host}", error=finding)
+
+    def _check(self, host: str) -> concurrent.futures.Future[ssl.SSLError | None]:
+        """The check of ``host``, started on first use."""
+        with self._lock:
+            check = self._checks.get(host)
+            if check is None:
+                check = self._checks[host] = concurrent.futures.Future()
+                threading.Thread(
+                    target=self._handshake, args=(host, check), daemon=True,
+                    name="resilient-s3-certificate-check",
+                ).start()  # fmt: skip
+        return check
 
     def _handshake(self, host: str, check: concurrent.futures.Future[ssl.SSLError | None]) -> None:
         finding: ssl.SSLError | None = None

@@ -11,8 +11,14 @@ its retries off.
 
 Bodies: bytes, a path (read by the CRT itself, ``send_filepath``) or a seekable file object at
 its start (the caller makes a body replayable: ``_bodies/request.py``). The request checksum is
-botocore's (``checksums.py``). A PutObject body of ``multipart.threshold`` bytes or more goes
-up as the CRT's own multipart upload (``PUT_OBJECT`` with that ``part_size``): the CRT creates
+botocore's (``checksums.py``). s3transfer's parts (``ReadFileChunk``, of ``upload_file`` and
+``upload_fileobj``) count what is read from them as progress (``Callback=``) only while
+transferring: as its ``request-created`` handlers do around botocore's signing, the count is
+off while the body is measured and its checksum read, and on for the CRT's reads, so each byte
+sent counts once (a retry's rewind takes back what the failed attempt read, as on botocore).
+
+A PutObject body of ``multipart.threshold`` bytes or more (the batch's) goes up as the CRT's
+own multipart upload (``PUT_OBJECT`` with that ``part_size``): the CRT creates
 the upload, sends the parts in parallel and completes it; with its retries off, a part that
 fails fails the whole attempt and the CRT aborts the upload itself (checked against moto and
 SeaweedFS, as on cancellation), so the next attempt sends the whole object again: the multipart
@@ -37,19 +43,21 @@ import asyncio
 import io
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, Protocol
+from typing import IO, Any, NoReturn, Protocol
 
 from awscrt import s3 as crt_s3
 from awscrt.auth import AwsSigningConfig
+from awscrt.http import HttpRequest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from ..._bodies.request import body_size
+from .blocking import send_blocking
 from .bridge import Answer, Failed, Flights
 from .checksums import WHOLE_BODY_VALUES, checksum_headers
 from .headers import fields_of
 from .listpage import parse_list_page
-from .outcome import botocore_parse, translate
+from .outcome import botocore_answer, translate
 from .requests import RequestBuilder
 from .s3client import CrtSettings, NativeClient
 
@@ -59,6 +67,9 @@ __all__ = ["CrtTransport", "RequestHooks", "multipart_serves"]
 _PROGRESS_FROM = 1024 * 1024
 #: Operations whose answer is all in headers (read by ``headers.py``, ~20x faster than botocore).
 _HEADER_ANSWERS = frozenset({"PutObject", "HeadObject", "GetObject", "DeleteObject", "UploadPart"})
+#: Operations whose body's progress s3transfer counts (its ``request-created`` handlers, which
+#: botocore runs around signing, turn the counting off and on again; ``_signal``).
+_SIGNALLED = frozenset({"PutObject", "UploadPart"})
 _ALGORITHMS = {
     name: crt_s3.S3ChecksumAlgorithm[name]
     for name in ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
@@ -105,7 +116,7 @@ class CrtTransport:
         self._hooks = hooks
         self._builder = RequestBuilder(inner)  # holds the boto3 client: per transport
         self._server = _server_of(str(inner.meta.endpoint_url or ""))
-        self._flights = Flights(asyncio.get_running_loop(), settings.read_timeout, self._server)
+        self._loop_flights: Flights | None = None  # made on the first awaited request
         config = inner.meta.config
         self._checksums = getattr(config, "request_checksum_calculation", None) != "when_required"
 
@@ -121,13 +132,58 @@ class CrtTransport:
         the CRT's multipart upload."""
         params = dict(params)
         body = params.pop("Body", None)
+        context: dict[str, Any] = {}  # the call's, for botocore's handlers (``requests.py``)
         if body is None:
-            answer = await self.request(operation, params, None, 0)
+            answer = await self.request(operation, params, None, 0, context=context)
         else:
             answer = await self._send_body(operation, params, body, multipart)
+        return self.parse(operation, answer, context)
+
+    def send_blocking(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        until: float | None,
+        headers: Sequence[tuple[str, str]] = (),
+        context: dict[str, Any] | None = None,
+    ) -> Answer:
+        """One attempt of ``operation`` waited for in the calling thread, no event loop
+        (``blocking.py``; the sync door's single calls, never a multipart upload), extra
+        ``headers`` added, cut at ``until`` (``time.monotonic()``); the raw answer (read it
+        with :meth:`parse`, passing the same ``context``)."""
+        params = dict(params)
+        body = params.pop("Body", None)
+        stream, length, checksums, extra = self._body_of(operation, params, body)
+        request = self._built(
+            operation, params, stream, length, [*checksums, *headers], extra, context
+        )
+        try:
+            return send_blocking(
+                self._crt, request, operation, self.settings.read_timeout, until, self._server,
+                progress=length >= _PROGRESS_FROM, **extra,
+            )  # fmt: skip
+        except Failed as failed:
+            _reraise(self._translated(failed, operation), failed)
+
+    def call_blocking(
+        self, operation: str, params: Mapping[str, Any], until: float | None
+    ) -> dict[str, Any]:
+        """:meth:`send_blocking` read by :meth:`parse`: botocore's answer."""
+        context: dict[str, Any] = {}
+        answer = self.send_blocking(operation, params, until, (), context)
+        return self.parse(operation, answer, context)
+
+    def parse(
+        self, operation: str, answer: Answer, context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``answer`` read as botocore reads an answer of ``operation``; ``context``: the call's,
+        given to the request when it was built (an XML error in a 200 answer is raised:
+        ``outcome.botocore_answer``)."""
         if operation in _HEADER_ANSWERS:
             return self.fields(operation, answer.status, answer.headers)
-        return botocore_parse(self._inner, operation, answer.status, answer.headers, answer.body)
+        return botocore_answer(
+            self._inner, operation, answer.status, answer.headers, answer.body, context
+        )
 
     async def list_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """One ListObjectsV2 page read for list verification: its keys' sizes and ETags only
@@ -148,35 +204,86 @@ class CrtTransport:
         body: IO[bytes] | None,
         length: int,
         headers: Sequence[tuple[str, str]] = (),
+        context: dict[str, Any] | None = None,
         **options: Any,
     ) -> Answer:
         """One request of ``operation`` (``params`` without ``Body``: pass ``body`` and its
-        ``length``), extra ``headers`` added; ``options`` go to the CRT's ``make_request``
-        (``bridge.Flights.send``). Raises the botocore exception of a failure."""
-        request, endpoint = self._builder.build(operation, params, body, length)
+        ``length``), extra ``headers`` added, ``context`` given to botocore's handlers;
+        ``options`` go to the CRT's ``make_request`` (``bridge.Flights.send``). Raises the
+        botocore exception of a failure."""
+        request = self._built(operation, params, body, length, headers, options, context)
+        await self._hooks.before_request_async(operation, length)
+        try:
+            answer = await self._flights().send(
+                self._crt, request, operation, progress=length >= _PROGRESS_FROM, **options
+            )
+        except Failed as failed:
+            _reraise(self._translated(failed, operation), failed)
+        self._hooks.answered(answer.status, "")
+        return answer
+
+    def _flights(self) -> Flights:
+        """The requests in flight on the running loop (the transport's first loop: a transport
+        belongs to one loop)."""
+        if self._loop_flights is None:
+            loop = asyncio.get_running_loop()
+            self._loop_flights = Flights(loop, self.settings.read_timeout, self._server)
+        return self._loop_flights
+
+    def _built(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        body: IO[bytes] | None,
+        length: int,
+        headers: Sequence[tuple[str, str]],
+        options: dict[str, Any],
+        context: dict[str, Any] | None = None,
+    ) -> HttpRequest:
+        """The request, ``headers`` added; a signing region other than the client's goes into
+        ``options``."""
+        request, endpoint = self._builder.build(operation, params, body, length, context)
         for name, value in headers:
             request.headers.add(name, value)
         if endpoint.region is not None and endpoint.region != self.settings.region:
             options["signing_config"] = AwsSigningConfig(region=endpoint.region)
-        await self._hooks.before_request_async(operation, length)
-        try:
-            answer = await self._flights.send(
-                self._crt, request, operation, progress=length >= _PROGRESS_FROM, **options
-            )
-        except Failed as failed:
-            error = failed.error
-            translated = translate(
-                error, self._inner, operation, self._server, failed.status, failed.headers
-            )
-            if isinstance(translated, ClientError):
-                meta = translated.response.get("ResponseMetadata", {})
-                code = str(translated.response.get("Error", {}).get("Code", ""))
-                self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
-            if translated is error:  # unknown, or raised by our own callback: as it is
-                raise error from None  # never the private Failed wrapper
-            raise translated from error
-        self._hooks.answered(answer.status, "")
-        return answer
+        return request
+
+    def _translated(self, failed: Failed, operation: str) -> BaseException:
+        """The exception to raise for ``failed`` (botocore's; told to the hooks): never the
+        private ``Failed`` wrapper."""
+        error = failed.error
+        translated = translate(
+            error, self._inner, operation, self._server, failed.status, failed.headers
+        )
+        if isinstance(translated, ClientError):
+            meta = translated.response.get("ResponseMetadata", {})
+            code = str(translated.response.get("Error", {}).get("Code", ""))
+            self._hooks.answered(int(meta.get("HTTPStatusCode", 0)), code)
+        return translated
+
+    def _body_of(
+        self, operation: str, params: Mapping[str, Any], body: Any
+    ) -> tuple[IO[bytes] | None, int, list[tuple[str, str]], dict[str, Any]]:
+        """``(stream, length, checksum headers, make_request options)`` of one attempt's body
+        (none: ``(None, 0, [], {})``)."""
+        if body is None:
+            return None, 0, [], {}
+        if isinstance(body, str):
+            body = body.encode()
+        signalled = operation in _SIGNALLED
+        if signalled:
+            _signal(body, "signal_not_transferring")
+        stream, length, path = _open_body(body)
+        extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
+        checksums: list[tuple[str, str]] = []
+        if operation in ("PutObject", "UploadPart"):
+            checksums = checksum_headers(params, body, self._checksums)
+            if stream is not None:
+                stream.seek(0)
+        if signalled:
+            _signal(body, "signal_transferring")  # what the CRT reads from here on is sent
+        return stream, length, checksums, extra
 
     async def _send_body(
         self,
@@ -185,23 +292,13 @@ class CrtTransport:
         body: Any,
         multipart: tuple[int, int] | None,
     ) -> Answer:
-        if isinstance(body, str):
-            body = body.encode()
-        stream, length, path = _open_body(body)
-        extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
-        if (
-            multipart is not None
-            and operation == "PutObject"
-            and length >= multipart[0]
-            and multipart_serves(params)
-        ):
-            return await self._multipart(params, stream, length, multipart, extra)
-        checksums: list[tuple[str, str]] = []
-        if operation in ("PutObject", "UploadPart"):
-            checksums = checksum_headers(params, body, self._checksums)
-            if stream is not None:
-                stream.seek(0)
-        return await self.request(operation, params, stream, length, checksums, **extra)
+        if multipart is not None and operation == "PutObject" and multipart_serves(params):
+            stream, length, path = _open_body(body.encode() if isinstance(body, str) else body)
+            if length >= multipart[0]:
+                extra: dict[str, Any] = {"send_filepath": path} if path is not None else {}
+                return await self._multipart(params, stream, length, multipart, extra)
+        stream, length, checksums, options = self._body_of(operation, params, body)
+        return await self.request(operation, params, stream, length, checksums, **options)
 
     async def _multipart(
         self,
@@ -231,6 +328,22 @@ class CrtTransport:
         for _ in range(steps):
             self._hooks.answered(answer.status, "")
         return answer
+
+
+def _signal(body: Any, name: str) -> None:
+    """Call ``body.<name>()`` if it has it: s3transfer's ``ReadFileChunk`` counts its reads as
+    progress only between ``signal_transferring()`` and ``signal_not_transferring()``."""
+    method = getattr(body, name, None)
+    if callable(method):
+        method()
+
+
+def _reraise(translated: BaseException, failed: Failed) -> NoReturn:
+    """Raise ``translated``, caused by the CRT's error unless it is that error (unknown, or
+    raised by our own callback: as it is, never the private ``Failed`` wrapper)."""
+    if translated is failed.error:
+        raise translated from None
+    raise translated from failed.error
 
 
 def _open_body(body: Any) -> tuple[IO[bytes] | None, int, str | None]:

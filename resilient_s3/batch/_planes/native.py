@@ -219,6 +219,10 @@ def wants_native(
         from ..._transports.crt.s3client import unsupported
 
         reason = unsupported(s3.inner)
+    if reason is None:  # a caller's handlers must run, as in boto3 (botocore runs them)
+        from ..._transports.routing import handlers_refusal
+
+        reason = handlers_refusal(s3.inner)
     if reason is None:
         return True
     if asked == "crt":
