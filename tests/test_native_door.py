@@ -18,6 +18,8 @@ import resilient_s3
 from resilient_s3 import RetryPolicy
 
 pytest.importorskip("awscrt")
+#: Needs the native transport itself (an awscrt it can run on: not the floor job's 0.23).
+pytestmark = pytest.mark.native
 
 
 def _use_in_child(s3: Any, bucket: str, answers: Any) -> None:

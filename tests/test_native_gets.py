@@ -18,6 +18,8 @@ import resilient_s3
 from resilient_s3._transports.sizes import NATIVE_GET_LIMIT, KnownSizes
 
 pytest.importorskip("awscrt")
+#: Needs the native transport itself (an awscrt it can run on: not the floor job's 0.23).
+pytestmark = pytest.mark.native
 
 KIB = 1024
 MIB = 1024 * KIB

@@ -22,6 +22,8 @@ import resilient_s3.aio
 from resilient_s3 import Backoff, RetryPolicy
 
 pytest.importorskip("awscrt")
+#: Needs the native transport itself (an awscrt it can run on: not the floor job's 0.23).
+pytestmark = pytest.mark.native
 
 _DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'

@@ -34,6 +34,8 @@ from resilient_s3._transports.sizes import KnownSizes
 from .test_differential import differences
 
 pytest.importorskip("awscrt")
+#: Needs the native transport itself (an awscrt it can run on: not the floor job's 0.23).
+pytestmark = pytest.mark.native
 
 Call = Callable[..., Awaitable[Any]]
 _KEY = b"k" * 32

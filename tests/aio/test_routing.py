@@ -16,6 +16,8 @@ from resilient_s3 import RetryPolicy, SharedLimiter
 from .conftest import run
 
 pytest.importorskip("awscrt")
+#: Needs the native transport itself (an awscrt it can run on: not the floor job's 0.23).
+pytestmark = pytest.mark.native
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -119,6 +119,7 @@ def _keep_on_botocore(**_: Any) -> None:
     """A caller's handler: it keeps every call on botocore."""
 
 
+@pytest.mark.native
 @pytest.mark.parametrize(("size", "config"), [(SIZE, ONE_REQUEST), (BIG, PARTS)],
                          ids=["one-request", "parts"])  # fmt: skip
 def test_upload_file_progress_is_the_size_on_both_paths(
