@@ -70,17 +70,23 @@ def door_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     objects are small: which GetObjects go native is tested in test_native_gets.py), or
     ``"botocore"``, every call."""
     from resilient_s3._transports.routing import Routing
-    from resilient_s3._transports.sizes import KnownSizes
 
     if request.param == "crt":
-
-        def bound(self: KnownSizes, params: Any) -> str | None:
-            return None if "PartNumber" in params else ""
-
-        monkeypatch.setattr(KnownSizes, "bound", bound)
+        every_get_native(monkeypatch)
     else:
         monkeypatch.setattr(Routing, "reason", lambda self: "the test keeps calls on botocore")
     return str(request.param)
+
+
+def every_get_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every GetObject counts as small (a test's objects are): each goes native, unpinned (which
+    GetObjects go native, and their pins, are tested in tests/test_native_gets.py)."""
+    from resilient_s3._transports.sizes import KnownSizes
+
+    def bound(self: KnownSizes, params: Any) -> str | None:
+        return None if "PartNumber" in params else ""
+
+    monkeypatch.setattr(KnownSizes, "bound", bound)
 
 
 @dataclass

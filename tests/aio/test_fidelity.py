@@ -21,7 +21,7 @@ import hashlib
 import io
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -29,8 +29,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 import resilient_s3.aio
 from resilient_s3 import RetryPolicy
-from resilient_s3._transports.sizes import KnownSizes
 
+from ..conftest import every_get_native
 from .test_differential import differences
 
 pytest.importorskip("awscrt")
@@ -320,13 +320,8 @@ def sync_body_semantics(s3: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def every_get_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every GetObject of the table is small: each goes native, unpinned (which GetObjects go
-    native, and their pins, are tested in tests/test_native_gets.py)."""
-
-    def bound(self: KnownSizes, params: Mapping[str, Any]) -> str | None:
-        return None if "PartNumber" in params else ""
-
-    monkeypatch.setattr(KnownSizes, "bound", bound)
+    """Every GetObject of the table is small: each goes native."""
+    every_get_native(monkeypatch)
 
 
 async def both(

@@ -36,6 +36,7 @@ from botocore.client import BaseClient
 from botocore.handlers import decode_list_object_v2
 
 from ..._internals import parse_answer
+from .bridge import Answer
 from .headers import joined
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "CERTIFICATE_ERRORS",
     "TIMEOUT_ERRORS",
     "botocore_answer",
-    "botocore_parse",
     "translate",
 ]
 
@@ -193,7 +193,7 @@ def translate(
     return translated
 
 
-def botocore_parse(
+def _parse(
     inner: BaseClient,
     operation: str,
     status: int,
@@ -217,17 +217,14 @@ def botocore_parse(
 
 
 def botocore_answer(
-    inner: BaseClient,
-    operation: str,
-    status: int,
-    headers: Sequence[tuple[str, str]],
-    body: bytes,
-    context: dict[str, Any] | None = None,
+    inner: BaseClient, operation: str, answer: Answer, context: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """:func:`botocore_parse` of an answer the CRT took for a success; raised as botocore's
-    client raises it when parsing made it an error (a 200 whose body is an XML error, as
-    CompleteMultipartUpload and CopyObject may answer, or is cut short: a 500)."""
-    parsed = botocore_parse(inner, operation, status, headers, body, context)
+    """An XML ``answer`` the CRT took for a success, parsed as botocore parses it (``context``:
+    the call's, given to the request when it was built); raised as botocore's client raises it
+    when parsing made it an error (a 200 whose body is an XML error, as CompleteMultipartUpload
+    and CopyObject may answer, or is cut short: a 500)."""
+    status = answer.status
+    parsed = _parse(inner, operation, status, answer.headers, answer.body, context)
     if int(parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", status)) >= 300:
         raise _error_of(inner, parsed, operation)
     return parsed
@@ -235,7 +232,7 @@ def botocore_answer(
 
 def _client_error(error: S3ResponseError, inner: BaseClient, operation: str) -> BaseException:
     name = error.operation_name or operation
-    parsed = botocore_parse(inner, name, error.status_code, error.headers or (), error.body or b"")
+    parsed = _parse(inner, name, error.status_code, error.headers or (), error.body or b"")
     translated = _error_of(inner, parsed, name)
     translated.__cause__ = error
     return translated

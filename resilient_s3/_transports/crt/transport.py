@@ -181,9 +181,7 @@ class CrtTransport:
         ``outcome.botocore_answer``)."""
         if operation in _HEADER_ANSWERS:
             return self.fields(operation, answer.status, answer.headers)
-        return botocore_answer(
-            self._inner, operation, answer.status, answer.headers, answer.body, context
-        )
+        return botocore_answer(self._inner, operation, answer, context)
 
     async def list_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """One ListObjectsV2 page read for list verification: its keys' sizes and ETags only
